@@ -1,0 +1,55 @@
+import type { SecretClient } from '@azure/keyvault-secrets';
+import { describeError, SecretError } from '../common/errors';
+import { registerSensitive } from '../common/logger';
+
+/**
+ * Reads the app registration's client secret from Key Vault. Called once per run so a rotated secret
+ * is picked up at the next run. The value is registered for redaction before anyone can print it.
+ */
+export async function readClientSecret(client: SecretClient, vaultUri: string, secretName: string, abortSignal?: AbortSignal): Promise<string> {
+  let value: string | undefined;
+  try {
+    const secret = await client.getSecret(secretName, { abortSignal });
+    value = secret.value;
+    if (secret.properties.enabled === false) {
+      throw new SecretError(`Key Vault secret '${secretName}' in ${vaultUri} is disabled: enable it or set a new version with 'az keyvault secret set'.`, { code: 'SecretDisabled' });
+    }
+  } catch (error) {
+    if (error instanceof SecretError) throw error;
+    throw explain(error, vaultUri, secretName);
+  }
+  registerSensitive(value);
+  if (value === undefined || value.trim() === '') {
+    throw new SecretError(`Key Vault secret '${secretName}' in ${vaultUri} is empty: store the app registration's client secret value in it ('az keyvault secret set --vault-name <vault> --name ${secretName} --value <secret>').`, { code: 'SecretEmpty' });
+  }
+  return value;
+}
+
+function explain(error: unknown, vaultUri: string, secretName: string): SecretError {
+  const statusCode = readNumber(error, 'statusCode');
+  const code = readString(error, 'code');
+  const name = error instanceof Error ? error.name : '';
+  if (statusCode === 404) {
+    return new SecretError(`Key Vault secret '${secretName}' was not found in ${vaultUri}: create it with 'az keyvault secret set --vault-name <vault> --name ${secretName} --value <client secret>', or set DEFENDER_CLIENT_SECRET_NAME to the secret's name.`, { code: 'SecretNotFound', statusCode, cause: error });
+  }
+  if (statusCode === 403) {
+    return new SecretError(`The function's identity may not read secrets in ${vaultUri} (${code ?? 'Forbidden'}): grant it the 'Key Vault Secrets User' role on the vault.`, { code: 'SecretForbidden', statusCode, cause: error });
+  }
+  if (statusCode === 401 || name === 'AuthenticationError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
+    return new SecretError(`Could not authenticate to Key Vault ${vaultUri}: ${describeError(error)}. In Azure, check the function's managed identity (AZURE_CLIENT_ID for a user-assigned one); locally, run 'az login' or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.`, { code: 'VaultAuthenticationFailed', statusCode, cause: error });
+  }
+  const retryable = statusCode === undefined || statusCode === 429 || statusCode >= 500;
+  return new SecretError(`Reading Key Vault secret '${secretName}' from ${vaultUri} failed${statusCode ? ` (HTTP ${statusCode})` : ''}: ${describeError(error)}. Check KEY_VAULT_URI and the vault's network rules.`, { code: 'VaultReadFailed', statusCode, retryable, cause: error });
+}
+
+function readNumber(value: unknown, key: string): number | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = Reflect.get(value, key);
+  return typeof field === 'number' ? field : undefined;
+}
+
+function readString(value: unknown, key: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const field: unknown = Reflect.get(value, key);
+  return typeof field === 'string' ? field : undefined;
+}

@@ -1,0 +1,155 @@
+import { ConfigError } from '../common/errors';
+import { parseNcrontab } from './ncrontab';
+import { SETTINGS } from './settings';
+
+/** Where export blobs and state go: a connection string (Azurite, or a key) or an identity-based endpoint. */
+export type StorageTarget =
+  | { readonly kind: 'connectionString'; readonly connectionString: string; readonly settingName: string }
+  | { readonly kind: 'identity'; readonly blobServiceUri: string };
+
+/** The identity that reads Key Vault when it is a service principal from the environment (local runs, tests). */
+export interface VaultServicePrincipal {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+}
+
+/** Typed, validated, frozen settings. Built once per entry point by `loadConfig`. */
+export interface Config {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly keyVaultUri: string;
+  readonly secretName: string;
+  readonly apiUrl: string;
+  readonly authorityHost: string;
+  readonly storage: StorageTarget;
+  readonly container: string;
+  readonly schedule: string;
+  readonly initialLookbackHours: number;
+  readonly overlapMinutes: number;
+  /** Set when AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET are all present; otherwise DefaultAzureCredential reads the vault. */
+  readonly vaultServicePrincipal: VaultServicePrincipal | undefined;
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+
+function defaultOf(name: string): string {
+  return SETTINGS.find((s) => s.name === name)?.defaultValue ?? '';
+}
+
+/**
+ * Reads the settings contract from `env` (process.env, or local.settings.json's Values), trims every value,
+ * applies defaults, and reports every problem at once, each naming the setting and the fix.
+ */
+export function loadConfig(env: Environment): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const withDefault = (name: string): string => read(name) ?? defaultOf(name);
+
+  const tenantId = read('DEFENDER_TENANT_ID') ?? '';
+  if (tenantId === '') problems.push("DEFENDER_TENANT_ID is missing: set it to your Entra tenant id (a GUID) or domain (e.g. contoso.onmicrosoft.com).");
+  else if (!GUID.test(tenantId) && !DOMAIN.test(tenantId)) problems.push(`DEFENDER_TENANT_ID '${tenantId}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the app registration's overview.`);
+
+  const clientId = read('DEFENDER_CLIENT_ID') ?? '';
+  if (clientId === '') problems.push("DEFENDER_CLIENT_ID is missing: set it to the app registration's Application (client) ID.");
+  else if (!GUID.test(clientId)) problems.push(`DEFENDER_CLIENT_ID '${clientId}' is not a GUID: copy the Application (client) ID from the app registration's overview.`);
+
+  const keyVaultUri = normaliseUrl('KEY_VAULT_URI', read('KEY_VAULT_URI'), problems, 'e.g. https://contoso-kv.vault.azure.net/', true);
+  const apiUrl = normaliseUrl('DEFENDER_API_URL', withDefault('DEFENDER_API_URL'), problems, 'e.g. https://api.security.microsoft.com');
+  const authorityHost = normaliseUrl('AZURE_AUTHORITY_HOST', withDefault('AZURE_AUTHORITY_HOST'), problems, 'e.g. https://login.microsoftonline.com');
+
+  const secretName = withDefault('DEFENDER_CLIENT_SECRET_NAME');
+  if (!/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) problems.push(`DEFENDER_CLIENT_SECRET_NAME '${secretName}' is not a valid Key Vault secret name: use 1-127 letters, digits and dashes.`);
+
+  const container = withDefault('EXPORT_CONTAINER');
+  if (!CONTAINER.test(container)) problems.push(`EXPORT_CONTAINER '${container}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`);
+
+  const schedule = withDefault('EXPORT_SCHEDULE');
+  try {
+    parseNcrontab(schedule);
+  } catch (error) {
+    problems.push(`EXPORT_SCHEDULE is not a valid NCRONTAB expression: ${error instanceof Error ? error.message : String(error)}.`);
+  }
+
+  const initialLookbackHours = readNumber('INITIAL_LOOKBACK_HOURS', withDefault('INITIAL_LOOKBACK_HOURS'), problems, { min: 0.01, max: 180 * 24, what: 'a number of hours above 0, at most 4320 (the API keeps 180 days)' });
+  const overlapMinutes = readNumber('OVERLAP_MINUTES', withDefault('OVERLAP_MINUTES'), problems, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' });
+
+  const storage = readStorage(read, problems);
+
+  const vaultTenant = read('AZURE_TENANT_ID');
+  const vaultClient = read('AZURE_CLIENT_ID');
+  const vaultSecret = read('AZURE_CLIENT_SECRET');
+  const vaultServicePrincipal = vaultTenant !== undefined && vaultClient !== undefined && vaultSecret !== undefined ? { tenantId: vaultTenant, clientId: vaultClient, clientSecret: vaultSecret } : undefined;
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    tenantId,
+    clientId,
+    keyVaultUri,
+    secretName,
+    apiUrl,
+    authorityHost,
+    storage,
+    container,
+    schedule,
+    initialLookbackHours,
+    overlapMinutes,
+    vaultServicePrincipal: vaultServicePrincipal && Object.freeze(vaultServicePrincipal),
+  });
+}
+
+function normaliseUrl(name: string, value: string | undefined, problems: string[], example: string, trailingSlash = false): string {
+  if (value === undefined) {
+    problems.push(`${name} is missing: set it to an https URL (${example}).`);
+    return '';
+  }
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    problems.push(`${name} '${value}' is not a URL: set it to an https URL (${example}).`);
+    return '';
+  }
+  if (url.protocol !== 'https:') {
+    problems.push(`${name} '${value}' must use https (${example}).`);
+    return '';
+  }
+  const text = `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  return trailingSlash ? `${text}/` : text;
+}
+
+function readNumber(name: string, text: string, problems: string[], range: { min: number; max: number; what: string }): number {
+  const value = Number(text);
+  if (text === '' || !Number.isFinite(value) || value < range.min || value > range.max) {
+    problems.push(`${name} '${text}' is not ${range.what}.`);
+    return range.min;
+  }
+  return value;
+}
+
+function readStorage(read: (name: string) => string | undefined, problems: string[]): StorageTarget {
+  const serviceUri = read('EXPORT_STORAGE__blobServiceUri');
+  if (serviceUri !== undefined) {
+    const normalised = normaliseUrl('EXPORT_STORAGE__blobServiceUri', serviceUri, problems, 'e.g. https://contosoexports.blob.core.windows.net');
+    return { kind: 'identity', blobServiceUri: normalised };
+  }
+  const own = read('EXPORT_STORAGE');
+  const host = read('AzureWebJobsStorage');
+  const connectionString = own ?? host;
+  if (connectionString === undefined) {
+    problems.push('EXPORT_STORAGE is missing (and so is AzureWebJobsStorage): set EXPORT_STORAGE__blobServiceUri to the export account\'s blob endpoint (managed identity), or EXPORT_STORAGE to a connection string (UseDevelopmentStorage=true for Azurite).');
+    return { kind: 'connectionString', connectionString: '', settingName: 'EXPORT_STORAGE' };
+  }
+  const settingName = own !== undefined ? 'EXPORT_STORAGE' : 'AzureWebJobsStorage';
+  if (connectionString !== 'UseDevelopmentStorage=true' && !/(^|;)\s*(BlobEndpoint|AccountName)\s*=/i.test(connectionString)) {
+    problems.push(`${settingName} is not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName=/BlobEndpoint=).`);
+  }
+  return { kind: 'connectionString', connectionString, settingName };
+}

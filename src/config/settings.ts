@@ -1,0 +1,39 @@
+/**
+ * The settings contract: every app setting the exporter reads, with its default and meaning.
+ * `loadConfig` reads exactly these; the README, `local.settings.sample.json` and the infra templates are checked against this list.
+ */
+export interface SettingSpec {
+  readonly name: string;
+  /** Required settings have no default; the run refuses to start without them. */
+  readonly required: boolean;
+  /** Default applied when the setting is absent or blank (documentation text for computed defaults). */
+  readonly defaultValue?: string;
+  readonly description: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: 'DEFENDER_TENANT_ID', required: true, description: 'Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com).' },
+  { name: 'DEFENDER_CLIENT_ID', required: true, description: "App registration's client (application) id, a GUID." },
+  { name: 'KEY_VAULT_URI', required: true, description: 'Key Vault holding the client secret, e.g. https://contoso-kv.vault.azure.net/.' },
+  { name: 'DEFENDER_CLIENT_SECRET_NAME', required: false, defaultValue: 'defender-client-secret', description: 'Name of the secret in that vault.' },
+  { name: 'DEFENDER_API_URL', required: false, defaultValue: 'https://api.security.microsoft.com', description: 'Defender API base URL (regional hosts, sovereign clouds, tests).' },
+  { name: 'AZURE_AUTHORITY_HOST', required: false, defaultValue: 'https://login.microsoftonline.com', description: 'Entra authority host (sovereign clouds, tests).' },
+  { name: 'EXPORT_STORAGE', required: false, defaultValue: 'AzureWebJobsStorage', description: 'Connection string of the export storage account; falls back to AzureWebJobsStorage. For identity-based access set EXPORT_STORAGE__blobServiceUri instead.' },
+  { name: 'EXPORT_STORAGE__blobServiceUri', required: false, description: 'Blob endpoint of the export storage account, reached with the managed identity (no key).' },
+  { name: 'EXPORT_CONTAINER', required: false, defaultValue: 'defender-incidents', description: 'Container for the export blobs (incidents/...) and the state (state/...).' },
+  { name: 'EXPORT_SCHEDULE', required: false, defaultValue: '0 */5 * * * *', description: 'Six-field NCRONTAB schedule (UTC) of the timer, used as %EXPORT_SCHEDULE%.' },
+  { name: 'INITIAL_LOOKBACK_HOURS', required: false, defaultValue: '48', description: 'Window of the very first run, in hours (as in the Hello World scripts).' },
+  { name: 'OVERLAP_MINUTES', required: false, defaultValue: '15', description: 'Each run re-reads this many minutes below the watermark to catch updates that became visible late; versions already exported are dropped.' },
+];
+
+/** Settings the Azure platform or the Azure SDK read themselves; allowed in app settings but not part of our contract. */
+export const PLATFORM_SETTINGS: readonly string[] = [
+  'AzureWebJobsStorage',
+  'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'AZURE_CLIENT_ID',
+  'AZURE_TENANT_ID',
+  'WEBSITE_RUN_FROM_PACKAGE',
+];

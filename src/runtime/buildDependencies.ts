@@ -1,0 +1,110 @@
+import { Agent } from 'https';
+import { ClientSecretCredential, DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { SecretClient } from '@azure/keyvault-secrets';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { readClientSecret } from '../auth/readClientSecret';
+import { isMicrosoftAuthority, isMicrosoftVault } from '../auth/microsoftHosts';
+import { TokenProvider } from '../auth/tokenProvider';
+import { systemClock, type Clock } from '../common/clock';
+import type { Config } from '../config/loadConfig';
+import type { ExportDependencies } from '../export/runExport';
+import { ApiClient } from '../sources/apiClient';
+import { DefenderSource } from '../sources/defenderSource';
+import { newSourceStats } from '../sources/incident';
+
+/** The Defender API's resource id: the token scope is the same for every regional host. */
+export const DEFENDER_SCOPE = 'https://api.security.microsoft.com/.default';
+
+/** Default run budget: inside host.json's functionTimeout (10 min) with room to commit. */
+export const DEFAULT_RUN_BUDGET_MS = 8 * 60_000;
+
+/** Seams for tests and the local host; production passes none of these. */
+export interface BuildOptions {
+  /** Identity that reads Key Vault and (identity-based) storage. Default: the service principal from AZURE_* settings, else DefaultAzureCredential. */
+  readonly azureCredential?: TokenCredential;
+  /** Extra CA (PEM) to trust for the vault, Entra and the API (the simulated tenant). Production uses NODE_EXTRA_CA_CERTS. */
+  readonly tlsCa?: string;
+  readonly clock?: Clock;
+  readonly runBudgetMs?: number;
+  readonly retryBaseDelayMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * The composition root: turns a Config into the clients a run uses. Clients are built here once and
+ * reused by every run of this process; the secret and the API token are fetched per run.
+ */
+export function buildDependencies(config: Config, options: BuildOptions = {}): ExportDependencies {
+  const clock = options.clock ?? systemClock;
+  const tlsOptions = options.tlsCa === undefined ? undefined : { ca: options.tlsCa };
+  const disableInstanceDiscovery = !isMicrosoftAuthority(config.authorityHost);
+  const azureCredential = options.azureCredential ?? defaultAzureCredential(config, disableInstanceDiscovery, tlsOptions);
+
+  const secretClient = new SecretClient(config.keyVaultUri, azureCredential, {
+    disableChallengeResourceVerification: !isMicrosoftVault(config.keyVaultUri),
+    ...(tlsOptions ? { tlsOptions } : {}),
+  });
+  const container = containerClient(config, azureCredential);
+  const agent = new Agent({ keepAlive: true, maxSockets: 8, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) });
+  let containerReady: Promise<void> | undefined;
+
+  return {
+    container,
+    clock,
+    initialLookbackHours: config.initialLookbackHours,
+    overlapMinutes: config.overlapMinutes,
+    runBudgetMs: options.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS,
+    readSecret: (abortSignal) => readClientSecret(secretClient, config.keyVaultUri, config.secretName, abortSignal),
+    ensureContainer: () => {
+      containerReady ??= ensureContainer(container).catch((error: unknown) => {
+        containerReady = undefined;
+        throw error;
+      });
+      return containerReady;
+    },
+    createSource: (clientSecret, deadlineMs, logger) => {
+      const stats = newSourceStats();
+      const tokens = new TokenProvider(
+        () => new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery, ...(tlsOptions ? { tlsOptions } : {}) }),
+        DEFENDER_SCOPE,
+        `app ${config.clientId} in tenant ${config.tenantId}`,
+        () => clock.now().getTime(),
+      );
+      const client = new ApiClient({
+        apiName: 'Defender API',
+        baseUrl: config.apiUrl,
+        tokens,
+        agent,
+        clock,
+        logger,
+        stats,
+        deadlineMs,
+        retryBaseDelayMs: options.retryBaseDelayMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+      });
+      return new DefenderSource(client, config.apiUrl, stats);
+    },
+  };
+}
+
+function defaultAzureCredential(config: Config, disableInstanceDiscovery: boolean, tlsOptions: { ca: string } | undefined): TokenCredential {
+  const sp = config.vaultServicePrincipal;
+  if (sp) {
+    return new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery, ...(tlsOptions ? { tlsOptions } : {}) });
+  }
+  // In Azure: the function's managed identity (AZURE_CLIENT_ID selects a user-assigned one); locally: az login and friends.
+  return new DefaultAzureCredential({ authorityHost: config.authorityHost });
+}
+
+function containerClient(config: Config, credential: TokenCredential): ContainerClient {
+  const service =
+    config.storage.kind === 'identity'
+      ? new BlobServiceClient(config.storage.blobServiceUri, credential)
+      : BlobServiceClient.fromConnectionString(config.storage.connectionString);
+  return service.getContainerClient(config.container);
+}
+
+async function ensureContainer(container: ContainerClient): Promise<void> {
+  // NOTE: exists() first: with a container-scoped role, creating an existing container is denied (403) rather than 409.
+  if (!(await container.exists())) await container.createIfNotExists();
+}

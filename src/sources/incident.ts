@@ -1,0 +1,49 @@
+import type { Timestamp } from '../common/timestamp';
+
+/**
+ * One incident version as received: the fields we rely on, validated, and the exact JSON text,
+ * which is what gets exported.
+ */
+export interface RawIncident {
+  /** Incident id as text (Defender's numeric `incidentId`, Graph's string `id`). */
+  readonly id: string;
+  readonly lastUpdateTime: Timestamp;
+  /** The incident's JSON exactly as the API sent it. */
+  readonly json: string;
+}
+
+/** Identity of one version: id plus update time. Two equal keys are the same version. */
+export function versionKey(incident: Pick<RawIncident, 'id' | 'lastUpdateTime'>): string {
+  return `${incident.id}@${incident.lastUpdateTime}`;
+}
+
+/** One page of a pull, in the API's order (newest first). */
+export interface IncidentPage {
+  readonly incidents: readonly RawIncident[];
+  readonly requestUrl: string;
+}
+
+/** The time window of a pull: from (inclusive), to (exclusive, optional). */
+export interface PullWindow {
+  readonly from: Timestamp;
+  readonly to?: Timestamp;
+}
+
+/** An incidents API as the export sees it. */
+export interface IncidentSource {
+  readonly name: 'defender' | 'graph';
+  pull(window: PullWindow, abortSignal?: AbortSignal): AsyncIterable<IncidentPage>;
+  readonly stats: SourceStats;
+}
+
+export interface SourceStats {
+  apiCalls: number;
+  pages: number;
+  throttledWaits: number;
+  throttledMs: number;
+  retries: number;
+}
+
+export function newSourceStats(): SourceStats {
+  return { apiCalls: 0, pages: 0, throttledWaits: 0, throttledMs: 0, retries: 0 };
+}

@@ -1,0 +1,87 @@
+/**
+ * Finds the exact text of each element of a top-level array property (`value`) in a JSON document,
+ * so incidents are written out byte for byte as the API sent them (numbers beyond 2^53, key order,
+ * unknown fields and escapes all kept). The caller has already checked that the document parses.
+ */
+export function extractArrayElements(json: string, property: string): string[] | undefined {
+  const start = findPropertyArray(json, property);
+  if (start === undefined) return undefined;
+  const elements: string[] = [];
+  let index = skipWhitespace(json, start + 1);
+  if (json[index] === ']') return elements;
+  for (;;) {
+    const end = skipValue(json, index);
+    elements.push(json.slice(index, end));
+    index = skipWhitespace(json, end);
+    const char = json[index];
+    if (char === ']') return elements;
+    if (char !== ',') return undefined;
+    index = skipWhitespace(json, index + 1);
+  }
+}
+
+/** Index of the `[` that opens the top-level `property` array, or undefined. */
+function findPropertyArray(json: string, property: string): number | undefined {
+  let index = skipWhitespace(json, 0);
+  if (json[index] !== '{') return undefined;
+  index = skipWhitespace(json, index + 1);
+  while (index < json.length && json[index] !== '}') {
+    const keyEnd = skipString(json, index);
+    const key: unknown = JSON.parse(json.slice(index, keyEnd));
+    index = skipWhitespace(json, keyEnd);
+    if (json[index] !== ':') return undefined;
+    index = skipWhitespace(json, index + 1);
+    if (key === property) return json[index] === '[' ? index : undefined;
+    index = skipWhitespace(json, skipValue(json, index));
+    if (json[index] === ',') index = skipWhitespace(json, index + 1);
+  }
+  return undefined;
+}
+
+function skipWhitespace(json: string, index: number): number {
+  let i = index;
+  while (i < json.length) {
+    const code = json.charCodeAt(i);
+    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) break;
+    i += 1;
+  }
+  return i;
+}
+
+function skipString(json: string, index: number): number {
+  let i = index + 1;
+  while (i < json.length) {
+    const char = json[i];
+    if (char === '\\') i += 2;
+    else if (char === '"') return i + 1;
+    else i += 1;
+  }
+  return i;
+}
+
+/** End index (exclusive) of the JSON value starting at `index`. */
+function skipValue(json: string, index: number): number {
+  const first = json[index];
+  if (first === '"') return skipString(json, index);
+  if (first === '{' || first === '[') {
+    let depth = 0;
+    let i = index;
+    while (i < json.length) {
+      const char = json[i];
+      if (char === '"') {
+        i = skipString(json, i);
+        continue;
+      }
+      if (char === '{' || char === '[') depth += 1;
+      else if (char === '}' || char === ']') {
+        depth -= 1;
+        if (depth === 0) return i + 1;
+      }
+      i += 1;
+    }
+    return i;
+  }
+  let i = index;
+  while (i < json.length && !',]} \n\r\t'.includes(json[i] ?? '')) i += 1;
+  return i;
+}
