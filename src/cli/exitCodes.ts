@@ -1,0 +1,10 @@
+/** Exit codes of every defender-export command. */
+export const EXIT = {
+  ok: 0,
+  /** The operation ran and failed (API, vault, storage, state). */
+  failed: 1,
+  /** Bad arguments or settings: nothing was attempted. */
+  usage: 2,
+  /** `status`: the exporter is unhealthy (last run failed, or no success within the allowed age). */
+  unhealthy: 3,
+} as const;

@@ -1,0 +1,19 @@
+import { createLogger, redact, type Logger } from '../common/logger';
+
+/** Log lines of a command go to stderr (stdout is for results, so it can be piped). */
+export function terminalLogger(verbose: boolean): Logger {
+  const write = (level: string) => (line: string) => {
+    if (level === 'info' && !verbose) return;
+    process.stderr.write(`${new Date().toISOString()} ${level.padEnd(5)} ${line}\n`);
+  };
+  return createLogger({ info: write('info'), warn: write('warn'), error: write('error') });
+}
+
+/** Prints a result line (redacted like every log line). */
+export function printLine(text: string): void {
+  process.stdout.write(`${redact(text)}\n`);
+}
+
+export function printError(text: string): void {
+  process.stderr.write(`${redact(text)}\n`);
+}

@@ -1,0 +1,89 @@
+import { ConfigError } from '../../src/common/errors';
+import { loadConfig, type Environment } from '../../src/config/loadConfig';
+
+const valid: Environment = {
+  DEFENDER_TENANT_ID: '11111111-2222-3333-4444-555555555555',
+  DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000',
+  KEY_VAULT_URI: 'https://contoso-kv.vault.azure.net',
+  EXPORT_STORAGE: 'UseDevelopmentStorage=true',
+};
+
+function problemsOf(env: Environment): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(valid);
+    expect(config).toMatchObject({
+      keyVaultUri: 'https://contoso-kv.vault.azure.net/',
+      secretName: 'defender-client-secret',
+      apiUrl: 'https://api.security.microsoft.com',
+      authorityHost: 'https://login.microsoftonline.com',
+      container: 'defender-incidents',
+      schedule: '0 */5 * * * *',
+      initialLookbackHours: 48,
+      overlapMinutes: 15,
+      storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true', settingName: 'EXPORT_STORAGE' },
+      vaultServicePrincipal: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('trims values and accepts a tenant domain', () => {
+    const config = loadConfig({ ...valid, DEFENDER_TENANT_ID: '  contoso.onmicrosoft.com ', EXPORT_CONTAINER: ' exports ' });
+    expect(config.tenantId).toBe('contoso.onmicrosoft.com');
+    expect(config.container).toBe('exports');
+  });
+
+  it('reports every missing required setting at once, each with its fix', () => {
+    const problems = problemsOf({});
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/DEFENDER_TENANT_ID is missing/);
+    expect(problems.join('\n')).toMatch(/DEFENDER_CLIENT_ID is missing/);
+    expect(problems.join('\n')).toMatch(/KEY_VAULT_URI is missing/);
+    expect(problems.join('\n')).toMatch(/EXPORT_STORAGE is missing \(and so is AzureWebJobsStorage\)/);
+  });
+
+  it('reports every malformed setting at once', () => {
+    const problems = problemsOf({
+      ...valid,
+      DEFENDER_TENANT_ID: 'not a tenant',
+      DEFENDER_CLIENT_ID: '1234',
+      KEY_VAULT_URI: 'http://contoso-kv.vault.azure.net/',
+      DEFENDER_API_URL: 'api.security.microsoft.com',
+      AZURE_AUTHORITY_HOST: 'http://login.microsoftonline.com',
+      EXPORT_CONTAINER: 'Bad_Name',
+      EXPORT_SCHEDULE: '*/5 * * * *',
+      INITIAL_LOOKBACK_HOURS: '-1',
+      OVERLAP_MINUTES: 'ten',
+      DEFENDER_CLIENT_SECRET_NAME: 'has spaces',
+    });
+    expect(problems).toHaveLength(10);
+    for (const name of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'DEFENDER_API_URL', 'AZURE_AUTHORITY_HOST', 'EXPORT_CONTAINER', 'EXPORT_SCHEDULE', 'INITIAL_LOOKBACK_HOURS', 'OVERLAP_MINUTES', 'DEFENDER_CLIENT_SECRET_NAME']) {
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+    }
+  });
+
+  it('falls back to AzureWebJobsStorage, and prefers the identity-based endpoint', () => {
+    const { EXPORT_STORAGE: _ignored, ...rest } = valid;
+    expect(loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({ settingName: 'AzureWebJobsStorage' });
+    expect(loadConfig({ ...valid, EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
+  });
+
+  it('reads the vault service principal only when all three AZURE_* settings are present', () => {
+    expect(loadConfig({ ...valid, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c' }).vaultServicePrincipal).toBeUndefined();
+    expect(loadConfig({ ...valid, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's' }).vaultServicePrincipal).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
+  });
+
+  it('never puts a setting value that may be a secret into its messages', () => {
+    const problems = problemsOf({ ...valid, EXPORT_STORAGE: 'AccountKey=supersecretkey' });
+    expect(problems.join('\n')).not.toContain('supersecretkey');
+  });
+});

@@ -1,0 +1,67 @@
+import { requireTimestamp, type Timestamp } from '../../src/common/timestamp';
+import type { RawIncident } from '../../src/sources/incident';
+import { keysetPages, type KeysetRequest } from '../../src/sources/keysetPager';
+
+/** A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` with `$skip`. */
+function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>; buildUrl: (r: KeysetRequest) => string; calls: KeysetRequest[] } {
+  const calls: KeysetRequest[] = [];
+  return {
+    calls,
+    buildUrl: (request) => JSON.stringify(request),
+    fetchPage: (url) => {
+      const request = JSON.parse(url) as { cursor?: Timestamp; skip: number };
+      calls.push({ cursor: request.cursor, skip: request.skip });
+      const sorted = [...incidents].sort((a, b) => (a.lastUpdateTime === b.lastUpdateTime ? Number(b.id) - Number(a.id) : a.lastUpdateTime < b.lastUpdateTime ? 1 : -1));
+      const eligible = sorted.filter((i) => request.cursor === undefined || i.lastUpdateTime <= request.cursor);
+      return Promise.resolve({ incidents: eligible.slice(request.skip, request.skip + 3), nextLink: undefined });
+    },
+  };
+}
+
+const at = (second: number): Timestamp => requireTimestamp(`2026-11-27T07:00:${String(second).padStart(2, '0')}Z`, 't');
+const incident = (id: number, second: number): RawIncident => ({ id: String(id), lastUpdateTime: at(second), json: `{"incidentId":${id}}` });
+
+async function collect(list: ReturnType<typeof fakeList>): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list })) ids.push(...page.incidents.map((i) => i.id));
+  return ids;
+}
+
+describe('keysetPages', () => {
+  it('pages newest first by time and stops on a short page', async () => {
+    const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
+    expect(await collect(list)).toEqual(['7', '6', '5', '4', '3', '2', '1']);
+    expect(list.calls).toEqual([
+      { cursor: undefined, skip: 0 },
+      { cursor: at(5), skip: 1 },
+      { cursor: at(2), skip: 1 },
+    ]);
+  });
+
+  it('skips exactly the ties already seen when many incidents share one time across pages', async () => {
+    const list = fakeList([incident(1, 1), ...[2, 3, 4, 5, 6, 7, 8].map((id) => incident(id, 5)), incident(9, 9)]);
+    const ids = await collect(list);
+    expect(ids).toEqual(['9', '8', '7', '6', '5', '4', '3', '2', '1']);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('loses nothing when an unread incident is updated mid-pull (it moves to the top, past the cursor)', async () => {
+    const incidents = [1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id));
+    const list = fakeList(incidents);
+    const ids: string[] = [];
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list })) {
+      ids.push(...page.incidents.map((i) => i.id));
+      if (ids.length === 3) incidents[1] = incident(2, 59); // incident 2 updated: leaves the cursor's range
+    }
+    expect(ids).toEqual(['7', '6', '5', '4', '3', '1']);
+    // Its old version is gone from the API; its new version (newer than anything read) is the next run's business.
+  });
+
+  it('refuses a page out of newest-first order instead of risking a gap', async () => {
+    const list = {
+      buildUrl: () => 'u',
+      fetchPage: () => Promise.resolve({ incidents: [incident(1, 1), incident(2, 2)], nextLink: undefined }),
+    };
+    await expect(collect({ ...list, calls: [] })).rejects.toMatchObject({ code: 'UnexpectedOrder' });
+  });
+});

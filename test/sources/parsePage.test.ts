@@ -1,0 +1,45 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { parseIncidentPage } from '../../src/sources/parsePage';
+
+const defender = { apiName: 'Defender API', id: 'incidentId', lastUpdate: 'lastUpdateTime' };
+const graph = { apiName: 'Graph API', id: 'id', lastUpdate: 'lastUpdateDateTime' };
+const reply = (text: string): { text: string; body: unknown } => ({ text, body: JSON.parse(text) as unknown });
+
+describe('parseIncidentPage', () => {
+  it("reads the Defender documentation's example reply", () => {
+    const text = readFileSync(join(__dirname, '../fixtures/m365d-list-incidents-response.json'), 'utf8');
+    const { incidents, nextLink } = parseIncidentPage(reply(text), defender);
+    expect(incidents.length).toBeGreaterThan(0);
+    expect(nextLink).toBeUndefined();
+    for (const incident of incidents) {
+      expect(incident.id).toMatch(/^\d+$/);
+      expect(incident.lastUpdateTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}Z$/);
+      expect(text).toContain(incident.json);
+    }
+  });
+
+  it("reads the Graph documentation's example reply", () => {
+    const text = readFileSync(join(__dirname, '../fixtures/graph-list-incidents-response.json'), 'utf8');
+    const { incidents } = parseIncidentPage(reply(text), graph);
+    expect(incidents.length).toBeGreaterThan(0);
+    for (const incident of incidents) expect(text).toContain(incident.json);
+  });
+
+  it('keeps unknown fields, merged incidents and huge ids exactly as received', () => {
+    const text = '{"value":[{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}]}';
+    const [incident] = parseIncidentPage(reply(text), defender).incidents;
+    expect(incident?.json).toBe('{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}');
+    expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
+  });
+
+  it.each([
+    ['no value array', '{"error":"x"}', /no 'value' array/],
+    ['an element that is not an object', '{"value":[1]}', /element 0 is not an object/],
+    ['a missing id', '{"value":[{"lastUpdateTime":"2026-11-27T07:00:00Z"}]}', /no valid 'incidentId'/],
+    ['a malformed time', '{"value":[{"incidentId":1,"lastUpdateTime":"yesterday"}]}', /incident 1 has no valid 'lastUpdateTime'/],
+    ['a nextLink that is not a string', '{"value":[],"@odata.nextLink":5}', /nextLink/],
+  ])('fails the page with a named problem on %s', (_name, text, message) => {
+    expect(() => parseIncidentPage(reply(text), defender)).toThrow(message);
+  });
+});

@@ -1,0 +1,23 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
+import { extractArrayElements } from '../../src/sources/rawJson';
+
+describe('extractArrayElements', () => {
+  it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
+    const text = '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
+    expect(extractArrayElements(text, 'value')).toEqual(['{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}', '{"b":[1,{"c":"}"}]}', '3', '"s"']);
+  });
+
+  it('finds the array after other properties and handles an empty one', () => {
+    expect(extractArrayElements('{"a":{"value":[9]},"value":[]}', 'value')).toEqual([]);
+    expect(extractArrayElements('{"other":1}', 'value')).toBeUndefined();
+  });
+
+  it('splits the documentation sample into its incidents', () => {
+    const text = readFileSync(join(__dirname, '../fixtures/m365d-list-incidents-response.json'), 'utf8');
+    const elements = extractArrayElements(text, 'value') ?? [];
+    const parsed = JSON.parse(text) as { value: unknown[] };
+    expect(elements).toHaveLength(parsed.value.length);
+    expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(parsed.value);
+  });
+});
