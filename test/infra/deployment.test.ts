@@ -1,0 +1,114 @@
+import { declarations, listRepoFiles, parameters, readRepoFile, stripComments } from './templateText';
+
+const azureYaml = readRepoFile('azure.yaml');
+const mainBicep = readRepoFile('infra/main.bicep');
+const ciWorkflow = readRepoFile('.github/workflows/ci.yml');
+const deployWorkflow = readRepoFile('.github/workflows/deploy.yml');
+
+/** `key: value` of a YAML line, anywhere in the file (enough for these flat, hand-written files). */
+function yamlValues(yaml: string, key: string): string[] {
+  return [...yaml.matchAll(new RegExp(`^\\s*-?\\s*${key}\\s*:\\s*(.+?)\\s*(?:#.*)?$`, 'gm'))].map((match) => match[1] ?? '');
+}
+
+describe('azure.yaml', () => {
+  it('deploys one function service from the project root as TypeScript, packaging the bundle', () => {
+    expect(yamlValues(azureYaml, 'project')).toEqual(['.']);
+    expect(yamlValues(azureYaml, 'language')).toEqual(['ts']);
+    expect(yamlValues(azureYaml, 'host')).toEqual(['function']);
+    expect(yamlValues(azureYaml, 'dist')).toEqual(['dist/bundle']);
+    expect(yamlValues(azureYaml, 'run')).toEqual(['npm run bundle']);
+  });
+
+  it('names its service as the function app is tagged, so azd finds the app to deploy to', () => {
+    const service = /^services:\s*\n(?:\s*#.*\n)*\s{2}([\w-]+):/m.exec(azureYaml)?.[1];
+
+    expect(service).toBeDefined();
+    expect(stripComments(mainBicep)).toContain(`var serviceName = '${service ?? ''}'`);
+    expect(stripComments(mainBicep)).toMatch(/'azd-service-name'\s*:\s*serviceName/);
+  });
+});
+
+describe('the templates', () => {
+  const bicepFiles = listRepoFiles('infra', ['.bicep']);
+  const all = bicepFiles.flatMap((file) => declarations(file, readRepoFile(file)));
+
+  it('pin every registry module to an exact version', () => {
+    const registryModules = all.filter((declaration) => declaration.target.startsWith('br'));
+    const unpinned = registryModules.filter((declaration) => !/^br\/public:avm\/res\/[\w/-]+:\d+\.\d+\.\d+$/.test(declaration.target));
+
+    expect(registryModules.length).toBeGreaterThan(5);
+    expect(unpinned.map((declaration) => declaration.target)).toEqual([]);
+    expect(bicepFiles.filter((file) => readRepoFile(file).includes(':latest'))).toEqual([]);
+  });
+
+  it('give every resource an explicit API version', () => {
+    const resources = all.filter((declaration) => declaration.target.includes('/') && !declaration.target.startsWith('br') && !declaration.target.startsWith('.'));
+    const unversioned = resources.filter((declaration) => !/@\d{4}-\d{2}-\d{2}(-preview)?$/.test(declaration.target));
+
+    expect(resources.length).toBeGreaterThan(0);
+    expect(unversioned.map((declaration) => declaration.target)).toEqual([]);
+  });
+
+  it('refer only to local modules that exist', () => {
+    const local = all.filter((declaration) => declaration.target.startsWith('./'));
+    const missing = local.filter((declaration) => !listRepoFiles('infra', ['.bicep']).includes(`infra/${declaration.target.slice(2)}`));
+
+    expect(local.length).toBeGreaterThan(0);
+    expect(missing.map((declaration) => declaration.target)).toEqual([]);
+  });
+
+  it('get every parameter without a default from main.parameters.json, and nothing else', () => {
+    const declared = parameters(mainBicep);
+    const parameterFile: unknown = JSON.parse(readRepoFile('infra/main.parameters.json'));
+    const given =
+      typeof parameterFile === 'object' && parameterFile !== null && 'parameters' in parameterFile && typeof parameterFile.parameters === 'object' && parameterFile.parameters !== null
+        ? Object.keys(parameterFile.parameters)
+        : [];
+
+    const withoutDefault = [...declared].filter(([, declaration]) => !declaration.hasDefault).map(([name]) => name);
+    expect(given).toEqual(expect.arrayContaining(withoutDefault));
+    expect(given.filter((name) => !declared.has(name))).toEqual([]);
+  });
+
+  it('output the names a user needs next: app, vault, storage and container', () => {
+    const outputs = [...stripComments(mainBicep).matchAll(/^output\s+(\w+)\s/gm)].map((match) => match[1]);
+
+    expect(outputs).toEqual(
+      expect.arrayContaining([
+        'AZURE_FUNCTION_APP_NAME',
+        'AZURE_KEY_VAULT_NAME',
+        'AZURE_EXPORT_STORAGE_ACCOUNT_NAME',
+        'AZURE_EXPORT_CONTAINER_NAME',
+      ]),
+    );
+  });
+});
+
+describe('the CI workflow', () => {
+  it('installs, lints, builds and tests, in that order, on Node.js 22', () => {
+    const steps = yamlValues(ciWorkflow, 'run');
+
+    expect(yamlValues(ciWorkflow, 'node-version')).toEqual(['22']);
+    expect(steps).toEqual(['npm ci', 'npm run lint', 'npm run build', 'npm test']);
+  });
+});
+
+describe('the deploy workflow', () => {
+  it('signs in to Azure with an OIDC federated credential, allowed by id-token: write', () => {
+    expect(deployWorkflow).toMatch(/^\s*id-token\s*:\s*write\b/m);
+    expect(deployWorkflow).toMatch(/azd auth login[\s\S]*--federated-credential-provider github/);
+  });
+
+  it('provisions and deploys with azd on Node.js 22, without prompting', () => {
+    expect(yamlValues(deployWorkflow, 'node-version')).toEqual(['22']);
+    expect(deployWorkflow).toMatch(/uses\s*:\s*Azure\/setup-azd@v\d+/);
+    expect(yamlValues(deployWorkflow, 'run')).toEqual(expect.arrayContaining(['azd provision --no-prompt', 'azd deploy --no-prompt']));
+  });
+
+  it('pins every action to a version', () => {
+    const actions = [...ciWorkflow.matchAll(/uses\s*:\s*(\S+)/g), ...deployWorkflow.matchAll(/uses\s*:\s*(\S+)/g)].map((match) => match[1] ?? '');
+
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((action) => !/@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/.test(action))).toEqual([]);
+  });
+});
