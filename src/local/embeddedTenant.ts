@@ -1,0 +1,29 @@
+import type { Environment } from '../config/loadConfig';
+import { SimulatedTenant } from './simulator';
+
+/** The simulated tenant plus the settings that point the exporter at it. */
+export interface EmbeddedTenant {
+  readonly tenant: SimulatedTenant;
+  readonly settings: Environment;
+}
+
+/**
+ * Starts the simulated tenant with realistic incidents and returns the settings a newcomer would
+ * otherwise fill in: tenant, app, vault (read by a separate identity, as a managed identity would) and API.
+ */
+export async function startEmbeddedTenant(options: { seedIncidents: number }): Promise<EmbeddedTenant> {
+  const tenant = await SimulatedTenant.start({ seedIncidents: options.seedIncidents, seedSpreadHours: 72 });
+  return {
+    tenant,
+    settings: {
+      DEFENDER_TENANT_ID: tenant.tenantId,
+      DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
+      KEY_VAULT_URI: tenant.vaultUrl,
+      DEFENDER_API_URL: tenant.defenderUrl,
+      AZURE_AUTHORITY_HOST: tenant.authorityHost,
+      AZURE_TENANT_ID: tenant.tenantId,
+      AZURE_CLIENT_ID: tenant.vaultReader.clientId,
+      AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,
+    },
+  };
+}

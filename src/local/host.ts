@@ -1,0 +1,105 @@
+import { join } from 'path';
+import { describeError } from '../common/errors';
+import { createLogger, registerSensitive, type Logger } from '../common/logger';
+import { settingsEnvironment } from '../cli/settingsEnvironment';
+import { formatSummary } from '../cli/commands/run';
+import { loadConfig, type Environment } from '../config/loadConfig';
+import { parseNcrontab } from '../config/ncrontab';
+import { runExport } from '../export/runExport';
+import { buildDependencies } from '../runtime/buildDependencies';
+import { startAzurite, type AzuriteBlob } from './azurite';
+import { startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
+
+const AZURITE_PORT = 10000;
+const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
+
+function hostLogger(): Logger {
+  const line = (level: string) => (text: string) => process.stdout.write(`${new Date().toISOString()} ${level.padEnd(5)} ${text}\n`);
+  return createLogger({ info: line('info'), warn: line('warn'), error: line('error') });
+}
+
+/**
+ * `npm start`: the embedded host. With no tenant configured it starts Azurite (data in .azurite/) and the
+ * simulated tenant, and keeps the simulated incidents changing; with local.settings.json filled in it runs
+ * against the real tenant. Either way the exporter runs once now and then on EXPORT_SCHEDULE, exactly as
+ * the timer would, until Ctrl+C.
+ */
+async function main(): Promise<void> {
+  const logger = hostLogger();
+  const projectRoot = join(__dirname, '..', '..', '..');
+  let env: Environment = settingsEnvironment(process.env, projectRoot);
+  const embedded = (env.DEFENDER_TENANT_ID ?? '').trim() === '';
+  let azurite: AzuriteBlob | undefined;
+  let tenant: EmbeddedTenant | undefined;
+  let activity: NodeJS.Timeout | undefined;
+
+  const storageSetting = env.EXPORT_STORAGE ?? env.AzureWebJobsStorage;
+  if (embedded || storageSetting === undefined || storageSetting.trim() === DEVELOPMENT_STORAGE) {
+    try {
+      azurite = await startAzurite({ port: AZURITE_PORT, location: join(projectRoot, '.azurite') });
+    } catch (error) {
+      throw new Error(`Could not start Azurite on 127.0.0.1:${AZURITE_PORT} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`);
+    }
+    logger.info(`Azurite blob service on ${azurite.blobEndpoint} (data in .azurite/; Storage Explorer: "Local storage emulator")`);
+    env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
+  }
+  if (embedded) {
+    tenant = await startEmbeddedTenant({ seedIncidents: 250 });
+    registerSensitive(tenant.tenant.exporterApp.clientSecret);
+    registerSensitive(tenant.tenant.vaultReader.clientSecret);
+    env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
+    logger.info(`No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours.`);
+    logger.info('Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.');
+    const sim = tenant.tenant;
+    activity = setInterval(() => {
+      const all = sim.incidents.all();
+      const pick = all[Math.floor(Math.random() * all.length)];
+      if (pick !== undefined && Math.random() < 0.7) sim.incidents.update(pick.id);
+      else sim.incidents.add();
+    }, 7_000);
+  }
+
+  const config = loadConfig(env);
+  const deps = buildDependencies(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
+  const schedule = parseNcrontab(config.schedule);
+  logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'; browse with 'npx defender-export state show' or Storage Explorer. Ctrl+C stops.`);
+
+  let stopping = false;
+  let timer: NodeJS.Timeout | undefined;
+  const runOnce = async (trigger: string): Promise<void> => {
+    try {
+      const summary = await runExport(deps, { trigger, logger });
+      logger.info(formatSummary(summary));
+    } catch (error) {
+      logger.error(`Run failed: ${describeError(error)}`);
+    }
+  };
+  const scheduleNext = (): void => {
+    if (stopping) return;
+    const next = schedule.next(new Date());
+    if (!next) return;
+    timer = setTimeout(() => {
+      void runOnce('timer').then(scheduleNext);
+    }, next.getTime() - Date.now());
+  };
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    if (timer) clearTimeout(timer);
+    if (activity) clearInterval(activity);
+    logger.info('Stopping');
+    await tenant?.tenant.close();
+    await azurite?.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  await runOnce('startup');
+  scheduleNext();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${describeError(error)}\n`);
+  process.exit(1);
+});
