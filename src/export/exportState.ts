@@ -71,7 +71,7 @@ export function parseState(text: string): ExportState {
     throw corrupted('it is not valid JSON');
   }
   if (typeof body !== 'object' || body === null) throw corrupted('it is not a JSON object');
-  const get = (key: string): unknown => Reflect.get(body as object, key);
+  const get = (key: string): unknown => Reflect.get(body, key);
   if (get('schemaVersion') !== 1) throw corrupted(`schemaVersion is ${JSON.stringify(get('schemaVersion')) ?? 'missing'}, expected 1`);
   const watermarkText = get('watermark');
   const watermark = typeof watermarkText === 'string' ? parseTimestamp(watermarkText) : undefined;

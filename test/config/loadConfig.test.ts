@@ -72,8 +72,7 @@ describe('loadConfig', () => {
   });
 
   it('falls back to AzureWebJobsStorage, and prefers the identity-based endpoint', () => {
-    const { EXPORT_STORAGE: _ignored, ...rest } = valid;
-    expect(loadConfig({ ...rest, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({ settingName: 'AzureWebJobsStorage' });
+    expect(loadConfig({ ...valid, EXPORT_STORAGE: undefined, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({ settingName: 'AzureWebJobsStorage' });
     expect(loadConfig({ ...valid, EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
   });
 

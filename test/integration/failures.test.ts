@@ -1,0 +1,184 @@
+import { createServer, type Server } from 'http';
+import type { AddressInfo } from 'net';
+import { STATE_BLOB } from '../../src/export/exportState';
+import { listBlobNames, readExports } from '../support/exports';
+import { currentVersions, missing } from '../support/invariants';
+import { startWorld, type World } from '../support/world';
+
+async function watermarkOf(world: World): Promise<string | undefined> {
+  const blob = world.container.getBlockBlobClient(STATE_BLOB);
+  if (!(await blob.exists())) return undefined;
+  return (JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { watermark: string }).watermark;
+}
+
+/** Runs once successfully, adds incidents, then expects the next run to fail as described, with no blob and the watermark untouched; finally a clean run recovers everything. */
+async function expectCleanFailure(world: World, breakIt: () => void, expected: { code: string; message: RegExp }, repair: () => void = () => world.tenant.faults.clear()): Promise<void> {
+  world.tenant.incidents.seed(20, { spreadHours: 1 });
+  await world.run();
+  const watermark = await watermarkOf(world);
+  const blobs = await listBlobNames(world.container, 'incidents/');
+  world.tenant.incidents.seed(150, { spreadHours: 0.1 });
+  breakIt();
+  await expect(world.run()).rejects.toMatchObject({ code: expected.code, message: expect.stringMatching(expected.message) as unknown });
+  expect(await watermarkOf(world)).toBe(watermark);
+  expect(await listBlobNames(world.container, 'incidents/')).toEqual(blobs);
+  repair();
+  await world.run();
+  expect(missing(currentVersions(world.tenant), await readExports(world.container))).toEqual([]);
+}
+
+describe('a failing run', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('names the missing Key Vault secret and how to create it', async () => {
+    const secret = world.tenant.exporterApp.clientSecret;
+    await expectCleanFailure(world, () => world.tenant.deleteSecret('defender-client-secret'), { code: 'SecretNotFound', message: /secret 'defender-client-secret' was not found in https:\/\/127\.0\.0\.1:\d+\/: create it with 'az keyvault secret set/ }, () =>
+      world.tenant.setSecret('defender-client-secret', secret),
+    );
+  });
+
+  it('names a refused token (wrong secret in the vault) with the AADSTS code and the fix', async () => {
+    const secret = world.tenant.exporterApp.clientSecret;
+    await expectCleanFailure(world, () => world.tenant.setSecret('defender-client-secret', 'not-the-right-secret-value'), { code: 'AADSTS7000215', message: /client secret is wrong/ }, () =>
+      world.tenant.setSecret('defender-client-secret', secret),
+    );
+  });
+
+  it('fails fast on a 4xx with the API error code in the message', async () => {
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'status', status: 403, code: 'Forbidden', persistent: true }), { code: 'Forbidden', message: /Defender API refused GET \/api\/incidents.* with 403 Forbidden/ });
+    expect(world.tenant.requests.filter((r) => r.server === 'defender' && r.status === 403)).toHaveLength(1);
+  });
+
+  it('retries transient 5xx, resets and truncated JSON, then succeeds', async () => {
+    world.tenant.incidents.seed(250, { spreadHours: 1 });
+    world.tenant.faults.inject({ server: 'defender', kind: '500' });
+    world.tenant.faults.inject({ server: 'defender', kind: 'reset' });
+    world.tenant.faults.inject({ server: 'defender', kind: 'truncate' });
+    world.tenant.faults.inject({ server: 'defender', kind: '503' });
+    const summary = await world.run();
+    expect(summary.retries).toBe(4);
+    expect(summary.incidents).toBe(250);
+  });
+
+  it('gives up on a persistently malformed reply with one clear message', async () => {
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'malformed', persistent: true }), { code: 'MalformedResponse', message: /malformed incidents page: the reply has no 'value' array/ });
+  });
+
+  it('gives up after the retries on a persistent 500, naming the request, watermark unchanged', async () => {
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: '500', persistent: true }), { code: 'InternalServerError', message: /gave up on GET \/api\/incidents\?\$filter=lastUpdateTime ge .* after 6 attempts.*watermark is unchanged/ });
+  });
+
+  it('gives up on replies slower than the request timeout', async () => {
+    world = await restartWith(world, { requestTimeoutMs: 200 });
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 1000, persistent: true }), { code: 'ApiUnavailable', message: /no complete reply within 200 ms/ });
+  });
+
+  it('honours Retry-After on a 429 and the wait given only in the body', async () => {
+    world.tenant.incidents.seed(120, { spreadHours: 1 });
+    world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 1 });
+    world.tenant.faults.inject({ server: 'defender', kind: '429-body-only', retryAfterSeconds: 1 });
+    const started = Date.now();
+    const summary = await world.run();
+    expect(summary.throttledWaits).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+    expect(summary.incidents).toBe(120);
+  });
+
+  it('stops cleanly when throttling outlasts the run budget, and the next run continues', async () => {
+    world = await restartWith(world, { runBudgetMs: 1500 });
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 5, persistent: true }), { code: 'BudgetExceeded', message: /would pass the run's time budget/ });
+  });
+
+  it('renews an expired or revoked token once mid-run and carries on', async () => {
+    world.tenant.incidents.seed(350, { spreadHours: 1 });
+    world.tenant.faults.onIncidentsPage = ({ requestIndex }) => {
+      if (requestIndex === 1) world.tenant.revokeTokens();
+    };
+    const summary = await world.run();
+    expect(summary.incidents).toBe(350);
+    expect(world.tenant.requests.filter((r) => r.server === 'defender' && r.status === 401)).toHaveLength(1);
+  });
+
+  it('picks up a secret rotated in Key Vault between runs', async () => {
+    world.tenant.incidents.seed(10, { spreadHours: 1 });
+    await world.run();
+    world.tenant.setSecret('defender-client-secret', 'rotated-secret-value-123456', { rotateApp: true });
+    world.tenant.incidents.seed(10, { spreadHours: 0.01 });
+    const summary = await world.run();
+    expect(summary.incidents).toBe(10);
+  });
+
+  it('refuses a nextLink to another host and never sends the token there', async () => {
+    const seen: string[] = [];
+    const other = await recordingServer(seen);
+    try {
+      const { port } = other.address() as AddressInfo;
+      world.tenant.defenderNextLink = `http://127.0.0.1:${port}`;
+      world.tenant.incidents.seed(150, { spreadHours: 1 });
+      await expect(world.run()).rejects.toMatchObject({ code: 'ForeignHost' });
+      expect(seen).toEqual([]);
+      expect(await listBlobNames(world.container, 'incidents/')).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('follows a nextLink on the same host', async () => {
+    world.tenant.defenderNextLink = true;
+    world.tenant.incidents.seed(230, { spreadHours: 1 });
+    const summary = await world.run();
+    expect(summary.incidents).toBe(230);
+  });
+
+  it('refuses to restart from the initial lookback when the state blob is lost, naming the recovery command', async () => {
+    world.tenant.incidents.seed(10, { spreadHours: 1 });
+    await world.run();
+    await world.container.getBlockBlobClient(STATE_BLOB).delete();
+    await expect(world.run()).rejects.toMatchObject({ code: 'StateMissing', message: expect.stringMatching(/defender-export state reset --watermark/) as unknown });
+  });
+
+  it('refuses a corrupted state blob loudly', async () => {
+    world.tenant.incidents.seed(10, { spreadHours: 1 });
+    await world.run();
+    await world.container.getBlockBlobClient(STATE_BLOB).upload('{"schemaVersion":1,"watermark":"garbage"}', 40);
+    await expect(world.run()).rejects.toMatchObject({ code: 'StateCorrupted' });
+  });
+
+  it('never writes the client secret or a token into logs, errors or blobs', async () => {
+    world.tenant.incidents.seed(120, { spreadHours: 1 });
+    world.tenant.faults.onIncidentsPage = ({ requestIndex }) => {
+      if (requestIndex === 0) world.tenant.revokeTokens();
+    };
+    await world.run();
+    world.tenant.setSecret('defender-client-secret', 'wrong-secret-value-abcdef');
+    const failure = await world.run().catch((error: unknown) => error);
+    const tokens = world.tenant.requests.map((r) => r.authorization?.replace(/^Bearer /, '')).filter((t): t is string => t !== undefined);
+    expect(tokens.length).toBeGreaterThan(0);
+    const exported = JSON.stringify(await readExports(world.container));
+    const haystack = [world.logLines.join('\n'), String(failure), JSON.stringify(failure), exported].join('\n');
+    for (const value of [world.tenant.exporterApp.clientSecret, 'wrong-secret-value-abcdef', world.tenant.vaultReader.clientSecret, ...tokens]) {
+      expect(haystack).not.toContain(value);
+    }
+  });
+});
+
+async function restartWith(world: World, build: { requestTimeoutMs?: number; runBudgetMs?: number }): Promise<World> {
+  await world.close();
+  return startWorld({ build });
+}
+
+/** A second local server that records whatever reaches it. */
+async function recordingServer(seen: string[]): Promise<Server> {
+  const server = createServer((request, response) => {
+    seen.push(`${request.method ?? ''} ${request.url ?? ''} ${request.headers.authorization ?? ''}`);
+    response.end('{"value":[]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
