@@ -58,11 +58,13 @@ function explainTokenError(error: unknown, scope: string, app: string): AuthErro
   const statusCode = typeof error === 'object' && error !== null && typeof Reflect.get(error, 'statusCode') === 'number' ? Number(Reflect.get(error, 'statusCode')) : undefined;
   const retryable = aadCode === undefined && (statusCode === undefined || statusCode >= 500 || statusCode === 429);
   const fix = hint ?? 'check DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID, AZURE_AUTHORITY_HOST and the secret in Key Vault';
-  return new AuthError(`Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}: ${fix}. Details: ${firstLine(text)}`, { code: aadCode ?? 'TokenRequestFailed', statusCode, retryable, cause: error });
+  return new AuthError(`Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}: ${fix}. Entra said: ${entraSaid(text)}`, { code: aadCode ?? 'TokenRequestFailed', statusCode, retryable, cause: error });
 }
 
-function firstLine(text: string): string {
-  return text.split('\n')[0]?.slice(0, 400) ?? '';
+/** The AADSTS sentence (e.g. "AADSTS7000215: Invalid client secret provided."), else the first line. */
+function entraSaid(text: string): string {
+  const sentence = /AADSTS\d+:[^.]*\./.exec(text)?.[0];
+  return (sentence ?? text.split('\n')[0] ?? '').slice(0, 300);
 }
 
 const HINTS: Readonly<Record<string, string>> = {

@@ -6,4 +6,9 @@ export interface CommandContext {
   runtime(): ExporterRuntime;
   readonly logger: Logger;
   print(text: string): void;
+  /**
+   * Sets the process exit code for a command that completed but must report a non-zero result without an
+   * error message (`status` when unhealthy). Errors still go through `throw`.
+   */
+  setExitCode(code: number): void;
 }

@@ -2,8 +2,11 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, describeError } from '../common/errors';
 import { getRuntime } from '../runtime/exporterRuntime';
 import type { CommandContext } from './commandContext';
+import { registerList } from './commands/list';
 import { registerRun } from './commands/run';
+import { registerShow } from './commands/show';
 import { registerState } from './commands/state';
+import { registerStatus } from './commands/status';
 import { EXIT } from './exitCodes';
 import { settingsEnvironment } from './settingsEnvironment';
 import { printError, printLine, terminalLogger } from './terminal';
@@ -17,20 +20,42 @@ export function buildProgram(context: CommandContext): Command {
     .showHelpAfterError();
   registerRun(program, context);
   registerState(program, context);
+  registerList(program, context);
+  registerShow(program, context);
+  registerStatus(program, context);
   return program;
 }
 
 /** Entry point of bin/defender-export.js. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
   const verbose = argv.includes('-v') || argv.includes('--verbose');
+  return execute(
+    {
+      runtime: () => getRuntime(settingsEnvironment(process.env, process.cwd())),
+      logger: terminalLogger(verbose),
+      print: printLine,
+    },
+    argv,
+  );
+}
+
+/**
+ * Parses `argv`, runs the command and returns the process exit code: what the command set through
+ * `setExitCode` (0 unless it did) when it completed, or the code of its failure after printing it.
+ */
+export async function execute(base: Omit<CommandContext, 'setExitCode'>, argv: readonly string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
   const context: CommandContext = {
-    runtime: () => getRuntime(settingsEnvironment(process.env, process.cwd())),
-    logger: terminalLogger(verbose),
-    print: printLine,
+    runtime: () => base.runtime(),
+    logger: base.logger,
+    print: (text) => base.print(text),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
   };
   try {
     await buildProgram(context).parseAsync([...argv]);
-    return EXIT.ok;
+    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;

@@ -71,13 +71,17 @@ export function toError(value: unknown): Error {
   return new Error(text, { cause: value });
 }
 
-/** Message of any thrown value, with its cause chain ("a: b: c"), for one-line reports. */
+/**
+ * Message of any thrown value for one-line reports. Our own errors are written complete (problem and fix),
+ * so their cause is not repeated; for others the cause chain is appended ("a: caused by: b").
+ */
 export function describeError(value: unknown): string {
   const parts: string[] = [];
   let current: unknown = value;
   for (let depth = 0; current !== undefined && depth < 4; depth += 1) {
     const error = toError(current);
     if (!parts.some((p) => p.includes(error.message))) parts.push(error.message);
+    if (error instanceof ExporterError) break;
     current = error.cause;
   }
   return parts.join(': caused by: ');

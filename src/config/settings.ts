@@ -24,6 +24,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'EXPORT_SCHEDULE', required: false, defaultValue: '0 */5 * * * *', description: 'Six-field NCRONTAB schedule (UTC) of the timer, used as %EXPORT_SCHEDULE%.' },
   { name: 'INITIAL_LOOKBACK_HOURS', required: false, defaultValue: '48', description: 'Window of the very first run, in hours (as in the Hello World scripts).' },
   { name: 'OVERLAP_MINUTES', required: false, defaultValue: '15', description: 'Each run re-reads this many minutes below the watermark to catch updates that became visible late; versions already exported are dropped.' },
+  { name: 'STATUS_MAX_AGE_MINUTES', required: false, defaultValue: '60', description: "`defender-export status` reports unhealthy (exit code 3) when no run succeeded within this many minutes (a health probe's threshold; keep it above the schedule's interval)." },
 ];
 
 /** Settings the Azure platform or the Azure SDK read themselves; allowed in app settings but not part of our contract. */

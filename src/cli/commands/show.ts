@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { ContainerClient } from '@azure/storage-blob';
+import { ExporterError } from '../../common/errors';
+import type { CommandContext } from '../commandContext';
+import { listExportBlobs } from '../exportListing';
+import { matchesFilter } from '../incidentFilter';
+import { readExportBlob } from '../readExportBlob';
+
+interface ShowOptions {
+  readonly ndjson?: boolean;
+  readonly id?: string;
+  readonly severity?: string;
+}
+
+function nonEmpty(what: string): (value: string) => string {
+  return (value) => {
+    const trimmed = value.trim();
+    if (trimmed === '') throw new InvalidArgumentError(`${what} must not be empty.`);
+    return trimmed;
+  };
+}
+
+/**
+ * The blobs `show` reads: `latest` is every part of the newest export run (`incidents/...`, not
+ * backfills); anything else is a blob name, as `list` prints it or as copied from Storage Explorer
+ * (with the container in front).
+ */
+async function resolveBlobs(container: ContainerClient, blob: string): Promise<string[]> {
+  if (blob === 'latest') {
+    const exports = (await listExportBlobs(container)).filter((listed) => listed.kind === 'export');
+    const newest = exports.at(-1);
+    if (newest === undefined) throw new ExporterError(`No export blobs yet in container '${container.containerName}', so there is no latest one: run 'defender-export run' (or wait for the timer).`, { code: 'NoExports' });
+    return exports.filter((listed) => listed.executionTime === newest.executionTime).map((listed) => listed.name);
+  }
+  const withoutSlash = blob.replace(/^\/+/, '');
+  const containerPrefix = `${container.containerName}/`;
+  return [withoutSlash.startsWith(containerPrefix) ? withoutSlash.slice(containerPrefix.length) : withoutSlash];
+}
+
+/** `show`: the incidents of one export, pretty JSON or NDJSON, optionally filtered. */
+export function registerShow(program: Command, context: CommandContext): void {
+  program
+    .command('show')
+    .description("Print the incidents of one export blob: a pretty JSON array, or one JSON object per line with --ndjson (pipe into jq). 'latest' is the newest export run.")
+    .argument('<blob>', "blob name as 'defender-export list' prints it (incidents/YYYY/MM/DD/....json), or 'latest'")
+    .option('--ndjson', 'one compact JSON object per line instead of a pretty array')
+    .option('--id <incidentId>', "only the incident with this id (Defender's incidentId or Graph's id)", nonEmpty('--id'))
+    .option('--severity <severity>', 'only incidents of this severity (e.g. High, medium; case-insensitive)', nonEmpty('--severity'))
+    .action(async (blob: string, options: ShowOptions) => {
+      const container = context.runtime().deps.container;
+      const names = await resolveBlobs(container, blob);
+      const incidents: unknown[] = [];
+      for (const name of names) {
+        context.logger.info('Reading export blob', { blob: name });
+        incidents.push(...(await readExportBlob(container, name)));
+      }
+      const shown = incidents.filter((incident) => matchesFilter(incident, { id: options.id, severity: options.severity }));
+      context.logger.info('Incidents shown', { incidents: incidents.length, shown: shown.length });
+      if (options.ndjson === true) {
+        for (const incident of shown) context.print(JSON.stringify(incident));
+        return;
+      }
+      context.print(JSON.stringify(shown, null, 2));
+    });
+}

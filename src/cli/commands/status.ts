@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { ContainerClient } from '@azure/storage-blob';
+import { ConfigError } from '../../common/errors';
+import { SETTINGS } from '../../config/settings';
+import type { RunRecord } from '../../export/exportState';
+import { EXPORT_PREFIX } from '../../export/blobNames';
+import { StateStore } from '../../export/stateStore';
+import type { CommandContext } from '../commandContext';
+import { EXIT } from '../exitCodes';
+import { listOrNothing } from '../exportListing';
+import { formatDuration } from '../humanUnits';
+import { settingsEnvironment } from '../settingsEnvironment';
+import { assessStatus, type PassProgress, type StatusReport } from '../statusReport';
+import { formatFields } from '../textTable';
+
+const MAX_AGE_SETTING = 'STATUS_MAX_AGE_MINUTES';
+
+function positiveMinutes(text: string): number | undefined {
+  const trimmed = text.trim();
+  const minutes = Number(trimmed);
+  return trimmed !== '' && Number.isFinite(minutes) && minutes > 0 ? minutes : undefined;
+}
+
+function parseMaxAgeOption(value: string): number {
+  const minutes = positiveMinutes(value);
+  if (minutes === undefined) throw new InvalidArgumentError(`'${value}' is not a positive number of minutes; use e.g. 60.`);
+  return minutes;
+}
+
+/** STATUS_MAX_AGE_MINUTES from the environment, then local.settings.json (like every setting of the CLI). */
+function maxAgeFromSettings(): number {
+  const configured = settingsEnvironment(process.env, process.cwd())[MAX_AGE_SETTING]?.trim();
+  const text = configured === undefined || configured === '' ? (SETTINGS.find((setting) => setting.name === MAX_AGE_SETTING)?.defaultValue ?? '60') : configured;
+  const minutes = positiveMinutes(text);
+  if (minutes === undefined) throw new ConfigError([`${MAX_AGE_SETTING} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`]);
+  return minutes;
+}
+
+async function newestExportName(container: ContainerClient): Promise<string | undefined> {
+  let newest: string | undefined;
+  for await (const blob of listOrNothing(container, EXPORT_PREFIX)) if (newest === undefined || blob.name > newest) newest = blob.name;
+  return newest;
+}
+
+function describeRun(record: RunRecord | undefined, ageMs: number | undefined): string {
+  if (record === undefined) return 'none';
+  const details = [record.trigger, record.incidents === undefined ? undefined : `${record.incidents} incident${record.incidents === 1 ? '' : 's'}`, record.blobs === undefined ? undefined : `${record.blobs.length} blob${record.blobs.length === 1 ? '' : 's'}`].filter((detail) => detail !== undefined);
+  return `${record.at}${ageMs === undefined ? '' : ` (${formatDuration(ageMs)} ago)`}; ${details.join(', ')}`;
+}
+
+function describeError(record: RunRecord | undefined, report: StatusReport): string {
+  if (record === undefined) return 'none';
+  const recovered = report.lastSuccess !== undefined && Date.parse(report.lastSuccess.at) > Date.parse(record.at);
+  return `${record.at}${record.code === undefined ? '' : ` ${record.code}`}: ${record.message ?? 'no message recorded'}${recovered ? ' (a later run succeeded)' : ''}`;
+}
+
+function describePass(pass: PassProgress): string {
+  const parts = [
+    pass.from === undefined ? undefined : `pulling from ${pass.from}`,
+    pass.startedAt === undefined ? undefined : `started ${pass.startedAt}`,
+    pass.newest === undefined ? undefined : `newest so far ${pass.newest}`,
+    pass.cursor === undefined ? undefined : `next page at ${pass.cursor}${pass.skip === undefined ? '' : ` (skip ${pass.skip})`}`,
+  ].filter((part) => part !== undefined);
+  return parts.length === 0 ? 'a pull is in progress' : parts.join(', ');
+}
+
+/** The report for people: one `label: value` line each, problems listed under the verdict. */
+export function formatStatus(report: StatusReport): string[] {
+  const lines = [`status: ${report.healthy ? 'healthy' : 'UNHEALTHY'}`, ...report.problems.map((problem) => `  - ${problem}`)];
+  if (report.watermark === undefined) return lines;
+  const fields: [string, string][] = [
+    ['watermark', `${report.watermark}${report.lagMs === undefined ? '' : ` (lag ${formatDuration(report.lagMs)})`}`],
+    ['last success', describeRun(report.lastSuccess, report.lastSuccessAgeMs)],
+    ['last error', describeError(report.lastError, report)],
+    ['dedupe state', `${report.dedupeEntries} incident version${report.dedupeEntries === 1 ? '' : 's'} remembered for the overlap window`],
+  ];
+  if (report.inProgress !== undefined) fields.push(['in progress', describePass(report.inProgress)]);
+  fields.push(['max age', `${report.maxAgeMinutes} min`], ['checked at', report.checkedAt]);
+  return [...lines, ...formatFields(fields)];
+}
+
+/** `status`: the exporter's health from its state; exit code 3 when unhealthy (for health probes). */
+export function registerStatus(program: Command, context: CommandContext): void {
+  program
+    .command('status')
+    .description(`Show the watermark, last success and its age, last error, lag, dedupe state and any pull in progress. Exits ${EXIT.unhealthy} when the exporter never ran, the last run failed, or no run succeeded within the max age.`)
+    .option('--max-age <minutes>', `unhealthy when no run succeeded within this many minutes (default: ${MAX_AGE_SETTING}, else 60)`, parseMaxAgeOption)
+    .option('--json', 'print the report as JSON (for scripts and probes)')
+    .action(async (options: { maxAge?: number; json?: boolean }) => {
+      const maxAgeMinutes = options.maxAge ?? maxAgeFromSettings();
+      const { deps } = context.runtime();
+      const { state } = await new StateStore(deps.container).read();
+      const report = assessStatus(state, deps.clock.now(), maxAgeMinutes, state === undefined ? await newestExportName(deps.container) : undefined);
+      // Absent facts print as null, so a script sees every field of the report.
+      if (options.json === true) context.print(JSON.stringify(Object.fromEntries(Object.entries(report).map(([field, value]) => [field, value ?? null])), null, 2));
+      else for (const line of formatStatus(report)) context.print(line);
+      if (!report.healthy) context.setExitCode(EXIT.unhealthy);
+    });
+}

@@ -1,0 +1,60 @@
+import type { BlobItem, ContainerClient } from '@azure/storage-blob';
+import { describeError, StorageError } from '../common/errors';
+import { fromDate, type Timestamp } from '../common/timestamp';
+import { EXPORT_PREFIX } from '../export/blobNames';
+import { statusOf } from '../export/stateStore';
+import { BACKFILL_PREFIX, parseExportBlobName, type ExportBlobName } from './exportBlobName';
+
+/** One export or backfill blob as listed: its name's facts, its metadata and its size. */
+export interface ExportBlob extends ExportBlobName {
+  /** From the name; the blob's creation time when the name carries none. */
+  readonly executionTime: Timestamp;
+  /** From the `incidentcount` metadata; undefined when missing or malformed. */
+  readonly incidents: number | undefined;
+  readonly windowFrom: string | undefined;
+  readonly windowTo: string | undefined;
+  readonly sizeBytes: number;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** Every export and backfill blob of the container, oldest first (by execution time, then part, then name). */
+export async function listExportBlobs(container: ContainerClient): Promise<ExportBlob[]> {
+  const blobs: ExportBlob[] = [];
+  for (const prefix of [EXPORT_PREFIX, BACKFILL_PREFIX]) {
+    for await (const item of listOrNothing(container, prefix)) {
+      const parsed = parseExportBlobName(item.name);
+      if (parsed === undefined) continue;
+      const metadata = item.metadata ?? {};
+      const count = metadata.incidentcount;
+      blobs.push({
+        ...parsed,
+        executionTime: parsed.executionTime ?? fromDate(item.properties.createdOn ?? item.properties.lastModified),
+        incidents: count !== undefined && /^\d+$/.test(count) ? Number(count) : undefined,
+        windowFrom: metadata.windowfrom,
+        windowTo: metadata.windowto,
+        sizeBytes: item.properties.contentLength ?? 0,
+        metadata,
+      });
+    }
+  }
+  return blobs.sort(compareExportBlobs);
+}
+
+/**
+ * The blobs under `prefix` with their metadata; none when the container does not exist yet (the exporter
+ * creates it on its first run).
+ */
+export async function* listOrNothing(container: ContainerClient, prefix: string): AsyncGenerator<BlobItem> {
+  try {
+    yield* container.listBlobsFlat({ prefix, includeMetadata: true });
+  } catch (error) {
+    if (statusOf(error) === 404) return;
+    throw new StorageError(`Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. Check EXPORT_STORAGE, EXPORT_CONTAINER and the identity's 'Storage Blob Data Reader' role.`, { code: 'ExportListFailed', statusCode: statusOf(error), retryable: true, cause: error });
+  }
+}
+
+function compareExportBlobs(a: ExportBlob, b: ExportBlob): number {
+  if (a.executionTime !== b.executionTime) return a.executionTime < b.executionTime ? -1 : 1;
+  if ((a.part ?? 0) !== (b.part ?? 0)) return (a.part ?? 0) - (b.part ?? 0);
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

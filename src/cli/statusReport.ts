@@ -1,0 +1,84 @@
+import { toEpochMs } from '../common/timestamp';
+import { RECOVERY_HINT, STATE_BLOB, type ExportState, type RunRecord } from '../export/exportState';
+
+/** A resumable pull in progress, as kept in the state's `pass` field. */
+export interface PassProgress {
+  readonly from?: string;
+  readonly newest?: string;
+  readonly cursor?: string;
+  readonly skip?: number;
+  readonly startedAt?: string;
+}
+
+/** What `status` reports; `healthy` false when `problems` is not empty. */
+export interface StatusReport {
+  readonly healthy: boolean;
+  readonly problems: readonly string[];
+  readonly checkedAt: string;
+  readonly maxAgeMinutes: number;
+  readonly watermark: string | undefined;
+  /** now − watermark (the newest exported lastUpdateTime). */
+  readonly lagMs: number | undefined;
+  readonly lastSuccess: RunRecord | undefined;
+  readonly lastSuccessAgeMs: number | undefined;
+  readonly lastError: RunRecord | undefined;
+  readonly lastRun: RunRecord | undefined;
+  /** Incident versions remembered for the overlap window (`exported`). */
+  readonly dedupeEntries: number;
+  readonly inProgress: PassProgress | undefined;
+}
+
+/**
+ * Judges the exporter's health from its state: unhealthy when it never ran, when the last run failed
+ * (its error is newer than the last success), or when no run succeeded within `maxAgeMinutes`.
+ */
+export function assessStatus(state: ExportState | undefined, now: Date, maxAgeMinutes: number, newestExport?: string): StatusReport {
+  const problems: string[] = [];
+  const nowMs = now.getTime();
+  const lastSuccess = state?.lastSuccess;
+  const lastError = state?.lastError;
+  const lastSuccessMs = lastSuccess === undefined ? undefined : Date.parse(lastSuccess.at);
+  const lastSuccessAgeMs = lastSuccessMs === undefined || Number.isNaN(lastSuccessMs) ? undefined : nowMs - lastSuccessMs;
+  if (state === undefined) {
+    problems.push(
+      newestExport === undefined
+        ? `the exporter never ran: there is no state blob (${STATE_BLOB}) yet. Check that the function app is deployed and its timer runs, or run 'defender-export run'.`
+        : `the state blob ${STATE_BLOB} is missing although exports exist (newest: ${newestExport}), so runs stop. ${RECOVERY_HINT}.`,
+    );
+  } else {
+    if (lastError !== undefined && (lastSuccess === undefined || Date.parse(lastError.at) > Date.parse(lastSuccess.at))) {
+      problems.push(`the last run failed at ${lastError.at}${lastError.code === undefined ? '' : ` (${lastError.code})`}: ${lastError.message ?? 'no message recorded'}`);
+    }
+    if (lastSuccessAgeMs === undefined) {
+      problems.push(`no successful run is recorded (the state was written ${state.updatedAt || 'at an unknown time'}); the next successful run records one.`);
+    } else if (lastSuccessAgeMs > maxAgeMinutes * 60_000) {
+      problems.push(`no run succeeded within the last ${maxAgeMinutes} minutes (last success ${lastSuccess?.at ?? '?'}).`);
+    }
+  }
+  return {
+    healthy: problems.length === 0,
+    problems,
+    checkedAt: now.toISOString(),
+    maxAgeMinutes,
+    watermark: state?.watermark,
+    lagMs: state === undefined ? undefined : nowMs - toEpochMs(state.watermark),
+    lastSuccess,
+    lastSuccessAgeMs,
+    lastError,
+    lastRun: state?.lastRun,
+    dedupeEntries: state === undefined ? 0 : Object.keys(state.exported).length,
+    inProgress: state === undefined ? undefined : readPass(state),
+  };
+}
+
+/** The state's `pass` (a resumable pull in progress), read defensively: it is optional and may gain fields. */
+export function readPass(state: ExportState): PassProgress | undefined {
+  const pass: unknown = Reflect.get(state, 'pass');
+  if (typeof pass !== 'object' || pass === null) return undefined;
+  const text = (key: string): string | undefined => {
+    const value: unknown = Reflect.get(pass, key);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const skip: unknown = Reflect.get(pass, 'skip');
+  return { from: text('from'), newest: text('newest'), cursor: text('cursor'), skip: typeof skip === 'number' ? skip : undefined, startedAt: text('startedAt') };
+}

@@ -1,0 +1,34 @@
+import { app, InvocationContext, type Timer } from '@azure/functions';
+import { resetRuntime } from '../../src/runtime/exporterRuntime';
+
+describe('the exportIncidents timer function', () => {
+  it('registers on %EXPORT_SCHEDULE% without runOnStartup', () => {
+    let calls: unknown[][] = [];
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const isolated = require('@azure/functions') as typeof import('@azure/functions');
+      const timer = jest.spyOn(isolated.app, 'timer').mockImplementation(() => undefined);
+      require('../../src/functions/exportIncidents');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      calls = timer.mock.calls;
+    });
+    expect(calls).toEqual([['exportIncidents', expect.objectContaining({ schedule: '%EXPORT_SCHEDULE%', runOnStartup: false })]]);
+  });
+
+  it('fails the invocation with every settings problem (scheduled or manual run alike)', async () => {
+    jest.spyOn(app, 'timer').mockImplementation(() => undefined);
+    const { exportIncidents } = await import('../../src/functions/exportIncidents');
+    const saved = { ...process.env };
+    for (const key of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE', 'AzureWebJobsStorage']) delete process.env[key];
+    resetRuntime();
+    const lines: string[] = [];
+    const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
+    const manual = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: null } as unknown as Timer;
+    try {
+      await expect(exportIncidents(manual, context)).rejects.toMatchObject({ code: 'InvalidSettings', message: expect.stringMatching(/DEFENDER_TENANT_ID is missing[\s\S]*KEY_VAULT_URI is missing/) as unknown });
+    } finally {
+      process.env = saved;
+      resetRuntime();
+    }
+  });
+});
