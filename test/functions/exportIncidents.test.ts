@@ -32,3 +32,28 @@ describe('the exportIncidents timer function', () => {
     }
   });
 });
+
+describe('a manual run from the portal (scheduleStatus null)', () => {
+  it('exports exactly like a scheduled run', async () => {
+    const { startWorld } = await import('../support/world');
+    const world = await startWorld({ tenant: { seedIncidents: 0 } });
+    jest.spyOn(app, 'timer').mockImplementation(() => undefined);
+    const { exportIncidents } = await import('../../src/functions/exportIncidents');
+    const { getRuntime } = await import('../../src/runtime/exporterRuntime');
+    resetRuntime();
+    // Build the instance's runtime against the local world with an explicit credential (never the managed-identity endpoint).
+    getRuntime(world.env, { azureCredential: world.credential, tlsCa: world.tenant.caCertPem });
+    world.tenant.incidents.seed(30, { spreadHours: 1 });
+    const lines: string[] = [];
+    const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
+    const manual = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: null } as unknown as Timer;
+    try {
+      await exportIncidents(manual, context);
+      expect(lines.join('\n')).toMatch(/Export run succeeded .*trigger=manual .*incidents=30/);
+    } finally {
+      resetRuntime();
+      await world.close();
+    }
+  });
+});
+

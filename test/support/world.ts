@@ -1,4 +1,4 @@
-import { ClientSecretCredential } from '@azure/identity';
+import { ClientSecretCredential, type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { createLogger, type Logger } from '../../src/common/logger';
 import { loadConfig, type Config, type Environment } from '../../src/config/loadConfig';
@@ -14,6 +14,8 @@ export interface World {
   readonly env: Environment;
   readonly config: Config;
   readonly deps: ExportDependencies;
+  /** The explicit identity that reads the vault (plays the managed identity); never a credential chain. */
+  readonly credential: TokenCredential;
   readonly container: ContainerClient;
   /** Every log line of every run, to scan for secrets. */
   readonly logLines: string[];
@@ -61,6 +63,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     env,
     config,
     deps,
+    credential: azureCredential,
     container,
     logLines,
     logger,
