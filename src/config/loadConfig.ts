@@ -27,6 +27,12 @@ export interface Config {
   readonly schedule: string;
   readonly initialLookbackHours: number;
   readonly overlapMinutes: number;
+  /** Parts of a run's output are cut past this size. */
+  readonly exportMaxBlobBytes: number;
+  /** Explicit run budget; undefined: derived from host.json's functionTimeout. */
+  readonly runBudgetMs: number | undefined;
+  readonly apiCallsPerMinute: number;
+  readonly apiCallsPerHour: number;
   /** Set when AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET are all present; otherwise DefaultAzureCredential reads the vault. */
   readonly vaultServicePrincipal: VaultServicePrincipal | undefined;
 }
@@ -81,6 +87,12 @@ export function loadConfig(env: Environment): Config {
   const initialLookbackHours = readNumber('INITIAL_LOOKBACK_HOURS', withDefault('INITIAL_LOOKBACK_HOURS'), problems, { min: 0.01, max: 180 * 24, what: 'a number of hours above 0, at most 4320 (the API keeps 180 days)' });
   const overlapMinutes = readNumber('OVERLAP_MINUTES', withDefault('OVERLAP_MINUTES'), problems, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' });
 
+  const exportMaxBlobMb = readNumber('EXPORT_MAX_BLOB_MB', withDefault('EXPORT_MAX_BLOB_MB'), problems, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' });
+  const budgetText = read('RUN_BUDGET_SECONDS');
+  const runBudgetSeconds = budgetText === undefined ? undefined : readNumber('RUN_BUDGET_SECONDS', budgetText, problems, { min: 1, max: 7 * 86_400, what: 'a number of seconds above 0' });
+  const apiCallsPerMinute = readNumber('API_CALLS_PER_MINUTE', withDefault('API_CALLS_PER_MINUTE'), problems, { min: 1, max: 100_000, what: 'a whole number of calls above 0' });
+  const apiCallsPerHour = readNumber('API_CALLS_PER_HOUR', withDefault('API_CALLS_PER_HOUR'), problems, { min: 1, max: 6_000_000, what: 'a whole number of calls above 0' });
+
   const storage = readStorage(read, problems);
 
   const vaultTenant = read('AZURE_TENANT_ID');
@@ -101,6 +113,10 @@ export function loadConfig(env: Environment): Config {
     schedule,
     initialLookbackHours,
     overlapMinutes,
+    exportMaxBlobBytes: Math.round(exportMaxBlobMb * 1024 * 1024),
+    runBudgetMs: runBudgetSeconds === undefined ? undefined : runBudgetSeconds * 1000,
+    apiCallsPerMinute: Math.floor(apiCallsPerMinute),
+    apiCallsPerHour: Math.floor(apiCallsPerHour),
     vaultServicePrincipal: vaultServicePrincipal && Object.freeze(vaultServicePrincipal),
   });
 }

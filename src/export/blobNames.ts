@@ -4,7 +4,9 @@
  */
 export const EXPORT_PREFIX = 'incidents/';
 
-export function exportBlobName(executionTime: Date, extension = 'json'): string {
+/** Name of part `part` (1-based) of a run's output; parts after the first carry `-partNNNN`. */
+export function exportBlobName(executionTime: Date, part = 1, extension = 'json', prefix = EXPORT_PREFIX): string {
   const iso = executionTime.toISOString();
-  return `${EXPORT_PREFIX}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.replace(/:/g, '-')}.${extension}`;
+  const suffix = part > 1 ? `-part${String(part).padStart(4, '0')}` : '';
+  return `${prefix}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.replace(/:/g, '-')}${suffix}.${extension}`;
 }

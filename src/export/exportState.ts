@@ -18,9 +18,24 @@ export interface RunRecord {
  * remembers, for the incidents updated within the overlap window below the watermark, the newest version
  * exported, so re-reading that window exports nothing twice.
  */
+/**
+ * A newest-first pull that a run's budget cut short. Everything from `newest` down to `cursor` is
+ * exported; the next run continues below `cursor` (skipping `skip` incidents at exactly `cursor`), and
+ * when the pull reaches `from`, the watermark becomes `newest`.
+ */
+export interface PassProgress {
+  readonly from: Timestamp;
+  readonly newest: Timestamp;
+  readonly cursor: Timestamp;
+  readonly skip: number;
+  readonly startedAt: string;
+}
+
 export interface ExportState {
   readonly schemaVersion: 1;
   readonly watermark: Timestamp;
+  /** A pull in progress (resumed by the next run), if the last run stopped before the end. */
+  readonly pass?: PassProgress;
   readonly exported: Readonly<Record<string, Timestamp>>;
   readonly source: string;
   readonly updatedAt: string;
@@ -41,6 +56,18 @@ export function pruneExported(exported: Readonly<Record<string, Timestamp>>, wat
 }
 
 /**
+ * While a pull is in progress, remember what the resumed pull and the next pull will re-read: the
+ * overlap below the old watermark (the pull's bottom) and the overlap below its newest incident (the top).
+ */
+export function prunePassExported(exported: Readonly<Record<string, Timestamp>>, watermark: Timestamp, newest: Timestamp, overlapMs: number): Record<string, Timestamp> {
+  const bottomFloor = minusMs(watermark, overlapMs);
+  const topFloor = minusMs(newest, overlapMs);
+  const kept: Record<string, Timestamp> = {};
+  for (const [id, time] of Object.entries(exported)) if ((time >= bottomFloor && time <= watermark) || time >= topFloor) kept[id] = time;
+  return kept;
+}
+
+/**
  * Combines our result with a state another run wrote meanwhile. Each run exported everything from its
  * own start up to its own watermark, and both started at or below the other's committed watermark, so
  * the union is gap-free up to the larger watermark: the watermark never moves backwards.
@@ -53,13 +80,29 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
     if (other === undefined || time > other) exported[id] = time;
   }
   const newer = (a: RunRecord | undefined, b: RunRecord | undefined): RunRecord | undefined => (a === undefined ? b : b === undefined ? a : a.at >= b.at ? a : b);
+  const pass = mergePasses(ours.pass, theirs.pass, watermark);
   return {
     ...ours,
     watermark,
-    exported: pruneExported(exported, watermark, overlapMs),
+    pass,
+    exported: pass ? prunePassExported(exported, watermark, pass.newest, overlapMs) : pruneExported(exported, watermark, overlapMs),
     lastSuccess: newer(ours.lastSuccess, theirs.lastSuccess),
     lastError: newer(ours.lastError, theirs.lastError),
   };
+}
+
+/**
+ * Of two pulls in progress, keep the one that covers the newest incidents (each is consistent on its own,
+ * so keeping either loses nothing; the other's work at worst is exported again as the same versions).
+ * A pull whose newest incident is not above the merged watermark was completed by someone: drop it.
+ */
+function mergePasses(a: PassProgress | undefined, b: PassProgress | undefined, watermark: Timestamp): PassProgress | undefined {
+  const live = [a, b].filter((p): p is PassProgress => p !== undefined && p.newest > watermark);
+  if (live.length < 2) return live[0];
+  const [x, y] = live as [PassProgress, PassProgress];
+  if (x.newest !== y.newest) return x.newest > y.newest ? x : y;
+  if (x.cursor !== y.cursor) return x.cursor < y.cursor ? x : y;
+  return x.skip >= y.skip ? x : y;
 }
 
 /** Parses and checks the state blob; anything unexpected is a loud StateError, never a silent reset. */
@@ -89,6 +132,7 @@ export function parseState(text: string): ExportState {
   return {
     schemaVersion: 1,
     watermark,
+    pass: readPass(get('pass')),
     exported,
     source: typeof source === 'string' ? source : 'defender',
     updatedAt: typeof updatedAt === 'string' ? updatedAt : '',
@@ -96,6 +140,21 @@ export function parseState(text: string): ExportState {
     lastSuccess: readRecord(get('lastSuccess')),
     lastError: readRecord(get('lastError')),
   };
+}
+
+function readPass(value: unknown): PassProgress | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') throw corrupted("'pass' is not an object");
+  const time = (key: string): Timestamp => {
+    const text: unknown = Reflect.get(value, key);
+    const parsed = typeof text === 'string' ? parseTimestamp(text) : undefined;
+    if (!parsed) throw corrupted(`'pass.${key}' is not a timestamp`);
+    return parsed;
+  };
+  const skip: unknown = Reflect.get(value, 'skip');
+  if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) throw corrupted("'pass.skip' is not a whole number");
+  const startedAt: unknown = Reflect.get(value, 'startedAt');
+  return { from: time('from'), newest: time('newest'), cursor: time('cursor'), skip, startedAt: typeof startedAt === 'string' ? startedAt : '' };
 }
 
 function readRecord(value: unknown): RunRecord | undefined {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Clock } from '../common/clock';
-import { describeError, ExporterError, toError } from '../common/errors';
+import { BudgetExceededError, describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { fromDate, maxTimestamp, minusMs, type Timestamp } from '../common/timestamp';
-import { versionKey, type IncidentSource } from '../sources/incident';
-import { exportBlobName, EXPORT_PREFIX } from './blobNames';
-import { ExportBlobWriter } from './blobWriter';
-import { mergeStates, pruneExported, type ExportState, type RunRecord } from './exportState';
+import { versionKey, type IncidentSource, type PullPosition } from '../sources/incident';
+import { EXPORT_PREFIX } from './blobNames';
+import { mergeStates, pruneExported, prunePassExported, type ExportState, type PassProgress, type RunRecord } from './exportState';
+import { PartWriter } from './partWriter';
 import { StateConflictError, stateMissingError, StateStore, type StateSnapshot } from './stateStore';
 
 /** Everything a run needs, built once per entry point (see runtime/buildDependencies). */
@@ -16,13 +16,15 @@ export interface ExportDependencies {
   readonly clock: Clock;
   readonly initialLookbackHours: number;
   readonly overlapMinutes: number;
-  /** The run's time budget: waits that would end later stop the run cleanly. */
+  /** The run's time budget: it stops cleanly (committing what it has) before this is spent. */
   readonly runBudgetMs: number;
+  /** Parts of a run's output are cut past this size. */
+  readonly maxBlobBytes: number;
   /** Reads the client secret from Key Vault (once per run). */
   readonly readSecret: (abortSignal?: AbortSignal) => Promise<string>;
-  /** Builds the incidents source for one run from the secret and the run's deadline. */
+  /** Builds the incidents source for one run from the secret and the deadline its waits must respect. */
   readonly createSource: (clientSecret: string, deadlineMs: number, logger: Logger) => IncidentSource;
-  /** Makes sure the container exists (called once per run; cheap after the first). */
+  /** Makes sure the container exists (cheap after the first call). */
   readonly ensureContainer: () => Promise<void>;
 }
 
@@ -50,21 +52,28 @@ export interface RunSummary {
   readonly windowFrom: Timestamp;
   readonly watermarkBefore: Timestamp | undefined;
   readonly watermarkAfter: Timestamp;
+  /** False when the budget ran out first: the next run continues the pull where this one stopped. */
+  readonly complete: boolean;
   readonly durationMs: number;
 }
 
 const MAX_STATE_WRITE_ATTEMPTS = 5;
 
 /**
- * One export run: read state, pull every incident updated since (watermark - overlap), drop versions
- * already exported, stream the rest into one blob named by the execution time, commit it, and only then
- * advance the watermark (with an ETag check, merging with a concurrent run instead of overwriting it).
- * Any failure rethrows with the watermark untouched and no blob committed.
+ * One export run. It reads the state, then pulls newest first every incident updated since
+ * (watermark − overlap), or resumes the pull an earlier run stopped. Versions already exported are
+ * dropped, the rest streamed into parts named by the execution time; after each committed part the
+ * state records how far the pull got. When the pull reaches its start, the watermark moves to the
+ * newest incident seen. Before the budget is spent the run stops cleanly: commit, record, return.
+ * Any failure rethrows with the state pointing only at committed blobs.
  */
 export async function runExport(deps: ExportDependencies, options: RunOptions): Promise<RunSummary> {
   const started = deps.clock.now();
   const runId = randomUUID();
   const overlapMs = deps.overlapMinutes * 60_000;
+  const deadlineMs = started.getTime() + deps.runBudgetMs;
+  // Keep room to commit the open part and the state after the last page.
+  const reserveMs = Math.min(30_000, deps.runBudgetMs * 0.1);
   const store = new StateStore(deps.container);
   const log = options.logger;
   let snapshot: StateSnapshot | undefined;
@@ -73,97 +82,106 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     snapshot = await store.read();
     if (!snapshot.state) await assertNoOrphanExports(deps.container);
     const previous = snapshot.state;
-    const windowFrom = previous ? minusMs(previous.watermark, overlapMs) : minusMs(fromDate(started), deps.initialLookbackHours * 3_600_000);
-    log.info('Export run started', { runId, trigger: options.trigger, watermark: previous?.watermark ?? 'none (first run)', windowFrom });
+    const resume = previous?.pass;
+    const windowFrom = resume?.from ?? (previous ? minusMs(previous.watermark, overlapMs) : minusMs(fromDate(started), deps.initialLookbackHours * 3_600_000));
+    log.info('Export run started', { runId, trigger: options.trigger, watermark: previous?.watermark ?? 'none (first run)', windowFrom, resumingAt: resume?.cursor });
 
     const secret = await deps.readSecret(options.abortSignal);
-    const source = deps.createSource(secret, started.getTime() + deps.runBudgetMs, log);
-
+    const source = deps.createSource(secret, deadlineMs - reserveMs, log);
+    const writer = new PartWriter(deps.container, started, deps.maxBlobBytes);
     const exported: Record<string, Timestamp> = { ...(previous?.exported ?? {}) };
     const seenThisRun = new Set<string>();
-    const writer = new ExportBlobWriter(deps.container, exportBlobName(started));
-    let newest: Timestamp | undefined;
+    let newest: Timestamp | undefined = resume?.newest;
+    let position: PullPosition | undefined = resume ? { cursor: resume.cursor, skip: resume.skip } : { cursor: undefined, skip: 0 };
     let duplicatesDropped = 0;
-    for await (const page of source.pull({ from: windowFrom }, options.abortSignal)) {
-      for (const incident of page.incidents) {
-        newest = newest === undefined ? incident.lastUpdateTime : maxTimestamp(newest, incident.lastUpdateTime);
-        const key = versionKey(incident);
-        if (exported[incident.id] === incident.lastUpdateTime || seenThisRun.has(key)) {
-          duplicatesDropped += 1;
-          continue;
-        }
-        seenThisRun.add(key);
-        const known = exported[incident.id];
-        if (known === undefined || incident.lastUpdateTime > known) exported[incident.id] = incident.lastUpdateTime;
-        await writer.append(incident.json);
+    let etag = snapshot.etag;
+    let committedState = previous;
+    const budgetLeft = (): boolean => deps.clock.now().getTime() < deadlineMs - reserveMs;
+
+    /** Commits the open part, then records progress: the pass position, or the new watermark when done. */
+    const checkpoint = async (done: boolean): Promise<void> => {
+      await writer.commitOpenPart({ windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger });
+      const watermarkBefore = previous?.watermark;
+      const finishedAt = deps.clock.now().toISOString();
+      const blobs = writer.committed.map((p) => p.name);
+      const record: RunRecord = { runId, at: finishedAt, trigger: options.trigger, incidents: writer.committed.reduce((n, p) => n + p.incidents, 0), blobs };
+      let next: ExportState;
+      if (done || position === undefined || newest === undefined || position.cursor === undefined) {
+        const watermark = newest === undefined ? (watermarkBefore ?? windowFrom) : maxTimestamp(watermarkBefore ?? newest, newest);
+        next = { schemaVersion: 1, watermark, exported: pruneExported(exported, watermark, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: record, lastError: previous?.lastError };
+      } else {
+        const watermark = watermarkBefore ?? windowFrom;
+        const pass: PassProgress = { from: windowFrom, newest, cursor: position.cursor, skip: position.skip, startedAt: resume?.startedAt ?? started.toISOString() };
+        next = { schemaVersion: 1, watermark, pass, exported: prunePassExported(exported, watermark, newest, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: record, lastError: previous?.lastError };
       }
-    }
-
-    const blobs: string[] = [];
-    let bytesWritten = 0;
-    if (writer.incidentCount > 0) {
-      bytesWritten = await writer.commit({
-        incidentcount: String(writer.incidentCount),
-        windowfrom: windowFrom,
-        windowto: newest ?? windowFrom,
-        source: source.name,
-        runid: runId,
-        trigger: options.trigger,
-      });
-      blobs.push(writer.blobName);
-    }
-
-    const watermarkBefore = previous?.watermark;
-    const watermark = newest === undefined ? (watermarkBefore ?? windowFrom) : maxTimestamp(watermarkBefore ?? newest, newest);
-    const finished = deps.clock.now();
-    const record: RunRecord = { runId, at: finished.toISOString(), trigger: options.trigger, incidents: writer.incidentCount, blobs };
-    const next: ExportState = {
-      schemaVersion: 1,
-      watermark,
-      exported: pruneExported(exported, watermark, overlapMs),
-      source: source.name,
-      updatedAt: finished.toISOString(),
-      lastRun: record,
-      lastSuccess: record,
-      lastError: previous?.lastError,
+      const written = await writeWithMerge(store, next, etag, overlapMs, log);
+      committedState = written.state;
+      etag = written.etag;
     };
-    const committed = await writeWithMerge(store, next, snapshot.etag, overlapMs, log);
 
+    let complete = false;
+    try {
+      for await (const page of source.pull({ from: windowFrom }, { start: position, shouldContinue: budgetLeft, abortSignal: options.abortSignal })) {
+        for (const incident of page.incidents) {
+          newest = newest === undefined ? incident.lastUpdateTime : maxTimestamp(newest, incident.lastUpdateTime);
+          const key = versionKey(incident);
+          if (exported[incident.id] === incident.lastUpdateTime || seenThisRun.has(key)) {
+            duplicatesDropped += 1;
+            continue;
+          }
+          seenThisRun.add(key);
+          const known = exported[incident.id];
+          if (known === undefined || incident.lastUpdateTime > known) exported[incident.id] = incident.lastUpdateTime;
+          await writer.append(incident.json);
+        }
+        position = page.next;
+        if (position === undefined) complete = true;
+        else if (writer.partFull) await checkpoint(false);
+      }
+    } catch (error) {
+      if (!(error instanceof BudgetExceededError)) throw error;
+      log.warn('Run budget reached while waiting on the API; committing what this run has', { runId, reason: error.message });
+    }
+    if (!complete) log.warn('Run budget reached: stopping cleanly; the next run continues the pull', { runId, cursor: position?.cursor, budgetMs: deps.runBudgetMs });
+    await checkpoint(complete);
+
+    const blobs = writer.committed.map((p) => p.name);
     const summary: RunSummary = {
       runId,
       trigger: options.trigger,
       executionTime: started.toISOString(),
-      incidents: writer.incidentCount,
+      incidents: writer.committed.reduce((n, p) => n + p.incidents, 0),
       duplicatesDropped,
       blobs,
-      bytesWritten,
+      bytesWritten: writer.committed.reduce((n, p) => n + p.bytes, 0),
       pages: source.stats.pages,
       apiCalls: source.stats.apiCalls,
       throttledWaits: source.stats.throttledWaits,
       retries: source.stats.retries,
       windowFrom,
-      watermarkBefore,
-      watermarkAfter: committed.watermark,
+      watermarkBefore: previous?.watermark,
+      watermarkAfter: committedState?.watermark ?? windowFrom,
+      complete,
       durationMs: deps.clock.now().getTime() - started.getTime(),
     };
     log.info('Export run succeeded', { ...summary, blobs: blobs.join(',') || 'none' });
     return summary;
   } catch (error) {
     const failure = toError(error);
-    log.error('Export run failed', { runId, code: failure instanceof ExporterError ? failure.code : failure.name, error: describeError(failure) });
-    await recordFailure(store, snapshot, { runId, at: deps.clock.now().toISOString(), trigger: options.trigger, code: failure instanceof ExporterError ? failure.code : failure.name, message: describeError(failure).slice(0, 1000) }, log);
+    const code = failure instanceof ExporterError ? failure.code : failure.name;
+    log.error('Export run failed', { runId, code, error: describeError(failure) });
+    await recordFailure(store, snapshot, { runId, at: deps.clock.now().toISOString(), trigger: options.trigger, code, message: describeError(failure).slice(0, 1000) }, log);
     throw failure;
   }
 }
 
 /** Writes the new state; if another run got there first, merges with its state and tries again. */
-async function writeWithMerge(store: StateStore, next: ExportState, etag: string | undefined, overlapMs: number, log: Logger): Promise<ExportState> {
+async function writeWithMerge(store: StateStore, next: ExportState, etag: string | undefined, overlapMs: number, log: Logger): Promise<{ state: ExportState; etag: string }> {
   let candidate = next;
   let expectedEtag = etag;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      await store.write(candidate, expectedEtag);
-      return candidate;
+      return { state: candidate, etag: await store.write(candidate, expectedEtag) };
     } catch (error) {
       if (!(error instanceof StateConflictError) || attempt >= MAX_STATE_WRITE_ATTEMPTS) throw error;
       const current = await store.read();

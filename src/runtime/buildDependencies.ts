@@ -11,12 +11,12 @@ import type { ExportDependencies } from '../export/runExport';
 import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
 import { newSourceStats } from '../sources/incident';
+import { SlidingWindowPacer, type RateLimit } from '../sources/pacer';
+import { runBudgetFromHostJson } from './runBudget';
 
 /** The Defender API's resource id: the token scope is the same for every regional host. */
 export const DEFENDER_SCOPE = 'https://api.security.microsoft.com/.default';
 
-/** Default run budget: inside host.json's functionTimeout (10 min) with room to commit. */
-export const DEFAULT_RUN_BUDGET_MS = 8 * 60_000;
 
 /** Seams for tests and the local host; production passes none of these. */
 export interface BuildOptions {
@@ -28,6 +28,8 @@ export interface BuildOptions {
   readonly runBudgetMs?: number;
   readonly retryBaseDelayMs?: number;
   readonly requestTimeoutMs?: number;
+  /** Pacing override (the bench's scaled-down limits); default from API_CALLS_PER_MINUTE/API_CALLS_PER_HOUR. */
+  readonly rateLimits?: readonly RateLimit[];
 }
 
 /**
@@ -47,13 +49,22 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
   const container = containerClient(config, azureCredential);
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) });
   let containerReady: Promise<void> | undefined;
+  // One pacer per process: the quota belongs to the app, whichever run spends it.
+  const pacer = new SlidingWindowPacer(
+    options.rateLimits ?? [
+      { windowMs: 60_000, maxCalls: config.apiCallsPerMinute },
+      { windowMs: 3_600_000, maxCalls: config.apiCallsPerHour },
+    ],
+    clock,
+  );
 
   return {
     container,
     clock,
     initialLookbackHours: config.initialLookbackHours,
     overlapMinutes: config.overlapMinutes,
-    runBudgetMs: options.runBudgetMs ?? DEFAULT_RUN_BUDGET_MS,
+    runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
+    maxBlobBytes: config.exportMaxBlobBytes,
     readSecret: (abortSignal) => readClientSecret(secretClient, config.keyVaultUri, config.secretName, abortSignal),
     ensureContainer: () => {
       containerReady ??= ensureContainer(container).catch((error: unknown) => {
@@ -81,6 +92,7 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
         deadlineMs,
         retryBaseDelayMs: options.retryBaseDelayMs,
         requestTimeoutMs: options.requestTimeoutMs,
+        pacer,
       });
       return new DefenderSource(client, config.apiUrl, stats);
     },

@@ -9,7 +9,8 @@ import { backoffDelayMs, parseRetryAfterBody, parseRetryAfterHeader, RETRYABLE_S
 
 /** Spreads requests to stay under an API's rate limits (see pacer.ts). */
 export interface RequestPacer {
-  acquire(abortSignal?: AbortSignal): Promise<void>;
+  /** Resolves when a request may be sent; throws BudgetExceededError when that would be after `deadlineMs`. */
+  acquire(abortSignal?: AbortSignal, deadlineMs?: number): Promise<void>;
 }
 
 export interface ApiClientOptions {
@@ -64,7 +65,7 @@ export class ApiClient {
     let failures = 0;
     let refreshedToken = false;
     for (;;) {
-      await this.options.pacer?.acquire(abortSignal);
+      await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       const token = await this.options.tokens.getToken(abortSignal);
       stats.apiCalls += 1;
       let response: Response;

@@ -1,6 +1,6 @@
 import type { Timestamp } from '../common/timestamp';
 import type { ApiClient } from './apiClient';
-import type { IncidentPage, IncidentSource, PullWindow, SourceStats } from './incident';
+import type { IncidentPage, IncidentSource, PullOptions, PullWindow, SourceStats } from './incident';
 import { keysetPages } from './keysetPager';
 import { parseIncidentPage } from './parsePage';
 
@@ -20,15 +20,17 @@ export class DefenderSource implements IncidentSource {
     readonly stats: SourceStats,
   ) {}
 
-  pull(window: PullWindow, abortSignal?: AbortSignal): AsyncIterable<IncidentPage> {
+  pull(window: PullWindow, options: PullOptions = {}): AsyncIterable<IncidentPage> {
     const fields = { apiName: 'Defender API', id: 'incidentId', lastUpdate: 'lastUpdateTime' };
     const stats = this.stats;
     return keysetPages({
       apiName: fields.apiName,
       pageSize: DEFENDER_PAGE_SIZE,
       buildUrl: ({ cursor, skip }) => this.listUrl(window, cursor, skip),
+      start: options.start,
+      shouldContinue: options.shouldContinue,
       fetchPage: async (url) => {
-        const page = parseIncidentPage(await this.client.getJson(url, abortSignal), fields);
+        const page = parseIncidentPage(await this.client.getJson(url, options.abortSignal), fields);
         stats.pages += 1;
         return page;
       },

@@ -17,10 +17,28 @@ export function versionKey(incident: Pick<RawIncident, 'id' | 'lastUpdateTime'>)
   return `${incident.id}@${incident.lastUpdateTime}`;
 }
 
+/** Where a newest-first pull stands: the next page is `lastUpdateTime le cursor`, skipping `skip` incidents at exactly `cursor`. */
+export interface PullPosition {
+  /** Oldest update time seen so far; undefined before the first page. */
+  readonly cursor: Timestamp | undefined;
+  /** How many incidents at exactly `cursor` were already read. */
+  readonly skip: number;
+}
+
 /** One page of a pull, in the API's order (newest first). */
 export interface IncidentPage {
   readonly incidents: readonly RawIncident[];
   readonly requestUrl: string;
+  /** Where the pull continues after this page; undefined when this was the last page. */
+  readonly next: PullPosition | undefined;
+}
+
+export interface PullOptions {
+  /** Resume a pull that an earlier run stopped (default: the newest incident). */
+  readonly start?: PullPosition;
+  /** Asked before each request; false stops the pull cleanly (the run's budget is nearly spent). */
+  readonly shouldContinue?: () => boolean;
+  readonly abortSignal?: AbortSignal;
 }
 
 /** The time window of a pull: from (inclusive), to (exclusive, optional). */
@@ -32,7 +50,7 @@ export interface PullWindow {
 /** An incidents API as the export sees it. */
 export interface IncidentSource {
   readonly name: 'defender' | 'graph';
-  pull(window: PullWindow, abortSignal?: AbortSignal): AsyncIterable<IncidentPage>;
+  pull(window: PullWindow, options?: PullOptions): AsyncIterable<IncidentPage>;
   readonly stats: SourceStats;
 }
 

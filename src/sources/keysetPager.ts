@@ -1,53 +1,60 @@
 import { ApiError } from '../common/errors';
 import type { Timestamp } from '../common/timestamp';
-import type { IncidentPage, RawIncident } from './incident';
+import type { IncidentPage, PullPosition, RawIncident } from './incident';
 
 /**
  * Newest-first paging that survives a list changing under it. Instead of walking `$skip` through a
  * list that shifts when incidents are updated mid-pull, each next page is asked for by time:
  * `lastUpdateTime le <oldest seen so far>`, skipping only the incidents at exactly that time already
  * seen (ties). An incident that leaves the window (updated) therefore cannot push another one past
- * the cursor. A `@odata.nextLink`, where the API gives one, is followed instead.
+ * the cursor, and a pull can be resumed from its position by a later run. A `@odata.nextLink`, where
+ * the API gives one, is followed instead. The next page is fetched while the caller writes the current one.
  */
-export interface KeysetRequest {
-  /** Oldest update time seen so far (inclusive upper bound of the next page), undefined for the first page. */
-  readonly cursor: Timestamp | undefined;
-  /** How many incidents at exactly `cursor` were already seen. */
-  readonly skip: number;
-}
-
 export interface KeysetPagerOptions {
   readonly apiName: string;
   readonly pageSize: number;
-  /** Builds the request URL of a page from the cursor. */
-  readonly buildUrl: (request: KeysetRequest) => string;
+  /** Builds the request URL of a page from the position. */
+  readonly buildUrl: (position: PullPosition) => string;
   /** Fetches and parses one page. */
   readonly fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: string | undefined }>;
+  readonly start?: PullPosition;
+  readonly shouldContinue?: () => boolean;
 }
 
+type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
+
 export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<IncidentPage> {
-  let request: KeysetRequest = { cursor: undefined, skip: 0 };
-  let url = options.buildUrl(request);
+  let position: PullPosition = options.start ?? { cursor: undefined, skip: 0 };
+  let url = options.buildUrl(position);
+  if (options.shouldContinue?.() === false) return;
+  let pending: Promise<Fetched> = options.fetchPage(url);
   for (;;) {
-    const { incidents, nextLink } = await options.fetchPage(url);
-    assertNewestFirst(incidents, request.cursor, options.apiName);
-    yield { incidents, requestUrl: url };
-    if (nextLink !== undefined) {
-      url = nextLink;
-      request = advance(request, incidents);
-      continue;
+    const { incidents, nextLink } = await pending;
+    assertNewestFirst(incidents, position.cursor, options.apiName);
+    const next = nextLink === undefined && incidents.length < options.pageSize ? undefined : advance(position, incidents);
+    const currentUrl = url;
+    let last = next === undefined;
+    if (next !== undefined) {
+      if (options.shouldContinue?.() === false) {
+        last = true;
+      } else {
+        url = nextLink ?? options.buildUrl(next);
+        pending = options.fetchPage(url);
+        // Prefetched while the caller writes this page; if the caller stops early, its failure must not go unhandled.
+        pending.catch(() => undefined);
+      }
     }
-    if (incidents.length < options.pageSize) return;
-    request = advance(request, incidents);
-    url = options.buildUrl(request);
+    yield { incidents, requestUrl: currentUrl, next };
+    if (last || next === undefined) return;
+    position = next;
   }
 }
 
-function advance(request: KeysetRequest, incidents: readonly RawIncident[]): KeysetRequest {
+function advance(position: PullPosition, incidents: readonly RawIncident[]): PullPosition {
   const oldest = incidents[incidents.length - 1]?.lastUpdateTime;
-  if (oldest === undefined) return request;
+  if (oldest === undefined) return position;
   const atOldest = incidents.filter((incident) => incident.lastUpdateTime === oldest).length;
-  return oldest === request.cursor ? { cursor: oldest, skip: request.skip + atOldest } : { cursor: oldest, skip: atOldest };
+  return oldest === position.cursor ? { cursor: oldest, skip: position.skip + atOldest } : { cursor: oldest, skip: atOldest };
 }
 
 /** The keyset relies on the documented newest-first order: a page that breaks it fails the run instead of risking a gap. */

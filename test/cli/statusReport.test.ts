@@ -16,7 +16,7 @@ describe('the status report', () => {
 
   it('shows a resumable pull kept in the state as in progress, without judging it', () => {
     // The state's `pass` field: a pull that continues across invocations.
-    const withPass = { ...base, pass: { from: '2026-11-01T00:00:00.0000000Z', newest: '2026-11-27T08:05:00.0000000Z', cursor: '2026-11-20T12:00:00.0000000Z', skip: 3, startedAt: '2026-11-27T08:06:00.000Z' } };
+    const withPass = { ...base, pass: { from: '2026-11-01T00:00:00.0000000Z' as Timestamp, newest: '2026-11-27T08:05:00.0000000Z' as Timestamp, cursor: '2026-11-20T12:00:00.0000000Z' as Timestamp, skip: 3, startedAt: '2026-11-27T08:06:00.000Z' } };
 
     const report = assessStatus(withPass, now, 60);
 

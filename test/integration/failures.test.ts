@@ -92,7 +92,19 @@ describe('a failing run', () => {
 
   it('stops cleanly when throttling outlasts the run budget, and the next run continues', async () => {
     world = await restartWith(world, { runBudgetMs: 1500 });
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 5, persistent: true }), { code: 'BudgetExceeded', message: /would pass the run's time budget/ });
+    world.tenant.incidents.seed(20, { spreadHours: 1 });
+    await world.run();
+    const watermark = await watermarkOf(world);
+    world.tenant.incidents.seed(150, { spreadHours: 0.1 });
+    world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 5, persistent: true });
+    const stopped = await world.run();
+    expect(stopped).toMatchObject({ complete: false, incidents: 0, blobs: [] });
+    expect(world.logLines.join('\n')).toMatch(/Run budget reached while waiting on the API/);
+    expect(await watermarkOf(world)).toBe(watermark);
+    world.tenant.faults.clear();
+    const next = await world.run();
+    expect(next.complete).toBe(true);
+    expect(missing(currentVersions(world.tenant), await readExports(world.container))).toEqual([]);
   });
 
   it('renews an expired or revoked token once mid-run and carries on', async () => {

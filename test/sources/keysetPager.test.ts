@@ -1,10 +1,10 @@
 import { requireTimestamp, type Timestamp } from '../../src/common/timestamp';
-import type { RawIncident } from '../../src/sources/incident';
-import { keysetPages, type KeysetRequest } from '../../src/sources/keysetPager';
+import type { PullPosition, RawIncident } from '../../src/sources/incident';
+import { keysetPages } from '../../src/sources/keysetPager';
 
 /** A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` with `$skip`. */
-function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>; buildUrl: (r: KeysetRequest) => string; calls: KeysetRequest[] } {
-  const calls: KeysetRequest[] = [];
+function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>; buildUrl: (r: PullPosition) => string; calls: PullPosition[] } {
+  const calls: PullPosition[] = [];
   return {
     calls,
     buildUrl: (request) => JSON.stringify(request),
@@ -48,13 +48,36 @@ describe('keysetPages', () => {
   it('loses nothing when an unread incident is updated mid-pull (it moves to the top, past the cursor)', async () => {
     const incidents = [1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id));
     const list = fakeList(incidents);
+    const fetchPage = (url: string): ReturnType<typeof list.fetchPage> => {
+      if (list.calls.length === 1) incidents[1] = incident(2, 59); // before the second page: incident 2 updated, leaves the cursor's range
+      return list.fetchPage(url);
+    };
     const ids: string[] = [];
-    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list })) {
-      ids.push(...page.incidents.map((i) => i.id));
-      if (ids.length === 3) incidents[1] = incident(2, 59); // incident 2 updated: leaves the cursor's range
-    }
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list, fetchPage })) ids.push(...page.incidents.map((i) => i.id));
     expect(ids).toEqual(['7', '6', '5', '4', '3', '1']);
     // Its old version is gone from the API; its new version (newer than anything read) is the next run's business.
+  });
+
+  it('fetches the next page while the caller still works on the current one', async () => {
+    const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
+    const seenCalls: number[] = [];
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list })) {
+      void page;
+      seenCalls.push(list.calls.length);
+    }
+    expect(seenCalls).toEqual([2, 3, 3]);
+  });
+
+  it('resumes from a saved position and stops before a request when told to', async () => {
+    const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
+    const ids: string[] = [];
+    let allowed = 1;
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list, start: { cursor: at(5), skip: 1 }, shouldContinue: () => allowed-- > 0 })) {
+      ids.push(...page.incidents.map((i) => i.id));
+      expect(page.next).toEqual({ cursor: at(2), skip: 1 });
+    }
+    expect(ids).toEqual(['4', '3', '2']);
+    expect(list.calls).toEqual([{ cursor: at(5), skip: 1 }]);
   });
 
   it('refuses a page out of newest-first order instead of risking a gap', async () => {

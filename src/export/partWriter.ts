@@ -1,0 +1,55 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import { exportBlobName } from './blobNames';
+import { ExportBlobWriter } from './blobWriter';
+
+/** What a committed part contained, for the summary and the state. */
+export interface CommittedPart {
+  readonly name: string;
+  readonly incidents: number;
+  readonly bytes: number;
+}
+
+/**
+ * A run's output as a sequence of parts: `<execution time>.json`, then `<execution time>-part0002.json`, …
+ * Each part is one atomically committed blob; a new part starts once the open one passes `maxBytes`.
+ */
+export class PartWriter {
+  private current: ExportBlobWriter | undefined;
+  private partNumber = 0;
+  readonly committed: CommittedPart[] = [];
+
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly executionTime: Date,
+    private readonly maxBytes: number,
+    private readonly prefix?: string,
+  ) {}
+
+  async append(json: string): Promise<void> {
+    if (!this.current) {
+      this.partNumber += 1;
+      this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, 'json', this.prefix));
+    }
+    await this.current.append(json);
+  }
+
+  /** True when the open part has reached the size at which it should be committed. */
+  get partFull(): boolean {
+    return this.current !== undefined && this.current.byteCount >= this.maxBytes;
+  }
+
+  get openIncidents(): number {
+    return this.current?.incidentCount ?? 0;
+  }
+
+  /** Commits the open part (if it holds anything) with its metadata. */
+  async commitOpenPart(metadata: Record<string, string>): Promise<CommittedPart | undefined> {
+    const writer = this.current;
+    this.current = undefined;
+    if (!writer || writer.incidentCount === 0) return undefined;
+    const bytes = await writer.commit({ ...metadata, incidentcount: String(writer.incidentCount), part: String(this.partNumber) });
+    const part = { name: writer.blobName, incidents: writer.incidentCount, bytes };
+    this.committed.push(part);
+    return part;
+  }
+}

@@ -1,0 +1,79 @@
+import { STATE_BLOB } from '../../src/export/exportState';
+import { listBlobNames, readExports } from '../support/exports';
+import { currentVersions, duplicates, missing } from '../support/invariants';
+import { startWorld, type World } from '../support/world';
+
+describe('a backlog larger than one run can fetch', () => {
+  let world: World;
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('makes forward progress every run, ends each inside its budget, and drains without replaying a window', async () => {
+    // Every page takes 100 ms and a run may take 1.2 s: about 10 pages (1,000 incidents) per run.
+    world = await startWorld({ tenant: { seedIncidents: 0 }, build: { runBudgetMs: 1200 } });
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 100, persistent: true });
+    world.tenant.incidents.seed(3000, { spreadHours: 40 });
+    const cursors: string[] = [];
+    const summaries = [];
+    for (let run = 0; run < 8; run += 1) {
+      const summary = await world.run();
+      summaries.push(summary);
+      expect(summary.durationMs).toBeLessThan(1200 + 1000);
+      const state = JSON.parse((await world.container.getBlockBlobClient(STATE_BLOB).downloadToBuffer()).toString('utf8')) as { pass?: { cursor: string } };
+      if (summary.complete) break;
+      expect(summary.incidents).toBeGreaterThan(0);
+      expect(state.pass?.cursor).toBeDefined();
+      if (cursors.length > 0) expect((state.pass?.cursor ?? '') < (cursors[cursors.length - 1] ?? '')).toBe(true);
+      cursors.push(state.pass?.cursor ?? '');
+    }
+    expect(summaries.length).toBeGreaterThan(2);
+    expect(summaries[summaries.length - 1]?.complete).toBe(true);
+    const exported = await readExports(world.container);
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+    expect(duplicates(exported)).toEqual([]);
+    // ceil(N/100) list calls in all, plus one per resumed run at most.
+    const calls = summaries.reduce((n, s) => n + s.apiCalls, 0);
+    expect(calls).toBeLessThanOrEqual(Math.ceil(3000 / 100) + summaries.length);
+  });
+
+  it('keeps the pull consistent when incidents change between the runs of a pull', async () => {
+    world = await startWorld({ tenant: { seedIncidents: 0 }, build: { runBudgetMs: 800 } });
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 100, persistent: true });
+    world.tenant.incidents.seed(2000, { spreadHours: 40 });
+    const ids = world.tenant.incidents.all().map((i) => i.id);
+    for (let run = 0; run < 6; run += 1) {
+      await world.run();
+      for (let k = 0; k < 25; k += 1) world.tenant.incidents.update(ids[(run * 97 + k * 31) % ids.length] ?? 0);
+      world.tenant.incidents.add();
+    }
+    let runs = 0;
+    while (!(await world.run()).complete && runs < 10) runs += 1;
+    expect(runs).toBeLessThan(10);
+    const exported = await readExports(world.container);
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+    expect(duplicates(exported)).toEqual([]);
+  });
+
+  it('splits a large run into parts, each committed with the progress', async () => {
+    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_MAX_BLOB_MB: '1' } });
+    world.tenant.incidents.seed(900, { spreadHours: 10 });
+    const summary = await world.run();
+    const names = await listBlobNames(world.container, 'incidents/');
+    expect(summary.blobs.length).toBeGreaterThan(1);
+    expect(names).toEqual([...summary.blobs].sort());
+    expect(summary.blobs[1]).toMatch(/-part0002\.json$/);
+    const exported = await readExports(world.container);
+    expect(exported).toHaveLength(900);
+    expect(duplicates(exported)).toEqual([]);
+  });
+
+  it('paces requests so the API never answers 429 under its own limit', async () => {
+    world = await startWorld({ tenant: { seedIncidents: 0, rateLimits: [{ windowMs: 1000, maxCalls: 10 }] }, build: { rateLimits: [{ windowMs: 1000, maxCalls: 10 }] } });
+    world.tenant.incidents.seed(2500, { spreadHours: 10 });
+    const summary = await world.run();
+    expect(summary.throttledWaits).toBe(0);
+    expect(world.tenant.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(summary.incidents).toBe(2500);
+  });
+});
