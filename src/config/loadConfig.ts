@@ -27,6 +27,8 @@ export interface Config {
   readonly schedule: string;
   readonly initialLookbackHours: number;
   readonly overlapMinutes: number;
+  readonly exportFormat: 'json' | 'ndjson';
+  readonly exportCompression: 'none' | 'gzip';
   /** Parts of a run's output are cut past this size. */
   readonly exportMaxBlobBytes: number;
   /** Explicit run budget; undefined: derived from host.json's functionTimeout. */
@@ -87,6 +89,8 @@ export function loadConfig(env: Environment): Config {
   const initialLookbackHours = readNumber('INITIAL_LOOKBACK_HOURS', withDefault('INITIAL_LOOKBACK_HOURS'), problems, { min: 0.01, max: 180 * 24, what: 'a number of hours above 0, at most 4320 (the API keeps 180 days)' });
   const overlapMinutes = readNumber('OVERLAP_MINUTES', withDefault('OVERLAP_MINUTES'), problems, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' });
 
+  const exportFormat = readChoice('EXPORT_FORMAT', withDefault('EXPORT_FORMAT'), ['json', 'ndjson'] as const, problems);
+  const exportCompression = readChoice('EXPORT_COMPRESSION', withDefault('EXPORT_COMPRESSION'), ['none', 'gzip'] as const, problems);
   const exportMaxBlobMb = readNumber('EXPORT_MAX_BLOB_MB', withDefault('EXPORT_MAX_BLOB_MB'), problems, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' });
   const budgetText = read('RUN_BUDGET_SECONDS');
   const runBudgetSeconds = budgetText === undefined ? undefined : readNumber('RUN_BUDGET_SECONDS', budgetText, problems, { min: 1, max: 7 * 86_400, what: 'a number of seconds above 0' });
@@ -113,6 +117,8 @@ export function loadConfig(env: Environment): Config {
     schedule,
     initialLookbackHours,
     overlapMinutes,
+    exportFormat,
+    exportCompression,
     exportMaxBlobBytes: Math.round(exportMaxBlobMb * 1024 * 1024),
     runBudgetMs: runBudgetSeconds === undefined ? undefined : runBudgetSeconds * 1000,
     apiCallsPerMinute: Math.floor(apiCallsPerMinute),
@@ -146,6 +152,15 @@ function readNumber(name: string, text: string, problems: string[], range: { min
   if (text === '' || !Number.isFinite(value) || value < range.min || value > range.max) {
     problems.push(`${name} '${text}' is not ${range.what}.`);
     return range.min;
+  }
+  return value;
+}
+
+function readChoice<T extends string>(name: string, text: string, choices: readonly T[], problems: string[]): T {
+  const value = choices.find((choice) => choice === text.toLowerCase());
+  if (value === undefined) {
+    problems.push(`${name} '${text}' is not one of ${choices.join(', ')}.`);
+    return choices[0] as T;
   }
   return value;
 }

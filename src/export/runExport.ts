@@ -90,7 +90,9 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const source = deps.createSource(secret, deadlineMs - reserveMs, log);
     const writer = new PartWriter(deps.container, started, deps.maxBlobBytes);
     const exported: Record<string, Timestamp> = { ...(previous?.exported ?? {}) };
-    const seenThisRun = new Set<string>();
+    // Versions read this run, by update time: with keyset paging only those at the cursor can come again,
+    // so the set is trimmed as the cursor moves down and stays small however large the pull.
+    const seenThisRun = new Map<string, Timestamp>();
     let newest: Timestamp | undefined = resume?.newest;
     let position: PullPosition | undefined = resume ? { cursor: resume.cursor, skip: resume.skip } : { cursor: undefined, skip: 0 };
     let duplicatesDropped = 0;
@@ -129,12 +131,13 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
             duplicatesDropped += 1;
             continue;
           }
-          seenThisRun.add(key);
+          seenThisRun.set(key, incident.lastUpdateTime);
           const known = exported[incident.id];
           if (known === undefined || incident.lastUpdateTime > known) exported[incident.id] = incident.lastUpdateTime;
           await writer.append(incident.json);
         }
         position = page.next;
+        trimMemory(seenThisRun, exported, position?.cursor, previous?.watermark ?? windowFrom, newest, overlapMs);
         if (position === undefined) complete = true;
         else if (writer.partFull) await checkpoint(false);
       }
@@ -172,6 +175,22 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     log.error('Export run failed', { runId, code, error: describeError(failure) });
     await recordFailure(store, snapshot, { runId, at: deps.clock.now().toISOString(), trigger: options.trigger, code, message: describeError(failure).slice(0, 1000) }, log);
     throw failure;
+  }
+}
+
+const TRIM_ABOVE_ENTRIES = 5000;
+
+/**
+ * Keeps a long pull's bookkeeping bounded: versions above the cursor cannot be read again in this pull,
+ * and only the overlap windows (below the old watermark and below the newest incident) matter for dedupe.
+ */
+function trimMemory(seen: Map<string, Timestamp>, exported: Record<string, Timestamp>, cursor: Timestamp | undefined, watermark: Timestamp, newest: Timestamp | undefined, overlapMs: number): void {
+  if (cursor !== undefined && seen.size > TRIM_ABOVE_ENTRIES) {
+    for (const [key, time] of seen) if (time > cursor) seen.delete(key);
+  }
+  if (newest !== undefined && Object.keys(exported).length > TRIM_ABOVE_ENTRIES) {
+    const kept = prunePassExported(exported, watermark, newest, overlapMs);
+    for (const id of Object.keys(exported)) if (!(id in kept)) delete exported[id];
   }
 }
 

@@ -32,11 +32,6 @@ export interface ApiClientOptions {
   readonly pacer?: RequestPacer;
 }
 
-/** A parsed JSON reply and its exact text. */
-export interface JsonReply {
-  readonly text: string;
-  readonly body: unknown;
-}
 
 /**
  * The one HTTP client of the incidents sources: bearer token, keep-alive agent, request timeout,
@@ -58,8 +53,11 @@ export class ApiClient {
     this.retryMaxDelayMs = options.retryMaxDelayMs ?? 30_000;
   }
 
-  /** GETs `url` (which must be on the configured host) and returns its JSON. */
-  async getJson(url: string, abortSignal?: AbortSignal): Promise<JsonReply> {
+  /**
+   * GETs `url` (which must be on the configured host) and returns `parse(text)`. A SyntaxError from
+   * `parse` (invalid or truncated JSON) is retried like a transient fault; any other error propagates.
+   */
+  async getJson<T>(url: string, parse: (text: string) => T, abortSignal?: AbortSignal): Promise<T> {
     this.assertAllowed(url);
     const { stats, apiName } = this.options;
     let failures = 0;
@@ -95,8 +93,9 @@ export class ApiClient {
       const status = response.status;
       if (status >= 200 && status < 300) {
         try {
-          return { text, body: JSON.parse(text) as unknown };
-        } catch {
+          return parse(text);
+        } catch (error) {
+          if (!(error instanceof SyntaxError)) throw error;
           failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${text.length} characters, possibly truncated)`, url, undefined, 'MalformedResponse');
           continue;
         }

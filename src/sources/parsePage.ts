@@ -1,8 +1,7 @@
 import { ApiError } from '../common/errors';
 import { parseTimestamp } from '../common/timestamp';
 import type { RawIncident } from './incident';
-import type { JsonReply } from './apiClient';
-import { extractArrayElements } from './rawJson';
+import { locateArrayElements } from './rawJson';
 
 /** Field names of one API's incidents. */
 export interface IncidentFields {
@@ -13,26 +12,28 @@ export interface IncidentFields {
 
 /**
  * Checks a list reply (`{"value": [...], "@odata.nextLink"?}`) and returns its incidents with their exact
- * text. Anything we rely on that is missing or malformed fails the page with a message naming it.
+ * text. The page is parsed one incident at a time (the envelope apart), so a large page never exists as
+ * one object tree. Invalid JSON (a truncated reply) throws a SyntaxError, which the client retries;
+ * anything we rely on that is missing or malformed fails the page with a message naming it.
  */
-export function parseIncidentPage(reply: JsonReply, fields: IncidentFields): { incidents: RawIncident[]; nextLink: string | undefined } {
-  const { body, text } = reply;
-  const value: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, 'value') : undefined;
-  if (!Array.isArray(value)) {
+export function parseIncidentPage(text: string, fields: IncidentFields): { incidents: RawIncident[]; nextLink: string | undefined } {
+  const located = locateArrayElements(text, 'value');
+  // The rest of the reply without the array: proves the whole text is valid JSON and carries the nextLink.
+  const envelope: unknown = JSON.parse(located ? `${text.slice(0, located.start)}[]${text.slice(located.end)}` : text);
+  if (!located || typeof envelope !== 'object' || envelope === null || !Array.isArray(Reflect.get(envelope, 'value'))) {
     throw malformed(fields, "the reply has no 'value' array");
   }
-  const nextLinkValue: unknown = Reflect.get(body as object, '@odata.nextLink');
+  const nextLinkValue: unknown = Reflect.get(envelope, '@odata.nextLink');
   if (nextLinkValue !== undefined && nextLinkValue !== null && typeof nextLinkValue !== 'string') throw malformed(fields, "'@odata.nextLink' is not a string");
-  const texts = extractArrayElements(text, 'value');
-  if (!texts || texts.length !== value.length) throw malformed(fields, "could not read the 'value' array's elements");
-  const incidents = value.map((item: unknown, index): RawIncident => {
+  const incidents = located.elements.map((json, index): RawIncident => {
+    const item: unknown = JSON.parse(json);
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw malformed(fields, `element ${index} is not an object`);
     const id: unknown = Reflect.get(item, fields.id);
     if ((typeof id !== 'number' || !Number.isFinite(id)) && (typeof id !== 'string' || id === '')) throw malformed(fields, `element ${index} has no valid '${fields.id}'`);
     const lastUpdate: unknown = Reflect.get(item, fields.lastUpdate);
     const lastUpdateTime = typeof lastUpdate === 'string' ? parseTimestamp(lastUpdate) : undefined;
     if (!lastUpdateTime) throw malformed(fields, `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`);
-    return { id: String(id), lastUpdateTime, json: texts[index] ?? '' };
+    return { id: String(id), lastUpdateTime, json };
   });
   return { incidents, nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined };
 }

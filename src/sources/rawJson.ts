@@ -4,17 +4,22 @@
  * unknown fields and escapes all kept). The caller has already checked that the document parses.
  */
 export function extractArrayElements(json: string, property: string): string[] | undefined {
+  return locateArrayElements(json, property)?.elements;
+}
+
+/** The elements of the top-level `property` array and where the array stands (`[` at start, `]` at end - 1). */
+export function locateArrayElements(json: string, property: string): { elements: string[]; start: number; end: number } | undefined {
   const start = findPropertyArray(json, property);
   if (start === undefined) return undefined;
   const elements: string[] = [];
   let index = skipWhitespace(json, start + 1);
-  if (json[index] === ']') return elements;
+  if (json[index] === ']') return { elements, start, end: index + 1 };
   for (;;) {
     const end = skipValue(json, index);
     elements.push(json.slice(index, end));
     index = skipWhitespace(json, end);
     const char = json[index];
-    if (char === ']') return elements;
+    if (char === ']') return { elements, start, end: index + 1 };
     if (char !== ',') return undefined;
     index = skipWhitespace(json, index + 1);
   }

@@ -4,7 +4,7 @@ import { parseIncidentPage } from '../../src/sources/parsePage';
 
 const defender = { apiName: 'Defender API', id: 'incidentId', lastUpdate: 'lastUpdateTime' };
 const graph = { apiName: 'Graph API', id: 'id', lastUpdate: 'lastUpdateDateTime' };
-const reply = (text: string): { text: string; body: unknown } => ({ text, body: JSON.parse(text) as unknown });
+const reply = (text: string): string => text;
 
 describe('parseIncidentPage', () => {
   it("reads the Defender documentation's example reply", () => {
@@ -31,6 +31,10 @@ describe('parseIncidentPage', () => {
     const [incident] = parseIncidentPage(reply(text), defender).incidents;
     expect(incident?.json).toBe('{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}');
     expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
+  });
+
+  it('throws a SyntaxError (retried by the client) on a truncated reply', () => {
+    expect(() => parseIncidentPage('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid', defender)).toThrow(SyntaxError);
   });
 
   it.each([
