@@ -1,8 +1,5 @@
 import { parseTimestamp, type Timestamp } from '../common/timestamp';
-import { EXPORT_PREFIX } from '../export/blobNames';
-
-/** Where backfill blobs go (re-exports of a window; they never move the watermark). */
-export const BACKFILL_PREFIX = 'backfill/';
+import { BACKFILL_PREFIX, EXPORT_PREFIX } from '../export/blobNames';
 
 /** `export`: a scheduled, manual or CLI run (`incidents/...`); `backfill`: a re-exported window (`backfill/...`). */
 export type ExportKind = 'export' | 'backfill';

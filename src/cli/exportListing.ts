@@ -1,9 +1,9 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
 import { fromDate, type Timestamp } from '../common/timestamp';
-import { EXPORT_PREFIX } from '../export/blobNames';
+import { BACKFILL_PREFIX, EXPORT_PREFIX } from '../export/blobNames';
 import { statusOf } from '../export/stateStore';
-import { BACKFILL_PREFIX, parseExportBlobName, type ExportBlobName } from './exportBlobName';
+import { parseExportBlobName, type ExportBlobName } from './exportBlobName';
 
 /** One export or backfill blob as listed: its name's facts, its metadata and its size. */
 export interface ExportBlob extends ExportBlobName {

@@ -29,6 +29,7 @@ export interface Config {
   readonly overlapMinutes: number;
   readonly exportFormat: 'json' | 'ndjson';
   readonly exportCompression: 'none' | 'gzip';
+  readonly exportIndexTags: boolean;
   /** Parts of a run's output are cut past this size. */
   readonly exportMaxBlobBytes: number;
   /** Explicit run budget; undefined: derived from host.json's functionTimeout. */
@@ -91,6 +92,7 @@ export function loadConfig(env: Environment): Config {
 
   const exportFormat = readChoice('EXPORT_FORMAT', withDefault('EXPORT_FORMAT'), ['json', 'ndjson'] as const, problems);
   const exportCompression = readChoice('EXPORT_COMPRESSION', withDefault('EXPORT_COMPRESSION'), ['none', 'gzip'] as const, problems);
+  const exportIndexTags = readChoice('EXPORT_INDEX_TAGS', withDefault('EXPORT_INDEX_TAGS'), ['false', 'true'] as const, problems) === 'true';
   const exportMaxBlobMb = readNumber('EXPORT_MAX_BLOB_MB', withDefault('EXPORT_MAX_BLOB_MB'), problems, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' });
   const budgetText = read('RUN_BUDGET_SECONDS');
   const runBudgetSeconds = budgetText === undefined ? undefined : readNumber('RUN_BUDGET_SECONDS', budgetText, problems, { min: 1, max: 7 * 86_400, what: 'a number of seconds above 0' });
@@ -119,6 +121,7 @@ export function loadConfig(env: Environment): Config {
     overlapMinutes,
     exportFormat,
     exportCompression,
+    exportIndexTags,
     exportMaxBlobBytes: Math.round(exportMaxBlobMb * 1024 * 1024),
     runBudgetMs: runBudgetSeconds === undefined ? undefined : runBudgetSeconds * 1000,
     apiCallsPerMinute: Math.floor(apiCallsPerMinute),

@@ -25,6 +25,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'INITIAL_LOOKBACK_HOURS', required: false, defaultValue: '48', description: 'Window of the very first run, in hours (as in the Hello World scripts).' },
   { name: 'EXPORT_FORMAT', required: false, defaultValue: 'json', description: 'json: each blob is one JSON array; ndjson: one incident per line (.ndjson).' },
   { name: 'EXPORT_COMPRESSION', required: false, defaultValue: 'none', description: 'none, or gzip: blobs are gzip-compressed with Content-Encoding: gzip and a .gz extension.' },
+  { name: 'EXPORT_INDEX_TAGS', required: false, defaultValue: 'false', description: "true: also set blob index tags (kind, source, windowfrom, windowto) for filtering in Storage Explorer; needs a role with blobs/tags/write (e.g. Storage Blob Data Owner), which Storage Blob Data Contributor lacks." },
   { name: 'EXPORT_MAX_BLOB_MB', required: false, defaultValue: '100', description: "A run's output is split into parts (…-part0002.json, …) past this many MB; each part is committed with the run's progress." },
   { name: 'RUN_BUDGET_SECONDS', required: false, defaultValue: "derived from host.json's functionTimeout", description: "Time a run may spend before it stops cleanly (committing what it has) so the next run continues; defaults to functionTimeout minus a 10% margin (at least 60 s)." },
   { name: 'API_CALLS_PER_MINUTE', required: false, defaultValue: '50', description: 'Pacing of the incidents list call (the documented Defender limit is 50 per minute).' },

@@ -1,13 +1,28 @@
+import { gzipSync } from 'zlib';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
+import { compactJson } from '../sources/rawJson';
+import { DEFAULT_ENCODING, type BlobEncoding } from './blobNames';
 import { statusOf } from './stateStore';
+
+/**
+ * Content type of a blob. Gzip blobs are served as application/gzip with no Content-Encoding, so that the
+ * portal's download (a browser, which would silently undo a Content-Encoding) and Storage Explorer (which
+ * saves the bytes) both give the same valid .gz file.
+ */
+export function contentTypeOf(encoding: BlobEncoding): string {
+  if (encoding.compression === 'gzip') return 'application/gzip';
+  return encoding.format === 'ndjson' ? 'application/x-ndjson' : 'application/json';
+}
 
 /** Stage a block once this much JSON is buffered: memory stays flat however large the batch. */
 const BLOCK_BYTES = 4 * 1024 * 1024;
 
 /**
- * Writes one export blob as a JSON array of incidents, streaming: incidents are appended as pages
- * arrive and staged as uncommitted blocks; `commit` makes the whole blob appear at once, created with
+ * Writes one export blob, streaming: a JSON array of incidents (json) or one incident per line (ndjson,
+ * each compacted to one line with every value verbatim), optionally gzip-compressed (each staged block is
+ * one gzip member; a multi-member file is valid gzip). Incidents are appended as pages arrive and staged
+ * as uncommitted blocks; `commit` makes the whole blob appear at once, created with
  * `If-None-Match: *` so no blob is ever overwritten. Until `commit` nothing is visible, so a failed run
  * leaves no partial blob (uncommitted blocks are discarded by the service).
  */
@@ -22,6 +37,7 @@ export class ExportBlobWriter {
   constructor(
     container: ContainerClient,
     readonly blobName: string,
+    private readonly encoding: BlobEncoding = DEFAULT_ENCODING,
   ) {
     this.blob = container.getBlockBlobClient(blobName);
   }
@@ -36,7 +52,7 @@ export class ExportBlobWriter {
 
   /** Appends one incident's exact JSON text. */
   async append(json: string): Promise<void> {
-    const piece = `${this.count === 0 ? '[\n' : ',\n'}${json}`;
+    const piece = this.encoding.format === 'ndjson' ? `${compactJson(json)}\n` : `${this.count === 0 ? '[\n' : ',\n'}${json}`;
     this.count += 1;
     this.buffer.push(piece);
     this.bufferedBytes += Buffer.byteLength(piece);
@@ -44,15 +60,18 @@ export class ExportBlobWriter {
   }
 
   /** Commits the blob with its metadata; returns its size in bytes. Call only when incidentCount > 0. */
-  async commit(metadata: Record<string, string>): Promise<number> {
-    this.buffer.push('\n]\n');
-    this.bufferedBytes += 3;
+  async commit(metadata: Record<string, string>, tags?: Record<string, string>): Promise<number> {
+    if (this.encoding.format === 'json') {
+      this.buffer.push('\n]\n');
+      this.bufferedBytes += 3;
+    }
     await this.flush();
     try {
       await this.blob.commitBlockList(this.blockIds, {
         conditions: { ifNoneMatch: '*' },
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-        metadata,
+        blobHTTPHeaders: { blobContentType: contentTypeOf(this.encoding) },
+        metadata: { ...metadata, format: this.encoding.format, compression: this.encoding.compression },
+        ...(tags ? { tags } : {}),
       });
     } catch (error) {
       const status = statusOf(error);
@@ -68,7 +87,8 @@ export class ExportBlobWriter {
 
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
-    const body = Buffer.from(this.buffer.join(''), 'utf8');
+    const plain = Buffer.from(this.buffer.join(''), 'utf8');
+    const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
     this.buffer = [];
     this.bufferedBytes = 0;
     const blockId = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { exportBlobName } from './blobNames';
+import { DEFAULT_ENCODING, EXPORT_PREFIX, exportBlobName, extensionOf, type BlobEncoding } from './blobNames';
 import { ExportBlobWriter } from './blobWriter';
 
 /** What a committed part contained, for the summary and the state. */
@@ -22,13 +22,14 @@ export class PartWriter {
     private readonly container: ContainerClient,
     private readonly executionTime: Date,
     private readonly maxBytes: number,
-    private readonly prefix?: string,
+    private readonly options: { readonly encoding?: BlobEncoding; readonly prefix?: string; readonly indexTags?: boolean } = {},
   ) {}
 
   async append(json: string): Promise<void> {
     if (!this.current) {
       this.partNumber += 1;
-      this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, 'json', this.prefix));
+      const encoding = this.options.encoding ?? DEFAULT_ENCODING;
+      this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, extensionOf(encoding), this.options.prefix ?? EXPORT_PREFIX), encoding);
     }
     await this.current.append(json);
   }
@@ -47,9 +48,21 @@ export class PartWriter {
     const writer = this.current;
     this.current = undefined;
     if (!writer || writer.incidentCount === 0) return undefined;
-    const bytes = await writer.commit({ ...metadata, incidentcount: String(writer.incidentCount), part: String(this.partNumber) });
+    const fullMetadata = { ...metadata, incidentcount: String(writer.incidentCount), part: String(this.partNumber) };
+    // Index tags (at most 10; values limited to letters, digits and + - . / : = _ and space) let users filter by window.
+    const tags = this.options.indexTags ? pick(fullMetadata, ['kind', 'source', 'windowfrom', 'windowto']) : undefined;
+    const bytes = await writer.commit(fullMetadata, tags);
     const part = { name: writer.blobName, incidents: writer.incidentCount, bytes };
     this.committed.push(part);
     return part;
   }
+}
+
+function pick(source: Record<string, string>, keys: readonly string[]): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const key of keys) {
+    const value = source[key];
+    if (value !== undefined) picked[key] = value;
+  }
+  return picked;
 }

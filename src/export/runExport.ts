@@ -5,7 +5,7 @@ import { BudgetExceededError, describeError, ExporterError, toError } from '../c
 import type { Logger } from '../common/logger';
 import { fromDate, maxTimestamp, minusMs, type Timestamp } from '../common/timestamp';
 import { versionKey, type IncidentSource, type PullPosition } from '../sources/incident';
-import { EXPORT_PREFIX } from './blobNames';
+import { EXPORT_PREFIX, type BlobEncoding } from './blobNames';
 import { mergeStates, pruneExported, prunePassExported, type ExportState, type PassProgress, type RunRecord } from './exportState';
 import { PartWriter } from './partWriter';
 import { StateConflictError, stateMissingError, StateStore, type StateSnapshot } from './stateStore';
@@ -20,6 +20,10 @@ export interface ExportDependencies {
   readonly runBudgetMs: number;
   /** Parts of a run's output are cut past this size. */
   readonly maxBlobBytes: number;
+  /** Blob format and compression (EXPORT_FORMAT, EXPORT_COMPRESSION). */
+  readonly encoding: BlobEncoding;
+  /** Also set blob index tags (EXPORT_INDEX_TAGS). */
+  readonly indexTags: boolean;
   /** Reads the client secret from Key Vault (once per run). */
   readonly readSecret: (abortSignal?: AbortSignal) => Promise<string>;
   /** Builds the incidents source for one run from the secret and the deadline its waits must respect. */
@@ -88,7 +92,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
 
     const secret = await deps.readSecret(options.abortSignal);
     const source = deps.createSource(secret, deadlineMs - reserveMs, log);
-    const writer = new PartWriter(deps.container, started, deps.maxBlobBytes);
+    const writer = new PartWriter(deps.container, started, deps.maxBlobBytes, { encoding: deps.encoding, indexTags: deps.indexTags });
     const exported: Record<string, Timestamp> = { ...(previous?.exported ?? {}) };
     // Versions read this run, by update time: with keyset paging only those at the cursor can come again,
     // so the set is trimmed as the cursor moves down and stays small however large the pull.
@@ -102,7 +106,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
 
     /** Commits the open part, then records progress: the pass position, or the new watermark when done. */
     const checkpoint = async (done: boolean): Promise<void> => {
-      await writer.commitOpenPart({ windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger });
+      await writer.commitOpenPart({ kind: 'export', windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger });
       const watermarkBefore = previous?.watermark;
       const finishedAt = deps.clock.now().toISOString();
       const blobs = writer.committed.map((p) => p.name);

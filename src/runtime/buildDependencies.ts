@@ -65,6 +65,8 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
     overlapMinutes: config.overlapMinutes,
     runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
     maxBlobBytes: config.exportMaxBlobBytes,
+    encoding: { format: config.exportFormat, compression: config.exportCompression },
+    indexTags: config.exportIndexTags,
     readSecret: (abortSignal) => readClientSecret(secretClient, config.keyVaultUri, config.secretName, abortSignal),
     ensureContainer: () => {
       containerReady ??= ensureContainer(container).catch((error: unknown) => {

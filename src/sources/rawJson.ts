@@ -90,3 +90,25 @@ function skipValue(json: string, index: number): number {
   while (i < json.length && !',]} \n\r\t'.includes(json[i] ?? '')) i += 1;
   return i;
 }
+
+/** The same JSON text without insignificant whitespace (outside strings): one line, every value kept verbatim. */
+export function compactJson(json: string): string {
+  let out = '';
+  let runStart = 0;
+  let i = 0;
+  while (i < json.length) {
+    const char = json[i];
+    if (char === '"') {
+      i = skipString(json, i);
+      continue;
+    }
+    if (char === ' ' || char === '\n' || char === '\r' || char === '\t') {
+      out += json.slice(runStart, i);
+      i = skipWhitespace(json, i);
+      runStart = i;
+      continue;
+    }
+    i += 1;
+  }
+  return runStart === 0 ? json : out + json.slice(runStart);
+}

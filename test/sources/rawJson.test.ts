@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { extractArrayElements } from '../../src/sources/rawJson';
+import { compactJson, extractArrayElements } from '../../src/sources/rawJson';
 
 describe('extractArrayElements', () => {
   it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
@@ -19,5 +19,12 @@ describe('extractArrayElements', () => {
     const parsed = JSON.parse(text) as { value: unknown[] };
     expect(elements).toHaveLength(parsed.value.length);
     expect(elements.map((e) => JSON.parse(e) as unknown)).toEqual(parsed.value);
+  });
+});
+
+describe('compactJson', () => {
+  it('removes whitespace outside strings only, keeping every value verbatim', () => {
+    expect(compactJson('{\n  "a": 12345678901234567890,\n  "b": "x  y\\n z",\t"c": [ 1.50 , true ]\n}')).toBe('{"a":12345678901234567890,"b":"x  y\\n z","c":[1.50,true]}');
+    expect(compactJson('{"already":"compact"}')).toBe('{"already":"compact"}');
   });
 });
