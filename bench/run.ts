@@ -127,8 +127,8 @@ async function main(): Promise<void> {
 
   const loads = { bundled: [] as number[], unbundled: [] as number[] };
   for (let i = 0; i < 7; i += 1) {
-    loads.bundled.push(loadTimeMs(join(ROOT, 'dist', 'bundle', 'functions', 'exportIncidents.js')));
-    loads.unbundled.push(loadTimeMs(join(ROOT, 'dist', 'src', 'functions', 'exportIncidents.js')));
+    loads.bundled.push(loadTimeMs(join(ROOT, 'dist', 'bundle', 'functions', 'index.js')));
+    loads.unbundled.push(loadTimeMs(join(ROOT, 'dist', 'src', 'functions', 'index.js')));
   }
   const bundledMs = median(loads.bundled);
   const unbundledMs = median(loads.unbundled);

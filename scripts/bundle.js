@@ -11,7 +11,8 @@ const out = join(root, 'dist', 'bundle');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 buildSync({
-  entryPoints: [join(root, 'src', 'functions', 'exportIncidents.ts')],
+  // One entry registering every function, so the host loads one file.
+  entryPoints: [join(root, 'src', 'functions', 'index.ts')],
   outdir: join(out, 'functions'),
   bundle: true,
   platform: 'node',
@@ -29,5 +30,5 @@ buildSync({
 });
 copyFileSync(join(root, 'host.json'), join(out, 'host.json'));
 const pkg = require(join(root, 'package.json'));
-writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, main: 'functions/*.js' }, null, 2)}\n`);
+writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, main: 'functions/index.js' }, null, 2)}\n`);
 process.stdout.write(`bundled into ${out}\n`);

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, describeError } from '../common/errors';
 import { getRuntime } from '../runtime/exporterRuntime';
 import type { CommandContext } from './commandContext';
+import { registerBackfill } from './commands/backfill';
 import { registerList } from './commands/list';
 import { registerRun } from './commands/run';
 import { registerShow } from './commands/show';
@@ -23,6 +24,7 @@ export function buildProgram(context: CommandContext): Command {
   registerList(program, context);
   registerShow(program, context);
   registerStatus(program, context);
+  registerBackfill(program, context);
   return program;
 }
 

@@ -1,0 +1,3 @@
+/** The app's entry point in the bundle: registers every function. */
+import './exportIncidents';
+import './backfill';
