@@ -1,9 +1,13 @@
+import type { ContainerClient } from '@azure/storage-blob';
+import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 
 /** What every command gets: the runtime (built on first use), a logger on stderr and a printer on stdout. */
 export interface CommandContext {
   runtime(): ExporterRuntime;
+  /** Just the export container and a clock, for commands that only read exports and state (no tenant or vault settings needed). */
+  storage(): { readonly container: ContainerClient; readonly clock: Clock };
   readonly logger: Logger;
   print(text: string): void;
   /**

@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, describeError } from '../common/errors';
+import { systemClock } from '../common/clock';
+import { loadStorageConfig } from '../config/loadConfig';
+import { buildContainerClient } from '../runtime/buildDependencies';
 import { getRuntime } from '../runtime/exporterRuntime';
 import type { CommandContext } from './commandContext';
 import { registerBackfill } from './commands/backfill';
@@ -34,6 +37,7 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
   return execute(
     {
       runtime: () => getRuntime(settingsEnvironment(process.env, process.cwd())),
+      storage: () => ({ container: buildContainerClient(loadStorageConfig(settingsEnvironment(process.env, process.cwd()))), clock: systemClock }),
       logger: terminalLogger(verbose),
       print: printLine,
     },
@@ -49,6 +53,7 @@ export async function execute(base: Omit<CommandContext, 'setExitCode'>, argv: r
   let exitCode: number = EXIT.ok;
   const context: CommandContext = {
     runtime: () => base.runtime(),
+    storage: () => base.storage(),
     logger: base.logger,
     print: (text) => base.print(text),
     setExitCode: (code) => {

@@ -1,4 +1,5 @@
 import { ConfigError } from '../common/errors';
+import { CLOUD_NAMES, CLOUDS, findCloud, type CloudName } from './clouds';
 import { parseNcrontab } from './ncrontab';
 import { SETTINGS } from './settings';
 
@@ -20,8 +21,23 @@ export interface Config {
   readonly clientId: string;
   readonly keyVaultUri: string;
   readonly secretName: string;
+  /** Which incidents API the runs read (INCIDENTS_API). */
+  readonly incidentsApi: 'defender' | 'graph';
+  /** DEFENDER_CLOUD: the source of the defaults below and of the token scopes. */
+  readonly cloud: CloudName;
+  /** Defender API base (DEFENDER_API_URL, else the cloud's). */
   readonly apiUrl: string;
+  /** Token scope of the Defender API in this cloud. */
+  readonly defenderScope: string;
+  /** Microsoft Graph base without /v1.0 (GRAPH_API_URL, else the cloud's). */
+  readonly graphApiUrl: string;
+  /** Token scope of Microsoft Graph in this cloud. */
+  readonly graphScope: string;
   readonly authorityHost: string;
+  /** Graph source: ask for alerts with `$expand=alerts`. */
+  readonly graphExpandAlerts: boolean;
+  /** From this instant (epoch ms, UTC midnight) runs on the Defender source warn about its retirement. */
+  readonly defenderRetirementWarningFromMs: number;
   readonly storage: StorageTarget;
   readonly container: string;
   readonly schedule: string;
@@ -71,8 +87,17 @@ export function loadConfig(env: Environment): Config {
   else if (!GUID.test(clientId)) problems.push(`DEFENDER_CLIENT_ID '${clientId}' is not a GUID: copy the Application (client) ID from the app registration's overview.`);
 
   const keyVaultUri = normaliseUrl('KEY_VAULT_URI', read('KEY_VAULT_URI'), problems, 'e.g. https://contoso-kv.vault.azure.net/', true);
-  const apiUrl = normaliseUrl('DEFENDER_API_URL', withDefault('DEFENDER_API_URL'), problems, 'e.g. https://api.security.microsoft.com');
-  const authorityHost = normaliseUrl('AZURE_AUTHORITY_HOST', withDefault('AZURE_AUTHORITY_HOST'), problems, 'e.g. https://login.microsoftonline.com');
+  const incidentsApi = readChoice('INCIDENTS_API', withDefault('INCIDENTS_API'), ['defender', 'graph'] as const, problems, 'set defender (the Defender XDR API) or graph (Microsoft Graph security incidents)');
+  const cloudText = withDefault('DEFENDER_CLOUD');
+  const cloud = findCloud(cloudText);
+  if (cloud === undefined) problems.push(`DEFENDER_CLOUD '${cloudText}' is not one of ${CLOUD_NAMES.join(', ')}: use public for commercial tenants, gcc, gcchigh or dod for US Government tenants.`);
+  // Hosts default to the cloud's; an explicit setting wins (regional hosts, tests).
+  const endpoints = cloud ?? CLOUDS.public;
+  const apiUrl = normaliseUrl('DEFENDER_API_URL', read('DEFENDER_API_URL') ?? endpoints.defenderApiUrl, problems, `e.g. ${endpoints.defenderApiUrl}`);
+  const graphApiUrl = normaliseUrl('GRAPH_API_URL', read('GRAPH_API_URL') ?? endpoints.graphApiUrl, problems, `e.g. ${endpoints.graphApiUrl}`);
+  const authorityHost = normaliseUrl('AZURE_AUTHORITY_HOST', read('AZURE_AUTHORITY_HOST') ?? endpoints.authorityHost, problems, `e.g. ${endpoints.authorityHost}`);
+  const graphExpandAlerts = readChoice('GRAPH_EXPAND_ALERTS', withDefault('GRAPH_EXPAND_ALERTS'), ['true', 'false'] as const, problems, 'set true to export alerts with each Graph incident, false to leave them out') === 'true';
+  const defenderRetirementWarningFromMs = readDate('DEFENDER_RETIREMENT_WARNING_DATE', withDefault('DEFENDER_RETIREMENT_WARNING_DATE'), problems);
 
   const secretName = withDefault('DEFENDER_CLIENT_SECRET_NAME');
   if (!/^[0-9a-zA-Z-]{1,127}$/.test(secretName)) problems.push(`DEFENDER_CLIENT_SECRET_NAME '${secretName}' is not a valid Key Vault secret name: use 1-127 letters, digits and dashes.`);
@@ -112,8 +137,15 @@ export function loadConfig(env: Environment): Config {
     clientId,
     keyVaultUri,
     secretName,
+    incidentsApi,
+    cloud: endpoints.name,
     apiUrl,
+    defenderScope: endpoints.defenderScope,
+    graphApiUrl,
+    graphScope: endpoints.graphScope,
     authorityHost,
+    graphExpandAlerts,
+    defenderRetirementWarningFromMs,
     storage,
     container,
     schedule,
@@ -128,6 +160,35 @@ export function loadConfig(env: Environment): Config {
     apiCallsPerHour: Math.floor(apiCallsPerHour),
     vaultServicePrincipal: vaultServicePrincipal && Object.freeze(vaultServicePrincipal),
   });
+}
+
+/** Where exports live: all that the read-only commands (list, show, status, state) need. */
+export interface StorageConfig {
+  readonly storage: StorageTarget;
+  readonly container: string;
+  readonly vaultServicePrincipal: VaultServicePrincipal | undefined;
+  /** Only when set explicitly; otherwise the credential's own default. */
+  readonly authorityHost: string | undefined;
+}
+
+/** Reads only the storage settings (EXPORT_STORAGE / EXPORT_STORAGE__blobServiceUri / AzureWebJobsStorage, EXPORT_CONTAINER). */
+export function loadStorageConfig(env: Environment): StorageConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const container = read('EXPORT_CONTAINER') ?? defaultOf('EXPORT_CONTAINER');
+  if (!CONTAINER.test(container)) problems.push(`EXPORT_CONTAINER '${container}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`);
+  const storage = readStorage(read, problems);
+  const authorityText = read('AZURE_AUTHORITY_HOST');
+  const authorityHost = authorityText === undefined ? undefined : normaliseUrl('AZURE_AUTHORITY_HOST', authorityText, problems, 'e.g. https://login.microsoftonline.com');
+  if (problems.length > 0) throw new ConfigError(problems);
+  const tenantId = read('AZURE_TENANT_ID');
+  const clientId = read('AZURE_CLIENT_ID');
+  const clientSecret = read('AZURE_CLIENT_SECRET');
+  const vaultServicePrincipal = tenantId !== undefined && clientId !== undefined && clientSecret !== undefined ? { tenantId, clientId, clientSecret } : undefined;
+  return Object.freeze({ storage, container, vaultServicePrincipal, authorityHost });
 }
 
 function normaliseUrl(name: string, value: string | undefined, problems: string[], example: string, trailingSlash = false): string {
@@ -159,13 +220,24 @@ function readNumber(name: string, text: string, problems: string[], range: { min
   return value;
 }
 
-function readChoice<T extends string>(name: string, text: string, choices: readonly T[], problems: string[]): T {
+function readChoice<T extends string>(name: string, text: string, choices: readonly [T, ...T[]], problems: string[], fix?: string): T {
   const value = choices.find((choice) => choice === text.toLowerCase());
   if (value === undefined) {
-    problems.push(`${name} '${text}' is not one of ${choices.join(', ')}.`);
-    return choices[0] as T;
+    problems.push(`${name} '${text}' is not one of ${choices.join(', ')}${fix ? `: ${fix}` : ''}.`);
+    return choices[0];
   }
   return value;
+}
+
+/** A calendar date `YYYY-MM-DD` as epoch ms at 00:00 UTC. */
+function readDate(name: string, text: string, problems: string[]): number {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
+  if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text) {
+    problems.push(`${name} '${text}' is not a date: use YYYY-MM-DD (UTC), e.g. 2026-11-01.`);
+    return 0;
+  }
+  return ms;
 }
 
 function readStorage(read: (name: string) => string | undefined, problems: string[]): StorageTarget {

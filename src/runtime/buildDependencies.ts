@@ -4,19 +4,12 @@ import { SecretClient } from '@azure/keyvault-secrets';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { readClientSecret } from '../auth/readClientSecret';
 import { isMicrosoftAuthority, isMicrosoftVault } from '../auth/microsoftHosts';
-import { TokenProvider } from '../auth/tokenProvider';
 import { systemClock, type Clock } from '../common/clock';
-import type { Config } from '../config/loadConfig';
+import type { Config, StorageConfig } from '../config/loadConfig';
 import type { ExportDependencies } from '../export/runExport';
-import { ApiClient } from '../sources/apiClient';
-import { DefenderSource } from '../sources/defenderSource';
-import { newSourceStats } from '../sources/incident';
 import { SlidingWindowPacer, type RateLimit } from '../sources/pacer';
+import { createIncidentSource, type SourceSharing } from './incidentSources';
 import { runBudgetFromHostJson } from './runBudget';
-
-/** The Defender API's resource id: the token scope is the same for every regional host. */
-export const DEFENDER_SCOPE = 'https://api.security.microsoft.com/.default';
-
 
 /** Seams for tests and the local host; production passes none of these. */
 export interface BuildOptions {
@@ -49,7 +42,8 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
   const container = containerClient(config, azureCredential);
   const agent = new Agent({ keepAlive: true, maxSockets: 8, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) });
   let containerReady: Promise<void> | undefined;
-  // One pacer per process: the quota belongs to the app, whichever run spends it.
+  // One pacer per process for the active API (INCIDENTS_API): the quota belongs to the app, whichever run spends it.
+  // Graph documents no limit for this call, so API_CALLS_PER_MINUTE/HOUR apply to whichever API is active.
   const pacer = new SlidingWindowPacer(
     options.rateLimits ?? [
       { windowMs: 60_000, maxCalls: config.apiCallsPerMinute },
@@ -57,6 +51,17 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
     ],
     clock,
   );
+
+  const sourceSharing: SourceSharing = {
+    agent,
+    clock,
+    pacer,
+    graphBehaviour: { orderByRefused: false },
+    tlsOptions,
+    disableInstanceDiscovery,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
 
   return {
     container,
@@ -75,29 +80,7 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
       });
       return containerReady;
     },
-    createSource: (clientSecret, deadlineMs, logger) => {
-      const stats = newSourceStats();
-      const tokens = new TokenProvider(
-        () => new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery, ...(tlsOptions ? { tlsOptions } : {}) }),
-        DEFENDER_SCOPE,
-        `app ${config.clientId} in tenant ${config.tenantId}`,
-        () => clock.now().getTime(),
-      );
-      const client = new ApiClient({
-        apiName: 'Defender API',
-        baseUrl: config.apiUrl,
-        tokens,
-        agent,
-        clock,
-        logger,
-        stats,
-        deadlineMs,
-        retryBaseDelayMs: options.retryBaseDelayMs,
-        requestTimeoutMs: options.requestTimeoutMs,
-        pacer,
-      });
-      return new DefenderSource(client, config.apiUrl, stats);
-    },
+    createSource: (clientSecret, deadlineMs, logger) => createIncidentSource(config, sourceSharing, clientSecret, deadlineMs, logger),
   };
 }
 
@@ -108,6 +91,15 @@ function defaultAzureCredential(config: Config, disableInstanceDiscovery: boolea
   }
   // In Azure: the function's managed identity (AZURE_CLIENT_ID selects a user-assigned one); locally: az login and friends.
   return new DefaultAzureCredential({ authorityHost: config.authorityHost });
+}
+
+/** Only the container client, for the read-only commands: no tenant, vault or API settings needed. */
+export function buildContainerClient(config: StorageConfig, options: Pick<BuildOptions, 'azureCredential'> = {}): ContainerClient {
+  if (config.storage.kind === 'connectionString') return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(config.container);
+  const sp = config.vaultServicePrincipal;
+  const authority = config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost, disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost) };
+  const credential = options.azureCredential ?? (sp ? new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, authority) : new DefaultAzureCredential(config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost }));
+  return new BlobServiceClient(config.storage.blobServiceUri, credential).getContainerClient(config.container);
 }
 
 function containerClient(config: Config, credential: TokenCredential): ContainerClient {

@@ -43,8 +43,10 @@ export async function runCli(container: ContainerClient, args: readonly string[]
   const lines: string[] = [];
   let stderr = '';
   const deps = { container, clock: { now: () => now, sleep: () => Promise.resolve() } };
-  // A partial runtime: the list/show/status commands use only the container and the clock.
-  const runtime = { config: { container: container.containerName }, deps } as unknown as ExporterRuntime;
+  // The read-only commands use only storage(); runtime() must not be reached.
+  const runtime = (): ExporterRuntime => {
+    throw new Error('read-only commands must not need the full runtime');
+  };
   const writeStderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     return true;
@@ -54,7 +56,7 @@ export async function runCli(container: ContainerClient, args: readonly string[]
     return true;
   });
   try {
-    const exitCode = await execute({ runtime: () => runtime, logger: silentLogger, print: (text) => lines.push(...text.split('\n')) }, ['node', 'defender-export', ...args]);
+    const exitCode = await execute({ runtime, storage: () => deps, logger: silentLogger, print: (text) => lines.push(...text.split('\n')) }, ['node', 'defender-export', ...args]);
     return { exitCode, lines, stdout: lines.join('\n'), stderr };
   } finally {
     writeStderr.mockRestore();

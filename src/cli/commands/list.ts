@@ -55,7 +55,7 @@ export function registerList(program: Command, context: CommandContext): void {
       if (from !== undefined && to !== undefined && from > to) {
         command.error(`error: --from ${from} is after --to ${to}: swap the two times.`, { exitCode: EXIT.usage, code: 'defender-export.fromAfterTo' });
       }
-      const container = context.runtime().deps.container;
+      const container = context.storage().container;
       const blobs = (await listExportBlobs(container)).filter((blob) => (from === undefined || blob.executionTime >= from) && (to === undefined || blob.executionTime <= to));
       if (options.json === true) {
         context.print(JSON.stringify(blobs.map(toJson), null, 2));

@@ -48,7 +48,7 @@ export function registerShow(program: Command, context: CommandContext): void {
     .option('--id <incidentId>', "only the incident with this id (Defender's incidentId or Graph's id)", nonEmpty('--id'))
     .option('--severity <severity>', 'only incidents of this severity (e.g. High, medium; case-insensitive)', nonEmpty('--severity'))
     .action(async (blob: string, options: ShowOptions) => {
-      const container = context.runtime().deps.container;
+      const container = context.storage().container;
       const names = await resolveBlobs(container, blob);
       const incidents: unknown[] = [];
       for (const name of names) {

@@ -18,7 +18,7 @@ export function registerState(program: Command, context: CommandContext): void {
     .command('show')
     .description('Print the state blob as JSON.')
     .action(async () => {
-      const snapshot = await new StateStore(context.runtime().deps.container).read();
+      const snapshot = await new StateStore(context.storage().container).read();
       context.print(snapshot.state ? JSON.stringify(snapshot.state, null, 2) : `No state yet (${STATE_BLOB} does not exist): the next run starts from the initial lookback.`);
     });
   state
@@ -28,7 +28,7 @@ export function registerState(program: Command, context: CommandContext): void {
     .action(async (options: { watermark: Timestamp }) => {
       const now = new Date().toISOString();
       const next: ExportState = { schemaVersion: 1, watermark: options.watermark, exported: {}, source: 'defender', updatedAt: now };
-      await new StateStore(context.runtime().deps.container).overwrite(next);
+      await new StateStore(context.storage().container).overwrite(next);
       context.print(`state reset: the next run exports incidents updated since ${options.watermark} (minus the overlap window).`);
     });
 }

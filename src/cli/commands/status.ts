@@ -89,7 +89,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--json', 'print the report as JSON (for scripts and probes)')
     .action(async (options: { maxAge?: number; json?: boolean }) => {
       const maxAgeMinutes = options.maxAge ?? maxAgeFromSettings();
-      const { deps } = context.runtime();
+      const deps = context.storage();
       const { state } = await new StateStore(deps.container).read();
       const report = assessStatus(state, deps.clock.now(), maxAgeMinutes, state === undefined ? await newestExportName(deps.container) : undefined);
       // Absent facts print as null, so a script sees every field of the report.
