@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   const deps = buildDependencies(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
   const schedule = parseNcrontab(config.schedule);
-  logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'; browse with 'npx defender-export state show' or Storage Explorer. Ctrl+C stops.`);
+  logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Browse from another terminal with 'EXPORT_STORAGE=UseDevelopmentStorage=true npx defender-export list' (or show latest, status), or Storage Explorer. Ctrl+C stops.`);
 
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
