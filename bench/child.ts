@@ -19,6 +19,8 @@ export interface ChildTask {
 
 /** What a child reports on its last stdout line. */
 export interface ChildResult {
+  /** Set when the run failed (e.g. the naive pull cannot build a string that large). */
+  readonly error?: string;
   readonly wallMs: number;
   readonly incidents: number;
   readonly apiCalls: number;
@@ -57,6 +59,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench child failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
+  const message = error instanceof Error ? error.message : String(error);
+  const report: ChildResult = { error: message, wallMs: 0, incidents: 0, apiCalls: 0, bytes: 0, throttledWaits: 0, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  process.stdout.write(`${JSON.stringify(report)}\n`);
 });

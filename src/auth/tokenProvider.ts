@@ -72,6 +72,6 @@ const HINTS: Readonly<Record<string, string>> = {
   AADSTS7000222: 'the client secret has expired: create a new one in the app registration and store it in Key Vault',
   AADSTS700016: 'no app with DEFENDER_CLIENT_ID exists in that tenant: check DEFENDER_CLIENT_ID and DEFENDER_TENANT_ID',
   AADSTS90002: 'the tenant was not found: check DEFENDER_TENANT_ID (and AZURE_AUTHORITY_HOST for sovereign clouds)',
-  AADSTS70011: 'the scope is not valid for this app: check DEFENDER_API_URL and the API permissions',
-  AADSTS500011: 'the API is not available in this tenant: grant the app the Incident.Read.All application permission and admin consent',
+  AADSTS70011: 'the scope is not valid for this app: check DEFENDER_CLOUD and the API permissions',
+  AADSTS500011: "the API is not available in this tenant: grant the app the API's application permission (Incident.Read.All on Microsoft Threat Protection, or SecurityIncident.Read.All on Microsoft Graph) with admin consent, and check DEFENDER_CLOUD",
 };

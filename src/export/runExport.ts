@@ -53,6 +53,8 @@ export interface RunSummary {
   readonly apiCalls: number;
   readonly throttledWaits: number;
   readonly retries: number;
+  /** Graph pages exported without alerts because $expand=alerts kept failing (0 for Defender). */
+  readonly alertsOmittedPages: number;
   readonly windowFrom: Timestamp;
   readonly watermarkBefore: Timestamp | undefined;
   readonly watermarkAfter: Timestamp;
@@ -92,13 +94,16 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
 
     const secret = await deps.readSecret(options.abortSignal);
     const source = deps.createSource(secret, deadlineMs - reserveMs, log);
+    // A pull resumed by another API (INCIDENTS_API switched mid-pull): ties may be ordered differently there,
+    // so re-read every incident at the cursor; dedupe drops the ones already exported.
+    const switchedSource = resume !== undefined && previous?.source !== source.name;
     const writer = new PartWriter(deps.container, started, deps.maxBlobBytes, { encoding: deps.encoding, indexTags: deps.indexTags });
     const exported: Record<string, Timestamp> = { ...(previous?.exported ?? {}) };
     // Versions read this run, by update time: with keyset paging only those at the cursor can come again,
     // so the set is trimmed as the cursor moves down and stays small however large the pull.
     const seenThisRun = new Map<string, Timestamp>();
     let newest: Timestamp | undefined = resume?.newest;
-    let position: PullPosition | undefined = resume ? { cursor: resume.cursor, skip: resume.skip } : { cursor: undefined, skip: 0 };
+    let position: PullPosition | undefined = resume ? { cursor: resume.cursor, skip: switchedSource ? 0 : resume.skip } : { cursor: undefined, skip: 0 };
     let duplicatesDropped = 0;
     let etag = snapshot.etag;
     let committedState = previous;
@@ -106,7 +111,9 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
 
     /** Commits the open part, then records progress: the pass position, or the new watermark when done. */
     const checkpoint = async (done: boolean): Promise<void> => {
-      await writer.commitOpenPart({ kind: 'export', windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger });
+      // Graph pages read without $expand=alerts after persistent failures: say so on the blob.
+      const alerts: Record<string, string> = source.stats.alertsOmittedPages > 0 ? { alerts: 'omitted-on-some-pages' } : {};
+      await writer.commitOpenPart({ kind: 'export', windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger, ...alerts });
       const watermarkBefore = previous?.watermark;
       const finishedAt = deps.clock.now().toISOString();
       const blobs = writer.committed.map((p) => p.name);
@@ -165,6 +172,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       apiCalls: source.stats.apiCalls,
       throttledWaits: source.stats.throttledWaits,
       retries: source.stats.retries,
+      alertsOmittedPages: source.stats.alertsOmittedPages,
       windowFrom,
       watermarkBefore: previous?.watermark,
       watermarkAfter: committedState?.watermark ?? windowFrom,

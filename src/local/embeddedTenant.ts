@@ -20,6 +20,7 @@ export async function startEmbeddedTenant(options: { seedIncidents: number }): P
       DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
       KEY_VAULT_URI: tenant.vaultUrl,
       DEFENDER_API_URL: tenant.defenderUrl,
+      GRAPH_API_URL: tenant.graphUrl,
       AZURE_AUTHORITY_HOST: tenant.authorityHost,
       AZURE_TENANT_ID: tenant.tenantId,
       AZURE_CLIENT_ID: tenant.vaultReader.clientId,

@@ -63,8 +63,9 @@ export class ApiClient {
     let failures = 0;
     let refreshedToken = false;
     for (;;) {
-      await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       const token = await this.options.tokens.getToken(abortSignal);
+      // The slot is taken right before sending (after any token request), so the server counts it when we do.
+      await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       stats.apiCalls += 1;
       let response: Response;
       let text: string;
@@ -102,7 +103,7 @@ export class ApiClient {
       }
       const detail = readErrorBody(text);
       if (status >= 300 && status < 400) {
-        throw new ApiError(`${apiName} answered ${status} with a redirect to '${response.headers.get('location') ?? '?'}'; redirects are not followed so the token stays on ${this.origin}. Check DEFENDER_API_URL.`, { code: 'RedirectRefused', statusCode: status });
+        throw new ApiError(`${apiName} answered ${status} with a redirect to '${response.headers.get('location') ?? '?'}'; redirects are not followed so the token stays on ${this.origin}. Check the API URL setting (DEFENDER_API_URL or GRAPH_API_URL).`, { code: 'RedirectRefused', statusCode: status });
       }
       if (status === 401 && !refreshedToken) {
         refreshedToken = true;
@@ -203,6 +204,6 @@ function describeRequest(url: string): string {
 function hintFor(status: number, apiName: string): string {
   if (status === 401) return `The token was refused twice: check that the app registration belongs to DEFENDER_TENANT_ID and that AZURE_AUTHORITY_HOST matches the ${apiName}'s cloud.`;
   if (status === 403) return "Grant the app registration the API's application permission (Incident.Read.All for Defender, SecurityIncident.Read.All for Graph) with admin consent.";
-  if (status === 404) return 'Check DEFENDER_API_URL (the API base, without /api).';
+  if (status === 404) return 'Check DEFENDER_API_URL (the API base, without /api) or GRAPH_API_URL (without /v1.0), and DEFENDER_CLOUD.';
   return 'This is not retryable; the watermark is unchanged.';
 }

@@ -60,8 +60,13 @@ export interface SourceStats {
   throttledWaits: number;
   throttledMs: number;
   retries: number;
+  /**
+   * Pages read without the alerts the settings asked for (Graph: `$expand=alerts` failed persistently, so the
+   * page was read again without it). Above 0, the run's incidents are complete but some lack their `alerts`.
+   */
+  alertsOmittedPages: number;
 }
 
 export function newSourceStats(): SourceStats {
-  return { apiCalls: 0, pages: 0, throttledWaits: 0, throttledMs: 0, retries: 0 };
+  return { apiCalls: 0, pages: 0, throttledWaits: 0, throttledMs: 0, retries: 0, alertsOmittedPages: 0 };
 }

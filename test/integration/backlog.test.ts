@@ -1,19 +1,21 @@
 import { STATE_BLOB } from '../../src/export/exportState';
 import { listBlobNames, readExports } from '../support/exports';
 import { currentVersions, duplicates, missing } from '../support/invariants';
-import { startWorld, type World } from '../support/world';
+import { SOURCES, startWorld, type World } from '../support/world';
 
-describe('a backlog larger than one run can fetch', () => {
+// Sizes are counted in pages of the source's $top (100 for Defender, 50 for Graph) so each scenario makes the same number of calls.
+describe.each([SOURCES.defender, SOURCES.graph])('a backlog larger than one run can fetch from the $name source', (source) => {
   let world: World;
   afterEach(async () => {
     await world.close();
   });
 
   it('makes forward progress every run, ends each inside its budget, and drains without replaying a window', async () => {
-    // Every page takes 100 ms and a run may take 1.2 s: about 10 pages (1,000 incidents) per run.
-    world = await startWorld({ tenant: { seedIncidents: 0 }, build: { runBudgetMs: 1200 } });
-    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 100, persistent: true });
-    world.tenant.incidents.seed(3000, { spreadHours: 40 });
+    // Every page takes 100 ms and a run may take 1.2 s: about 10 pages per run, 30 pages in all.
+    const total = 30 * source.pageSize;
+    world = await startWorld({ source: source.name, tenant: { seedIncidents: 0 }, build: { runBudgetMs: 1200 } });
+    world.tenant.faults.inject({ server: source.server, kind: 'slow', delayMs: 100, persistent: true });
+    world.tenant.incidents.seed(total, { spreadHours: 40 });
     const cursors: string[] = [];
     const summaries = [];
     for (let run = 0; run < 8; run += 1) {
@@ -32,15 +34,15 @@ describe('a backlog larger than one run can fetch', () => {
     const exported = await readExports(world.container);
     expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
     expect(duplicates(exported)).toEqual([]);
-    // ceil(N/100) list calls in all, plus one per resumed run at most.
+    // ceil(N/pageSize) list calls in all, plus one per resumed run at most.
     const calls = summaries.reduce((n, s) => n + s.apiCalls, 0);
-    expect(calls).toBeLessThanOrEqual(Math.ceil(3000 / 100) + summaries.length);
+    expect(calls).toBeLessThanOrEqual(Math.ceil(total / source.pageSize) + summaries.length);
   });
 
   it('keeps the pull consistent when incidents change between the runs of a pull', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0 }, build: { runBudgetMs: 800 } });
-    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 100, persistent: true });
-    world.tenant.incidents.seed(2000, { spreadHours: 40 });
+    world = await startWorld({ source: source.name, tenant: { seedIncidents: 0 }, build: { runBudgetMs: 800 } });
+    world.tenant.faults.inject({ server: source.server, kind: 'slow', delayMs: 100, persistent: true });
+    world.tenant.incidents.seed(20 * source.pageSize, { spreadHours: 40 });
     const ids = world.tenant.incidents.all().map((i) => i.id);
     for (let run = 0; run < 6; run += 1) {
       await world.run();
@@ -56,7 +58,7 @@ describe('a backlog larger than one run can fetch', () => {
   });
 
   it('splits a large run into parts, each committed with the progress', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_MAX_BLOB_MB: '1' } });
+    world = await startWorld({ source: source.name, tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_MAX_BLOB_MB: '1' } });
     world.tenant.incidents.seed(900, { spreadHours: 10 });
     const summary = await world.run();
     const names = await listBlobNames(world.container, 'incidents/');
@@ -69,11 +71,12 @@ describe('a backlog larger than one run can fetch', () => {
   });
 
   it('paces requests so the API never answers 429 under its own limit', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, rateLimits: [{ windowMs: 1000, maxCalls: 10 }] }, build: { rateLimits: [{ windowMs: 1000, maxCalls: 10 }] } });
-    world.tenant.incidents.seed(2500, { spreadHours: 10 });
+    const total = 25 * source.pageSize;
+    world = await startWorld({ source: source.name, tenant: { seedIncidents: 0, rateLimits: [{ windowMs: 1000, maxCalls: 10 }] }, build: { rateLimits: [{ windowMs: 1000, maxCalls: 10 }] } });
+    world.tenant.incidents.seed(total, { spreadHours: 10 });
     const summary = await world.run();
     expect(summary.throttledWaits).toBe(0);
     expect(world.tenant.requests.filter((r) => r.status === 429)).toEqual([]);
-    expect(summary.incidents).toBe(2500);
+    expect(summary.incidents).toBe(total);
   });
 });

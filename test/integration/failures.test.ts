@@ -3,7 +3,7 @@ import type { AddressInfo } from 'net';
 import { STATE_BLOB } from '../../src/export/exportState';
 import { listBlobNames, readExports } from '../support/exports';
 import { currentVersions, missing } from '../support/invariants';
-import { startWorld, type World } from '../support/world';
+import { SOURCES, startWorld, type SourceName, type SourceTraits, type World } from '../support/world';
 
 async function watermarkOf(world: World): Promise<string | undefined> {
   const blob = world.container.getBlockBlobClient(STATE_BLOB);
@@ -27,10 +27,13 @@ async function expectCleanFailure(world: World, breakIt: () => void, expected: {
   expect(missing(currentVersions(world.tenant), await readExports(world.container))).toEqual([]);
 }
 
-describe('a failing run', () => {
+/** Text as a regular expression matching it literally. */
+const literally = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name source', (source: SourceTraits) => {
   let world: World;
   beforeEach(async () => {
-    world = await startWorld();
+    world = await startWorld({ source: source.name });
   });
   afterEach(async () => {
     await world.close();
@@ -51,38 +54,41 @@ describe('a failing run', () => {
   });
 
   it('fails fast on a 4xx with the API error code in the message', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'status', status: 403, code: 'Forbidden', persistent: true }), { code: 'Forbidden', message: /Defender API refused GET \/api\/incidents.* with 403 Forbidden/ });
-    expect(world.tenant.requests.filter((r) => r.server === 'defender' && r.status === 403)).toHaveLength(1);
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'status', status: 403, code: 'Forbidden', persistent: true }), { code: 'Forbidden', message: new RegExp(`${source.apiName} refused GET ${literally(source.listPath)}.* with 403 Forbidden`) });
+    expect(world.tenant.requests.filter((r) => r.server === source.server && r.status === 403)).toHaveLength(1);
   });
 
   it('retries transient 5xx, resets and truncated JSON, then succeeds', async () => {
     world.tenant.incidents.seed(250, { spreadHours: 1 });
-    world.tenant.faults.inject({ server: 'defender', kind: '500' });
-    world.tenant.faults.inject({ server: 'defender', kind: 'reset' });
-    world.tenant.faults.inject({ server: 'defender', kind: 'truncate' });
-    world.tenant.faults.inject({ server: 'defender', kind: '503' });
+    world.tenant.faults.inject({ server: source.server, kind: '500' });
+    world.tenant.faults.inject({ server: source.server, kind: 'reset' });
+    world.tenant.faults.inject({ server: source.server, kind: 'truncate' });
+    world.tenant.faults.inject({ server: source.server, kind: '503' });
     const summary = await world.run();
     expect(summary.retries).toBe(4);
     expect(summary.incidents).toBe(250);
   });
 
   it('gives up on a persistently malformed reply with one clear message', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'malformed', persistent: true }), { code: 'MalformedResponse', message: /malformed incidents page: the reply has no 'value' array/ });
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'malformed', persistent: true }), { code: 'MalformedResponse', message: /malformed incidents page: the reply has no 'value' array/ });
   });
 
   it('gives up after the retries on a persistent 500, naming the request, watermark unchanged', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: '500', persistent: true }), { code: 'InternalServerError', message: /gave up on GET \/api\/incidents\?\$filter=lastUpdateTime ge .* after 6 attempts.*watermark is unchanged/ });
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: '500', persistent: true }), {
+      code: 'InternalServerError',
+      message: new RegExp(`gave up on GET ${literally(source.listPath)}\\?\\$filter=${source.updateField} ge .* after 6 attempts.*watermark is unchanged`),
+    });
   });
 
   it('gives up on replies slower than the request timeout', async () => {
-    world = await restartWith(world, { requestTimeoutMs: 200 });
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 1000, persistent: true }), { code: 'ApiUnavailable', message: /no complete reply within 200 ms/ });
+    world = await restartWith(world, source.name, { requestTimeoutMs: 200 });
+    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'slow', delayMs: 1000, persistent: true }), { code: 'ApiUnavailable', message: /no complete reply within 200 ms/ });
   });
 
   it('honours Retry-After on a 429 and the wait given only in the body', async () => {
     world.tenant.incidents.seed(120, { spreadHours: 1 });
-    world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 1 });
-    world.tenant.faults.inject({ server: 'defender', kind: '429-body-only', retryAfterSeconds: 1 });
+    world.tenant.faults.inject({ server: source.server, kind: '429', retryAfterSeconds: 1 });
+    world.tenant.faults.inject({ server: source.server, kind: '429-body-only', retryAfterSeconds: 1 });
     const started = Date.now();
     const summary = await world.run();
     expect(summary.throttledWaits).toBe(2);
@@ -91,12 +97,12 @@ describe('a failing run', () => {
   });
 
   it('stops cleanly when throttling outlasts the run budget, and the next run continues', async () => {
-    world = await restartWith(world, { runBudgetMs: 1500 });
+    world = await restartWith(world, source.name, { runBudgetMs: 1500 });
     world.tenant.incidents.seed(20, { spreadHours: 1 });
     await world.run();
     const watermark = await watermarkOf(world);
     world.tenant.incidents.seed(150, { spreadHours: 0.1 });
-    world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 5, persistent: true });
+    world.tenant.faults.inject({ server: source.server, kind: '429', retryAfterSeconds: 5, persistent: true });
     const stopped = await world.run();
     expect(stopped).toMatchObject({ complete: false, incidents: 0, blobs: [] });
     expect(world.logLines.join('\n')).toMatch(/Run budget reached while waiting on the API/);
@@ -114,7 +120,7 @@ describe('a failing run', () => {
     };
     const summary = await world.run();
     expect(summary.incidents).toBe(350);
-    expect(world.tenant.requests.filter((r) => r.server === 'defender' && r.status === 401)).toHaveLength(1);
+    expect(world.tenant.requests.filter((r) => r.server === source.server && r.status === 401)).toHaveLength(1);
   });
 
   it('picks up a secret rotated in Key Vault between runs', async () => {
@@ -124,28 +130,6 @@ describe('a failing run', () => {
     world.tenant.incidents.seed(10, { spreadHours: 0.01 });
     const summary = await world.run();
     expect(summary.incidents).toBe(10);
-  });
-
-  it('refuses a nextLink to another host and never sends the token there', async () => {
-    const seen: string[] = [];
-    const other = await recordingServer(seen);
-    try {
-      const { port } = other.address() as AddressInfo;
-      world.tenant.defenderNextLink = `http://127.0.0.1:${port}`;
-      world.tenant.incidents.seed(150, { spreadHours: 1 });
-      await expect(world.run()).rejects.toMatchObject({ code: 'ForeignHost' });
-      expect(seen).toEqual([]);
-      expect(await listBlobNames(world.container, 'incidents/')).toEqual([]);
-    } finally {
-      other.close();
-    }
-  });
-
-  it('follows a nextLink on the same host', async () => {
-    world.tenant.defenderNextLink = true;
-    world.tenant.incidents.seed(230, { spreadHours: 1 });
-    const summary = await world.run();
-    expect(summary.incidents).toBe(230);
   });
 
   it('refuses to restart from the initial lookback when the state blob is lost, naming the recovery command', async () => {
@@ -180,9 +164,62 @@ describe('a failing run', () => {
   });
 });
 
-async function restartWith(world: World, build: { requestTimeoutMs?: number; runBudgetMs?: number }): Promise<World> {
+
+describe('a Defender pull that meets a nextLink (the Defender API documents none; followed only on its host)', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await startWorld({ source: 'defender' });
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('refuses a nextLink to another host and never sends the token there', async () => {
+    const seen: string[] = [];
+    const other = await recordingServer(seen);
+    try {
+      const { port } = other.address() as AddressInfo;
+      world.tenant.defenderNextLink = `http://127.0.0.1:${port}`;
+      world.tenant.incidents.seed(150, { spreadHours: 1 });
+      await expect(world.run()).rejects.toMatchObject({ code: 'ForeignHost' });
+      expect(seen).toEqual([]);
+      expect(await listBlobNames(world.container, 'incidents/')).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('follows a nextLink on the same host', async () => {
+    world.tenant.defenderNextLink = true;
+    world.tenant.incidents.seed(230, { spreadHours: 1 });
+    const summary = await world.run();
+    expect(summary.incidents).toBe(230);
+  });
+});
+
+describe('a Graph pull, where every full page carries a nextLink', () => {
+  let world: World;
+  beforeEach(async () => {
+    world = await startWorld({ source: 'graph' });
+  });
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('continues by time instead, so $skip only ever counts ties and never grows deep', async () => {
+    world.tenant.incidents.seed(230, { spreadHours: 1 });
+    const summary = await world.run();
+    expect(summary.incidents).toBe(230);
+    const lists = world.tenant.requests.filter((r) => r.server === 'graph');
+    expect(lists.length).toBe(Math.floor(230 / 50) + 1);
+    expect(lists.every((r) => Number(r.query.$skip ?? '0') < 50)).toBe(true);
+    expect(lists.every((r) => r.query.$top === '50' && r.query.$orderby === 'lastUpdateDateTime desc' && r.query.$expand === 'alerts')).toBe(true);
+  });
+});
+
+async function restartWith(world: World, source: SourceName, build: { requestTimeoutMs?: number; runBudgetMs?: number }): Promise<World> {
   await world.close();
-  return startWorld({ build });
+  return startWorld({ source, build });
 }
 
 /** A second local server that records whatever reaches it. */

@@ -7,8 +7,34 @@ import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/local/simulator';
 import { buildDependencies, type BuildOptions } from '../../src/runtime/buildDependencies';
 
+/** The incidents APIs a world can export from (INCIDENTS_API). */
+export type SourceName = 'defender' | 'graph';
+
+/** What differs between the two sources in the tests' eyes. */
+export interface SourceTraits {
+  readonly name: SourceName;
+  /** The simulated server that answers this source (for faults and request counts). */
+  readonly server: SourceName;
+  /** `$top` the source asks for: 100 (Defender) or 50 (Graph). */
+  readonly pageSize: number;
+  /** Display name in error messages. */
+  readonly apiName: string;
+  /** Path of the list call. */
+  readonly listPath: string;
+  /** Name of the update-time field in `$filter`. */
+  readonly updateField: string;
+}
+
+/** Per source: server, page size and names, so one scenario can be written once for both. */
+export const SOURCES: Readonly<Record<SourceName, SourceTraits>> = {
+  defender: { name: 'defender', server: 'defender', pageSize: 100, apiName: 'Defender API', listPath: '/api/incidents', updateField: 'lastUpdateTime' },
+  graph: { name: 'graph', server: 'graph', pageSize: 50, apiName: 'Microsoft Graph', listPath: '/v1.0/security/incidents', updateField: 'lastUpdateDateTime' },
+};
+
 /** Everything an integration test runs against: Azurite, the simulated tenant, and the settings pointing at them. */
 export interface World {
+  /** The source the exporter reads (INCIDENTS_API), and its traits. */
+  readonly source: SourceTraits;
   readonly azurite: AzuriteBlob;
   readonly tenant: SimulatedTenant;
   readonly env: Environment;
@@ -25,6 +51,8 @@ export interface World {
 }
 
 export interface WorldOptions {
+  /** INCIDENTS_API of the exporter; default 'defender'. */
+  readonly source?: SourceName;
   readonly tenant?: SimulatedTenantOptions;
   readonly settings?: Environment;
   readonly build?: BuildOptions;
@@ -41,23 +69,38 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     DEFENDER_TENANT_ID: tenant.tenantId,
     DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
     KEY_VAULT_URI: tenant.vaultUrl,
+    INCIDENTS_API: options.source ?? 'defender',
     DEFENDER_API_URL: tenant.defenderUrl,
+    GRAPH_API_URL: tenant.graphUrl,
     AZURE_AUTHORITY_HOST: tenant.authorityHost,
     EXPORT_STORAGE: azurite.connectionString,
     EXPORT_CONTAINER: `exports-${containerCounter}`,
     ...options.settings,
   };
+  return buildWorld(azurite, tenant, env, options.build);
+}
+
+/**
+ * The same Azurite, tenant and container (so the same state and exports) with other settings, e.g. INCIDENTS_API
+ * switched: what a redeploy with a changed app setting does. Closing either world closes both servers.
+ */
+export function reconfigureWorld(world: World, settings: Environment, build?: BuildOptions): World {
+  return buildWorld(world.azurite, world.tenant, { ...world.env, ...settings }, build);
+}
+
+function buildWorld(azurite: AzuriteBlob, tenant: SimulatedTenant, env: Environment, build: BuildOptions | undefined): World {
   const config = loadConfig(env);
   const azureCredential = new ClientSecretCredential(tenant.tenantId, tenant.vaultReader.clientId, tenant.vaultReader.clientSecret, {
     authorityHost: tenant.authorityHost,
     disableInstanceDiscovery: true,
     tlsOptions: { ca: tenant.caCertPem },
   });
-  const deps = buildDependencies(config, { azureCredential, tlsCa: tenant.caCertPem, retryBaseDelayMs: 5, requestTimeoutMs: 5000, ...options.build });
+  const deps = buildDependencies(config, { azureCredential, tlsCa: tenant.caCertPem, retryBaseDelayMs: 5, requestTimeoutMs: 5000, ...build });
   const logLines: string[] = [];
   const logger = createLogger({ info: (l) => logLines.push(l), warn: (l) => logLines.push(l), error: (l) => logLines.push(l) });
   const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(config.container);
   return {
+    source: SOURCES[config.incidentsApi],
     azurite,
     tenant,
     env,

@@ -1,0 +1,69 @@
+import type { Agent } from 'https';
+import { ClientSecretCredential } from '@azure/identity';
+import { TokenProvider } from '../auth/tokenProvider';
+import type { Clock } from '../common/clock';
+import type { Logger } from '../common/logger';
+import type { Config } from '../config/loadConfig';
+import { ApiClient, type RequestPacer } from '../sources/apiClient';
+import { DefenderSource } from '../sources/defenderSource';
+import { GraphSource, type GraphApiBehaviour } from '../sources/graphSource';
+import { newSourceStats, type IncidentSource } from '../sources/incident';
+
+/** The date after which Microsoft announced the Defender XDR APIs stop working (MC1220762). */
+export const DEFENDER_API_END = '2027-02-01';
+
+/** What the sources of every run in one process share. */
+export interface SourceSharing {
+  readonly agent: Agent;
+  readonly clock: Clock;
+  /** The active API's quota, spent by every run of the process. */
+  readonly pacer: RequestPacer;
+  /** What this process learned about Graph (e.g. that it refuses $orderby). */
+  readonly graphBehaviour: GraphApiBehaviour;
+  readonly tlsOptions: { ca: string } | undefined;
+  readonly disableInstanceDiscovery: boolean;
+  readonly retryBaseDelayMs?: number;
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Builds the run's incidents source (INCIDENTS_API) with its own token for the API's scope in the
+ * configured cloud. While the Defender source is in use past DEFENDER_RETIREMENT_WARNING_DATE, every
+ * run warns in its log, naming the setting that switches.
+ */
+export function createIncidentSource(config: Config, shared: SourceSharing, clientSecret: string, deadlineMs: number, logger: Logger): IncidentSource {
+  const graph = config.incidentsApi === 'graph';
+  if (!graph) warnIfDefenderRetiring(config, shared.clock, logger);
+  const stats = newSourceStats();
+  const scope = graph ? config.graphScope : config.defenderScope;
+  const baseUrl = graph ? config.graphApiUrl : config.apiUrl;
+  const tokens = new TokenProvider(
+    () => new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery: shared.disableInstanceDiscovery, ...(shared.tlsOptions ? { tlsOptions: shared.tlsOptions } : {}) }),
+    scope,
+    `app ${config.clientId} in tenant ${config.tenantId}`,
+    () => shared.clock.now().getTime(),
+  );
+  const client = new ApiClient({
+    apiName: graph ? 'Microsoft Graph' : 'Defender API',
+    baseUrl,
+    tokens,
+    agent: shared.agent,
+    clock: shared.clock,
+    logger,
+    stats,
+    deadlineMs,
+    retryBaseDelayMs: shared.retryBaseDelayMs,
+    requestTimeoutMs: shared.requestTimeoutMs,
+    pacer: shared.pacer,
+  });
+  if (!graph) return new DefenderSource(client, baseUrl, stats);
+  return new GraphSource({ client, apiUrl: baseUrl, stats, logger, expandAlerts: config.graphExpandAlerts, behaviour: shared.graphBehaviour });
+}
+
+function warnIfDefenderRetiring(config: Config, clock: Clock, logger: Logger): void {
+  if (clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
+  logger.warn(
+    `The Defender XDR incidents API used by this exporter stops working after ${DEFENDER_API_END} (Microsoft message center MC1220762). Set INCIDENTS_API=graph (grant the app SecurityIncident.Read.All on Microsoft Graph with admin consent); the next run continues from the same watermark without losing or re-exporting incidents.`,
+    { setting: 'INCIDENTS_API', switchTo: 'graph', warningSince: new Date(config.defenderRetirementWarningFromMs).toISOString().slice(0, 10) },
+  );
+}
