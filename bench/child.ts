@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import { ClientSecretCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { silentLogger } from '../src/common/logger';
@@ -29,6 +30,20 @@ export interface ChildResult {
   readonly throttledWaits: number;
 }
 
+/**
+ * Peak resident memory of this process since it started (VmHWM). getrusage's maxRSS is not used: on Linux
+ * it carries the high-water mark of the forked parent across exec, so a large parent inflates it.
+ */
+function peakRssMb(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match?.[1]) return Number(match[1]) / 1024;
+  } catch {
+    // not Linux: fall back below
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
 async function main(): Promise<void> {
   const task = JSON.parse(process.env.BENCH_CHILD ?? '{}') as ChildTask;
   const credential = new ClientSecretCredential(task.vaultReader.tenantId, task.vaultReader.clientId, task.vaultReader.clientSecret, {
@@ -54,12 +69,12 @@ async function main(): Promise<void> {
     result = { ...naive, throttledWaits: 0 };
   }
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const report: ChildResult = { ...result, wallMs, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  const report: ChildResult = { ...result, wallMs, peakRssMb: peakRssMb() };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  const report: ChildResult = { error: message, wallMs: 0, incidents: 0, apiCalls: 0, bytes: 0, throttledWaits: 0, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+  const report: ChildResult = { error: message, wallMs: 0, incidents: 0, apiCalls: 0, bytes: 0, throttledWaits: 0, peakRssMb: peakRssMb() };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 });

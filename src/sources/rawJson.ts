@@ -53,16 +53,20 @@ function skipWhitespace(json: string, index: number): number {
   return i;
 }
 
+/** End index (exclusive) of the string starting at `index` (a '"'): jumps from quote to quote natively. */
 function skipString(json: string, index: number): number {
-  let i = index + 1;
-  while (i < json.length) {
-    const char = json[i];
-    if (char === '\\') i += 2;
-    else if (char === '"') return i + 1;
-    else i += 1;
+  let quote = json.indexOf('"', index + 1);
+  while (quote !== -1) {
+    let backslashes = 0;
+    for (let i = quote - 1; json.charCodeAt(i) === 0x5c; i -= 1) backslashes += 1;
+    if (backslashes % 2 === 0) return quote + 1;
+    quote = json.indexOf('"', quote + 1);
   }
-  return i;
+  return json.length;
 }
+
+// Structural characters of a container; everything between them is skipped by the regex engine.
+const STRUCTURAL = /["{}[\]]/g;
 
 /** End index (exclusive) of the JSON value starting at `index`. */
 function skipValue(json: string, index: number): number {
@@ -70,21 +74,19 @@ function skipValue(json: string, index: number): number {
   if (first === '"') return skipString(json, index);
   if (first === '{' || first === '[') {
     let depth = 0;
-    let i = index;
-    while (i < json.length) {
-      const char = json[i];
+    STRUCTURAL.lastIndex = index;
+    for (let match = STRUCTURAL.exec(json); match !== null; match = STRUCTURAL.exec(json)) {
+      const char = match[0];
       if (char === '"') {
-        i = skipString(json, i);
-        continue;
-      }
-      if (char === '{' || char === '[') depth += 1;
-      else if (char === '}' || char === ']') {
+        STRUCTURAL.lastIndex = skipString(json, match.index);
+      } else if (char === '{' || char === '[') {
+        depth += 1;
+      } else {
         depth -= 1;
-        if (depth === 0) return i + 1;
+        if (depth === 0) return match.index + 1;
       }
-      i += 1;
     }
-    return i;
+    return json.length;
   }
   let i = index;
   while (i < json.length && !',]} \n\r\t'.includes(json[i] ?? '')) i += 1;
