@@ -1,3 +1,4 @@
+import { randomUUID } from 'crypto';
 import { gzipSync } from 'zlib';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
@@ -28,6 +29,12 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
  */
 export class ExportBlobWriter {
   private readonly blob: BlockBlobClient;
+  /**
+   * Unique per writer. Two runs with the same execution time stage into the same blob name; with equal
+   * block ids one run's uncommitted block would replace the other's, and the commit that wins would
+   * publish the other run's incidents (found by the chaos test).
+   */
+  private readonly blockIdPrefix = randomUUID();
   private readonly blockIds: string[] = [];
   private buffer: string[] = [];
   private bufferedBytes = 0;
@@ -91,7 +98,7 @@ export class ExportBlobWriter {
     const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
     this.buffer = [];
     this.bufferedBytes = 0;
-    const blockId = Buffer.from(`block-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
+    const blockId = Buffer.from(`${this.blockIdPrefix}-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
     try {
       await this.blob.stageBlock(blockId, body, body.length);
     } catch (error) {

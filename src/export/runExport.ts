@@ -86,7 +86,18 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   try {
     await deps.ensureContainer();
     snapshot = await store.read();
-    if (!snapshot.state) await assertNoOrphanExports(deps.container);
+    if (!snapshot.state) {
+      await assertNoOrphanExports(deps.container);
+      // Record the start point before any blob exists: a first run killed after its commit then leaves a
+      // state the next run continues from (re-reading, never losing) instead of orphan exports.
+      const genesis: ExportState = { schemaVersion: 1, watermark: minusMs(fromDate(started), deps.initialLookbackHours * 3_600_000), exported: {}, source: 'none', updatedAt: started.toISOString() };
+      try {
+        snapshot = { state: undefined, etag: await store.write(genesis, undefined) };
+      } catch (error) {
+        if (!(error instanceof StateConflictError)) throw error;
+        snapshot = await store.read();
+      }
+    }
     const previous = snapshot.state;
     const resume = previous?.pass;
     const windowFrom = resume?.from ?? (previous ? minusMs(previous.watermark, overlapMs) : minusMs(fromDate(started), deps.initialLookbackHours * 3_600_000));
@@ -110,7 +121,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const budgetLeft = (): boolean => deps.clock.now().getTime() < deadlineMs - reserveMs;
 
     /** Commits the open part, then records progress: the pass position, or the new watermark when done. */
-    const checkpoint = async (done: boolean): Promise<void> => {
+    const checkpoint = async (done: boolean, failed = false): Promise<void> => {
       // Graph pages read without $expand=alerts after persistent failures: say so on the blob.
       const alerts: Record<string, string> = source.stats.alertsOmittedPages > 0 ? { alerts: 'omitted-on-some-pages' } : {};
       await writer.commitOpenPart({ kind: 'export', windowfrom: windowFrom, windowto: newest ?? windowFrom, source: source.name, runid: runId, trigger: options.trigger, ...alerts });
@@ -121,11 +132,11 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       let next: ExportState;
       if (done || position === undefined || newest === undefined || position.cursor === undefined) {
         const watermark = newest === undefined ? (watermarkBefore ?? windowFrom) : maxTimestamp(watermarkBefore ?? newest, newest);
-        next = { schemaVersion: 1, watermark, exported: pruneExported(exported, watermark, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: record, lastError: previous?.lastError };
+        next = { schemaVersion: 1, watermark, exported: pruneExported(exported, watermark, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: failed ? previous?.lastSuccess : record, lastError: previous?.lastError };
       } else {
         const watermark = watermarkBefore ?? windowFrom;
         const pass: PassProgress = { from: windowFrom, newest, cursor: position.cursor, skip: position.skip, startedAt: resume?.startedAt ?? started.toISOString() };
-        next = { schemaVersion: 1, watermark, pass, exported: prunePassExported(exported, watermark, newest, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: record, lastError: previous?.lastError };
+        next = { schemaVersion: 1, watermark, pass, exported: prunePassExported(exported, watermark, newest, overlapMs), source: source.name, updatedAt: finishedAt, lastRun: record, lastSuccess: failed ? previous?.lastSuccess : record, lastError: previous?.lastError };
       }
       const written = await writeWithMerge(store, next, etag, overlapMs, log);
       committedState = written.state;
@@ -153,7 +164,14 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
         else if (writer.partFull) await checkpoint(false);
       }
     } catch (error) {
-      if (!(error instanceof BudgetExceededError)) throw error;
+      if (!(error instanceof BudgetExceededError)) {
+        // Keep the complete pages already read as a pull in progress (never the watermark), so a failure
+        // that repeats (a stuck page) does not make every run download everything above it again.
+        if (position !== undefined && position.cursor !== undefined && position.cursor !== resume?.cursor) {
+          await checkpoint(false, true).catch((checkpointError: unknown) => log.warn('Could not keep the pages read before the failure', { error: describeError(checkpointError).slice(0, 300) }));
+        }
+        throw error;
+      }
       log.warn('Run budget reached while waiting on the API; committing what this run has', { runId, reason: error.message });
     }
     if (!complete) log.warn('Run budget reached: stopping cleanly; the next run continues the pull', { runId, cursor: position?.cursor, budgetMs: deps.runBudgetMs });
