@@ -57,6 +57,11 @@ export class ExportBlobWriter {
     return this.bytes;
   }
 
+  /** Bytes staged plus bytes still buffered (before compression): what decides when a part is full. */
+  get pendingBytes(): number {
+    return this.bytes + this.bufferedBytes;
+  }
+
   /** Appends one incident's exact JSON text. */
   async append(json: string): Promise<void> {
     const piece = this.encoding.format === 'ndjson' ? `${compactJson(json)}\n` : `${this.count === 0 ? '[\n' : ',\n'}${json}`;

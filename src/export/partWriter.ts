@@ -16,7 +16,13 @@ export interface CommittedPart {
 export class PartWriter {
   private current: ExportBlobWriter | undefined;
   private partNumber = 0;
+  private failed = false;
   readonly committed: CommittedPart[] = [];
+
+  /** False once an upload or commit failed: what was appended may then be lost, so nothing may be recorded past it. */
+  get healthy(): boolean {
+    return !this.failed;
+  }
 
   constructor(
     private readonly container: ContainerClient,
@@ -31,12 +37,17 @@ export class PartWriter {
       const encoding = this.options.encoding ?? DEFAULT_ENCODING;
       this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, extensionOf(encoding), this.options.prefix ?? EXPORT_PREFIX), encoding);
     }
-    await this.current.append(json);
+    try {
+      await this.current.append(json);
+    } catch (error) {
+      this.failed = true;
+      throw error;
+    }
   }
 
   /** True when the open part has reached the size at which it should be committed. */
   get partFull(): boolean {
-    return this.current !== undefined && this.current.byteCount >= this.maxBytes;
+    return this.current !== undefined && this.current.pendingBytes >= this.maxBytes;
   }
 
   get openIncidents(): number {
@@ -51,7 +62,13 @@ export class PartWriter {
     const fullMetadata = { ...metadata, incidentcount: String(writer.incidentCount), part: String(this.partNumber) };
     // Index tags (at most 10; values limited to letters, digits and + - . / : = _ and space) let users filter by window.
     const tags = this.options.indexTags ? pick(fullMetadata, ['kind', 'source', 'windowfrom', 'windowto']) : undefined;
-    const bytes = await writer.commit(fullMetadata, tags);
+    let bytes: number;
+    try {
+      bytes = await writer.commit(fullMetadata, tags);
+    } catch (error) {
+      this.failed = true;
+      throw error;
+    }
     const part = { name: writer.blobName, incidents: writer.incidentCount, bytes };
     this.committed.push(part);
     return part;

@@ -167,7 +167,8 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       if (!(error instanceof BudgetExceededError)) {
         // Keep the complete pages already read as a pull in progress (never the watermark), so a failure
         // that repeats (a stuck page) does not make every run download everything above it again.
-        if (position !== undefined && position.cursor !== undefined && position.cursor !== resume?.cursor) {
+        // Only when the writer is intact: after a failed upload the pages read are not all in blobs.
+        if (writer.healthy && position !== undefined && position.cursor !== undefined && position.cursor !== resume?.cursor) {
           await checkpoint(false, true).catch((checkpointError: unknown) => log.warn('Could not keep the pages read before the failure', { error: describeError(checkpointError).slice(0, 300) }));
         }
         throw error;
