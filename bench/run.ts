@@ -5,6 +5,7 @@ import { join } from 'path';
 import { fromDate, minusMs } from '../src/common/timestamp';
 import { createServer } from 'net';
 import type { AzuriteBlob } from '../src/local/azurite';
+import { tenantSettings } from '../src/local/embeddedTenant';
 import { SimulatedTenant } from '../src/local/simulator';
 import type { RateLimit } from '../src/sources/pacer';
 import type { ChildResult, ChildTask } from './child';
@@ -83,12 +84,7 @@ async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob, scenario: 
     rateLimits,
     vaultReader: { tenantId: tenant.tenantId, clientId: tenant.vaultReader.clientId, clientSecret: tenant.vaultReader.clientSecret, authorityHost: tenant.authorityHost },
     env: {
-      DEFENDER_TENANT_ID: tenant.tenantId,
-      DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
-      KEY_VAULT_URI: tenant.vaultUrl,
-      DEFENDER_API_URL: tenant.defenderUrl,
-      GRAPH_API_URL: tenant.graphUrl,
-      AZURE_AUTHORITY_HOST: tenant.authorityHost,
+      ...definedOnly(tenantSettings(tenant)),
       EXPORT_STORAGE: azurite.connectionString,
       EXPORT_CONTAINER: container,
       INITIAL_LOOKBACK_HOURS: '49',
@@ -103,6 +99,12 @@ async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob, scenario: 
     vaultReads: requests.filter((r) => r.server === 'vault' && r.status === 200).length,
     status429: requests.filter((r) => r.status === 429).length,
   };
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
+  return result;
 }
 
 function loadTimeMs(file: string): number {

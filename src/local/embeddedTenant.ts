@@ -7,6 +7,18 @@ export interface EmbeddedTenant {
   readonly settings: Environment;
 }
 
+/** The app's settings that point at a simulated tenant: tenant, app, vault, both APIs, authority. */
+export function tenantSettings(tenant: SimulatedTenant): Environment {
+  return {
+    DEFENDER_TENANT_ID: tenant.tenantId,
+    DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
+    KEY_VAULT_URI: tenant.vaultUrl,
+    DEFENDER_API_URL: tenant.defenderUrl,
+    GRAPH_API_URL: tenant.graphUrl,
+    AZURE_AUTHORITY_HOST: tenant.authorityHost,
+  };
+}
+
 /**
  * Starts the simulated tenant with realistic incidents and returns the settings a newcomer would
  * otherwise fill in: tenant, app, vault (read by a separate identity, as a managed identity would) and API.
@@ -16,12 +28,8 @@ export async function startEmbeddedTenant(options: { seedIncidents: number }): P
   return {
     tenant,
     settings: {
-      DEFENDER_TENANT_ID: tenant.tenantId,
-      DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
-      KEY_VAULT_URI: tenant.vaultUrl,
-      DEFENDER_API_URL: tenant.defenderUrl,
-      GRAPH_API_URL: tenant.graphUrl,
-      AZURE_AUTHORITY_HOST: tenant.authorityHost,
+      ...tenantSettings(tenant),
+      // The identity that reads the vault, as the managed identity would in Azure.
       AZURE_TENANT_ID: tenant.tenantId,
       AZURE_CLIENT_ID: tenant.vaultReader.clientId,
       AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from '../../src/common/logger';
 import { loadConfig, type Config, type Environment } from '../../src/config/loadConfig';
 import { runExport, type ExportDependencies, type RunSummary } from '../../src/export/runExport';
 import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
+import { tenantSettings } from '../../src/local/embeddedTenant';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/local/simulator';
 import { buildDependencies, type BuildOptions } from '../../src/runtime/buildDependencies';
 
@@ -66,13 +67,8 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const tenant = await SimulatedTenant.start({ rateLimits: [], ...options.tenant });
   containerCounter += 1;
   const env: Environment = {
-    DEFENDER_TENANT_ID: tenant.tenantId,
-    DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
-    KEY_VAULT_URI: tenant.vaultUrl,
+    ...tenantSettings(tenant),
     INCIDENTS_API: options.source ?? 'defender',
-    DEFENDER_API_URL: tenant.defenderUrl,
-    GRAPH_API_URL: tenant.graphUrl,
-    AZURE_AUTHORITY_HOST: tenant.authorityHost,
     EXPORT_STORAGE: azurite.connectionString,
     EXPORT_CONTAINER: `exports-${containerCounter}`,
     ...options.settings,
