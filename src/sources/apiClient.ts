@@ -9,8 +9,11 @@ import { backoffDelayMs, parseRetryAfterBody, parseRetryAfterHeader, RETRYABLE_S
 
 /** Spreads requests to stay under an API's rate limits (see pacer.ts). */
 export interface RequestPacer {
-  /** Resolves when a request may be sent; throws BudgetExceededError when that would be after `deadlineMs`. */
-  acquire(abortSignal?: AbortSignal, deadlineMs?: number): Promise<void>;
+  /**
+   * Resolves when a request may be sent, with the function to call once its reply has arrived (or it
+   * failed); throws BudgetExceededError when the slot would come after `deadlineMs`.
+   */
+  acquire(abortSignal?: AbortSignal, deadlineMs?: number): Promise<() => void>;
 }
 
 export interface ApiClientOptions {
@@ -65,7 +68,7 @@ export class ApiClient {
     for (;;) {
       const token = await this.options.tokens.getToken(abortSignal);
       // The slot is taken right before sending (after any token request), so the server counts it when we do.
-      await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
+      const release = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       stats.apiCalls += 1;
       let response: Response;
       let text: string;
@@ -89,6 +92,7 @@ export class ApiClient {
       } finally {
         clearTimeout(timer);
         abortSignal?.removeEventListener('abort', onAbort);
+        release?.();
       }
 
       const status = response.status;

@@ -14,14 +14,19 @@ export const DEFENDER_RATE_LIMITS: readonly RateLimit[] = [
   { windowMs: 3_600_000, maxCalls: 1500 },
 ];
 
+/** How often to look again while every slot of a full window is still in flight. */
+const IN_FLIGHT_POLL_MS = 10;
+
 /**
  * Keeps requests under an API's quotas so normal operation never sees a 429, while using the whole
- * allowance: a sliding log of send times per window; a request waits only until the oldest call in a
- * full window has aged out (plus a 1% margin for the trip to the server). Shared by every run of the
- * process, because the quota belongs to the app, not to a run.
+ * allowance. A slot is held from the moment a request is sent until its reply has arrived, and only then
+ * starts to age: the server stamps a request somewhere between those two moments, so a new request sent
+ * a full window after the previous reply can never share a server-side window with it, however the
+ * network or the server delays either. Shared by every run of the process: the quota belongs to the app.
  */
 export class SlidingWindowPacer implements RequestPacer {
-  private readonly sent: number[] = [];
+  /** Completion time of each recent request; Infinity while still in flight. */
+  private readonly slots: number[] = [];
   private readonly longestWindowMs: number;
 
   constructor(
@@ -31,14 +36,26 @@ export class SlidingWindowPacer implements RequestPacer {
     this.longestWindowMs = Math.max(0, ...limits.map((l) => l.windowMs));
   }
 
-  /** Waits for a free slot; throws BudgetExceededError if the slot comes after `deadlineMs`. */
-  async acquire(abortSignal?: AbortSignal, deadlineMs = Number.POSITIVE_INFINITY): Promise<void> {
+  /**
+   * Waits for a free slot and returns the function to call when the reply has arrived (or failed).
+   * Throws BudgetExceededError if the slot comes after `deadlineMs`.
+   */
+  async acquire(abortSignal?: AbortSignal, deadlineMs = Number.POSITIVE_INFINITY): Promise<() => void> {
     for (;;) {
       const now = this.clock.now().getTime();
       const waitMs = this.waitFor(now);
       if (waitMs <= 0) {
-        this.sent.push(now);
-        return;
+        const index = this.slots.push(Number.POSITIVE_INFINITY) - 1;
+        const slots = this.slots;
+        let released = false;
+        const marker = { index };
+        this.markers.add(marker);
+        return () => {
+          if (released) return;
+          released = true;
+          this.markers.delete(marker);
+          slots[marker.index] = this.clock.now().getTime();
+        };
       }
       if (now + waitMs > deadlineMs) {
         throw new BudgetExceededError(`Pacing to the API's rate limit needs a ${Math.ceil(waitMs / 1000)} s wait, past the run's time budget; stopping cleanly, the next run continues.`, { code: 'BudgetExceeded', retryable: true });
@@ -47,18 +64,27 @@ export class SlidingWindowPacer implements RequestPacer {
     }
   }
 
+  /** Slots still in flight, so pruning can keep their indexes right. */
+  private readonly markers = new Set<{ index: number }>();
+
   private waitFor(now: number): number {
-    while (this.sent.length > 0 && (this.sent[0] ?? 0) <= now - this.longestWindowMs * 1.01) this.sent.shift();
+    this.prune(now);
     let waitMs = 0;
     for (const limit of this.limits) {
-      const windowMs = limit.windowMs + Math.min(100, limit.windowMs * 0.01);
-      let inWindow = 0;
-      for (let i = this.sent.length - 1; i >= 0 && (this.sent[i] ?? 0) > now - windowMs; i -= 1) inWindow += 1;
-      if (inWindow >= limit.maxCalls) {
-        const oldestInWindow = this.sent[this.sent.length - limit.maxCalls] ?? now;
-        waitMs = Math.max(waitMs, oldestInWindow + windowMs - now + 1);
-      }
+      const inWindow = this.slots.filter((t) => t > now - limit.windowMs).sort((a, b) => a - b);
+      if (inWindow.length < limit.maxCalls) continue;
+      const oldest = inWindow[inWindow.length - limit.maxCalls] ?? now;
+      waitMs = Math.max(waitMs, oldest === Number.POSITIVE_INFINITY ? IN_FLIGHT_POLL_MS : oldest + limit.windowMs - now + 1);
     }
     return waitMs;
+  }
+
+  /** Drops completed slots older than the longest window (in-flight ones stay). */
+  private prune(now: number): void {
+    let drop = 0;
+    while (drop < this.slots.length && (this.slots[drop] ?? 0) <= now - this.longestWindowMs) drop += 1;
+    if (drop === 0) return;
+    this.slots.splice(0, drop);
+    for (const marker of this.markers) marker.index -= drop;
   }
 }

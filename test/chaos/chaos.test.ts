@@ -10,7 +10,7 @@ import { readExports } from '../support/exports';
 import { keyOf } from '../support/invariants';
 import { LeakLedger } from '../support/leakLedger';
 import { SeededRandom, seedFromEnv } from '../support/seededRandom';
-import { startWorld, type World } from '../support/world';
+import { SOURCES, startWorld, type World } from '../support/world';
 
 /**
  * Chaos: the exporter runs many times (seeded, reproducible: CHAOS_SEED, CHAOS_RUNS) against the simulated
@@ -78,16 +78,21 @@ class VersionHistory {
 const RUNS = Number(process.env.CHAOS_RUNS ?? 150);
 const SEED = seedFromEnv('CHAOS_SEED', 20261127);
 
-describe('chaos', () => {
+// Both incidents APIs: the Graph source gets half the runs (it shares the pager, client, writer and state).
+describe.each([
+  ['defender', RUNS],
+  ['graph', Math.max(10, Math.round(RUNS / 2))],
+] as const)('chaos with the %s source', (source, runLimit) => {
   const ledger = new LeakLedger();
   let world: World;
   afterAll(async () => {
     await world.close();
   });
 
-  it(`loses no incident version over ${RUNS} runs with random faults and changes (seed ${SEED})`, async () => {
+  it(`loses no incident version over ${runLimit} runs with random faults and changes (seed ${SEED})`, async () => {
     const random = new SeededRandom(SEED);
-    world = await startWorld({ tenant: { seedIncidents: 0, seed: SEED }, settings: FAST_PACING, build: { requestTimeoutMs: 2000 } });
+    world = await startWorld({ source, tenant: { seedIncidents: 0, seed: SEED }, settings: FAST_PACING, build: { requestTimeoutMs: 2000 } });
+    const apiServer = SOURCES[source].server;
     const { tenant } = world;
     const history = new VersionHistory();
     const overlapMs = world.config.overlapMinutes * 60_000;
@@ -137,7 +142,7 @@ describe('chaos', () => {
     const modes: Record<string, number> = {};
     const started = Date.now();
 
-    while (runs < RUNS) {
+    while (runs < runLimit) {
       for (let i = random.int(0, 3); i > 0; i -= 1) random.pick(mutations)();
 
       // Faults for this round.
@@ -147,8 +152,8 @@ describe('chaos', () => {
         injected += 1;
       };
       for (let i = random.pick([0, 0, 1, 1, 1, 2, 3]); i > 0; i -= 1) {
-        const server = random.pick(['defender', 'defender', 'defender', 'defender', 'vault', 'login'] as const);
-        if (server === 'defender') {
+        const server = random.pick([apiServer, apiServer, apiServer, apiServer, 'vault', 'login'] as const);
+        if (server === apiServer) {
           const kind = random.pick(apiFaults);
           inject({ server, kind, times: random.int(1, 3), retryAfterSeconds: 0, delayMs: random.int(20, 300), status: random.pick([400, 403, 404]), ...(random.chance(0.5) ? { match: midPull } : {}) });
         } else {
@@ -186,7 +191,7 @@ describe('chaos', () => {
         if (count === 2) faults += 1;
         outcomes.push(...(await Promise.allSettled(Array.from({ length: count }, () => runExport(deps, { trigger: 'chaos', logger: world.logger })))));
       } else if (mode === 'budget') {
-        inject({ server: 'defender', kind: 'slow', delayMs: random.int(60, 200), persistent: true });
+        inject({ server: apiServer, kind: 'slow', delayMs: random.int(60, 200), persistent: true });
         outcomes.push(...(await Promise.allSettled([runExport(budgetDeps(random.int(250, 900)), { trigger: 'chaos-budget', logger: world.logger })])));
       } else {
         const child = startCli(['run'], cliEnvironment(world));
@@ -245,7 +250,7 @@ describe('chaos', () => {
     const duplicateVersions = [...have.values()].filter((n) => n > 1).length;
     const finalVersions = tenant.incidents.all().map((incident) => keyOf(incident.id, incident.lastUpdateTime));
 
-    console.log(`chaos: ${runs} runs, ${faults} faults, ${lost.length} lost, ${duplicateVersions} duplicate versions`);
+    console.log(`chaos: ${runs} runs, ${faults} faults, ${lost.length} lost, ${duplicateVersions} duplicate versions (${source} source)`);
     console.log(
       `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${completed.length} complete pulls, ${required.length} of ${history.versions.size} versions required, ${have.size} exported, modes ${JSON.stringify(modes)}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
@@ -257,5 +262,5 @@ describe('chaos', () => {
     await ledger.recordBlobs('chaos', world.container);
     ledger.record('chaos logs', world.logLines.join('\n'));
     expect(ledger.findLeaks(tenant).findings).toEqual([]);
-  }, Math.max(600_000, RUNS * 1500));
+  }, Math.max(600_000, runLimit * 1500));
 });
