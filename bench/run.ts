@@ -155,16 +155,19 @@ async function main(): Promise<void> {
   // Paced: the simulator enforces a scaled-down limit and the exporter paces to the same figure.
   const pacedN = Number(process.env.BENCH_PACED_N ?? 30000);
   const pacedRows: { row: Row; limit: RateLimit; calls: number; spanMs: number; maxInWindow: number; utilisation: number }[] = [];
+  // 50 calls per 5 s is the documented count with time scaled down 12x, so the reply time stays small against
+  // the window as it is against 60 s in Azure; 50 per second shows what one sequential pull can do when the
+  // window is about as short as 50 replies.
   for (const limit of [
+    { windowMs: 5000, maxCalls: 50 },
     { windowMs: 1000, maxCalls: 50 },
-    { windowMs: 1000, maxCalls: 20 },
   ]) {
     const tenant = await SimulatedTenant.start({ rateLimits: [limit] });
     tenant.incidents.seed(pacedN, { spreadHours: 47 });
     containerIndex += 1;
     process.stderr.write(`paced exporter at ${pacedN}, ${limit.maxCalls} per ${limit.windowMs} ms...\n`);
     const before = tenant.requests.length;
-    const row = await measure(tenant, azurite, `exporter, paced ${limit.maxCalls}/s`, 'exporter', pacedN, `bench-${containerIndex}`, [limit]);
+    const row = await measure(tenant, azurite, `exporter, paced ${limit.maxCalls} per ${limit.windowMs / 1000} s`, 'exporter', pacedN, `bench-${containerIndex}`, [limit]);
     const listCalls = tenant.requests.slice(before).filter((r) => r.server === 'defender').map((r) => r.at);
     await tenant.close();
     const spanMs = (listCalls[listCalls.length - 1] ?? 0) - (listCalls[0] ?? 0);
