@@ -1,23 +1,8 @@
-import { ConfigError } from '../../src/common/errors';
-import { loadConfig, type Environment } from '../../src/config/loadConfig';
+import { loadConfig } from '../../src/config/loadConfig';
+import { problemsOf, validSettings } from '../support/configFixtures';
 import { SETTINGS } from '../../src/config/settings';
 
-const valid: Environment = {
-  DEFENDER_TENANT_ID: '11111111-2222-3333-4444-555555555555',
-  DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000',
-  KEY_VAULT_URI: 'https://contoso-kv.vault.azure.net',
-  EXPORT_STORAGE: 'UseDevelopmentStorage=true',
-};
-
-function problemsOf(env: Environment): readonly string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const valid = validSettings;
 
 describe('the incidents source settings', () => {
   it('default to the Defender API, alerts expanded, and the retirement warning from 2026-11-01', () => {
