@@ -1,6 +1,7 @@
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { describeError, SecretError } from '../common/errors';
 import { registerSensitive } from '../common/logger';
+import { numberProperty, stringProperty } from '../common/jsonFields';
 
 /**
  * Reads the app registration's client secret from Key Vault. Called once per run so a rotated secret
@@ -26,8 +27,8 @@ export async function readClientSecret(client: SecretClient, vaultUri: string, s
 }
 
 function explain(error: unknown, vaultUri: string, secretName: string): SecretError {
-  const statusCode = readNumber(error, 'statusCode');
-  const code = readString(error, 'code');
+  const statusCode = numberProperty(error, 'statusCode');
+  const code = stringProperty(error, 'code');
   const name = error instanceof Error ? error.name : '';
   if (statusCode === 404) {
     return new SecretError(`Key Vault secret '${secretName}' was not found in ${vaultUri}: create it with 'az keyvault secret set --vault-name <vault> --name ${secretName} --value <client secret>', or set DEFENDER_CLIENT_SECRET_NAME to the secret's name.`, { code: 'SecretNotFound', statusCode, cause: error });
@@ -40,16 +41,4 @@ function explain(error: unknown, vaultUri: string, secretName: string): SecretEr
   }
   const retryable = statusCode === undefined || statusCode === 429 || statusCode >= 500;
   return new SecretError(`Reading Key Vault secret '${secretName}' from ${vaultUri} failed${statusCode ? ` (HTTP ${statusCode})` : ''}: ${describeError(error)}. Check KEY_VAULT_URI and the vault's network rules.`, { code: 'VaultReadFailed', statusCode, retryable, cause: error });
-}
-
-function readNumber(value: unknown, key: string): number | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const field: unknown = Reflect.get(value, key);
-  return typeof field === 'number' ? field : undefined;
-}
-
-function readString(value: unknown, key: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const field: unknown = Reflect.get(value, key);
-  return typeof field === 'string' ? field : undefined;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { ConfigError } from '../common/errors';
 import type { Environment } from '../config/loadConfig';
+import { property } from '../common/jsonFields';
 
 /**
  * The settings a command line run sees: `local.settings.json`'s `Values` (as the Functions host would
@@ -16,7 +17,7 @@ export function settingsEnvironment(env: Environment, directory: string): Enviro
   } catch (error) {
     throw new ConfigError([`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}): fix it or remove it.`]);
   }
-  const values: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, 'Values') : undefined;
+  const values = property(body, 'Values');
   if (values === undefined) return env;
   if (typeof values !== 'object' || values === null) throw new ConfigError([`${file}: 'Values' must be an object of setting names to strings.`]);
   const fromFile: Record<string, string> = {};

@@ -66,12 +66,3 @@ export function maxTimestamp(a: Timestamp, b: Timestamp): Timestamp {
 export function minusMs(timestamp: Timestamp, ms: number): Timestamp {
   return fromTicks(toTicks(timestamp) - BigInt(Math.round(ms)) * TICKS_PER_MS);
 }
-
-export function plusMs(timestamp: Timestamp, ms: number): Timestamp {
-  return fromTicks(toTicks(timestamp) + BigInt(Math.round(ms)) * TICKS_PER_MS);
-}
-
-/** The literal used in OData `$filter`s: full 7-digit precision, UTC. */
-export function toODataLiteral(timestamp: Timestamp): string {
-  return timestamp;
-}

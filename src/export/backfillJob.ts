@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, StateError, StorageError } from '../common/errors';
 import { parseTimestamp, type Timestamp } from '../common/timestamp';
 import { statusOf } from './stateStore';
+import { property } from '../common/jsonFields';
 
 /** Data retention of the incidents API: a backfill cannot reach further back. */
 export const RETENTION_DAYS = 180;
@@ -111,7 +112,7 @@ function parseJob(text: string, id: string): BackfillJob {
   } catch {
     body = undefined;
   }
-  const get = (key: string): unknown => (typeof body === 'object' && body !== null ? Reflect.get(body, key) : undefined);
+  const get = (key: string): unknown => property(body, key);
   const time = (key: string): Timestamp | undefined => {
     const value = get(key);
     return typeof value === 'string' ? parseTimestamp(value) : undefined;

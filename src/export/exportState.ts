@@ -1,5 +1,6 @@
 import { StateError } from '../common/errors';
 import { maxTimestamp, minusMs, parseTimestamp, type Timestamp } from '../common/timestamp';
+import { property, stringProperty } from '../common/jsonFields';
 
 /** One run as remembered in the state (for `status` and for operators reading the blob). */
 export interface RunRecord {
@@ -159,8 +160,8 @@ function readPass(value: unknown): PassProgress | undefined {
 
 function readRecord(value: unknown): RunRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
-  const field = (key: string): unknown => Reflect.get(value, key);
-  const text = (key: string): string | undefined => (typeof field(key) === 'string' ? String(field(key)) : undefined);
+  const field = (key: string): unknown => property(value, key);
+  const text = (key: string): string | undefined => stringProperty(value, key);
   const runId = text('runId');
   const at = text('at');
   if (runId === undefined || at === undefined) return undefined;

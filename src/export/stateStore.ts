@@ -1,6 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, StateError, StorageError } from '../common/errors';
 import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
+import { numberProperty } from '../common/jsonFields';
 
 /** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
 export interface StateSnapshot {
@@ -64,7 +65,5 @@ export function stateMissingError(exportCount: number, newestExport: string): St
 }
 
 export function statusOf(error: unknown): number | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const status: unknown = Reflect.get(error, 'statusCode');
-  return typeof status === 'number' ? status : undefined;
+  return numberProperty(error, 'statusCode');
 }

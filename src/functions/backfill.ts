@@ -4,6 +4,7 @@ import { BackfillJobStore, validateBackfillWindow } from '../export/backfillJob'
 import { startBackfill } from '../export/runBackfill';
 import { getRuntime } from '../runtime/exporterRuntime';
 import { contextLogger } from './exportIncidents';
+import { property } from '../common/jsonFields';
 
 /**
  * `POST /api/backfill` with `{"from": "...", "to": "..."}` starts (or returns) the backfill job of that
@@ -26,9 +27,8 @@ export async function backfillHandler(request: HttpRequest, context: InvocationC
   } catch (error) {
     return { status: 400, jsonBody: { error: `The body is not JSON (${describeError(error)}): send {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}.` } };
   }
-  const field = (key: string): unknown => (typeof body === 'object' && body !== null ? Reflect.get(body, key) : undefined);
-  const from = field('from');
-  const to = field('to');
+  const from = property(body, 'from');
+  const to = property(body, 'to');
   const problems: string[] = [];
   if (from !== undefined && typeof from !== 'string') problems.push("'from' must be a string (ISO 8601 time).");
   if (to !== undefined && typeof to !== 'string') problems.push("'to' must be a string (ISO 8601 time).");

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'fs';
 import { dirname, join } from 'path';
+import { stringProperty } from '../common/jsonFields';
 
 /** Consumption plan's maximum, used when host.json cannot be found or read. */
 const FALLBACK_TIMEOUT_MS = 10 * 60_000;
@@ -31,8 +32,8 @@ export function parseFunctionTimeout(hostJson: string): number | undefined {
   } catch {
     return undefined;
   }
-  const value: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, 'functionTimeout') : undefined;
-  if (typeof value !== 'string') return undefined;
+  const value = stringProperty(body, 'functionTimeout');
+  if (value === undefined) return undefined;
   const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(value.trim());
   if (!match) return undefined;
   const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = match;

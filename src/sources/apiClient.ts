@@ -6,6 +6,7 @@ import type { Logger } from '../common/logger';
 import type { TokenProvider } from '../auth/tokenProvider';
 import type { SourceStats } from './incident';
 import { backoffDelayMs, parseRetryAfterBody, parseRetryAfterHeader, RETRYABLE_STATUS } from './retryPolicy';
+import { property, stringProperty } from '../common/jsonFields';
 
 /** Spreads requests to stay under an API's rate limits (see pacer.ts). */
 export interface RequestPacer {
@@ -189,15 +190,10 @@ export function readErrorBody(text: string): ErrorDetail {
   } catch {
     return {};
   }
-  const error: unknown = typeof body === 'object' && body !== null ? Reflect.get(body, 'error') : undefined;
+  const error = property(body, 'error');
   if (typeof error !== 'object' || error === null) return {};
-  const field = (source: unknown, key: string): string | undefined => {
-    if (typeof source !== 'object' || source === null) return undefined;
-    const value: unknown = Reflect.get(source, key);
-    return typeof value === 'string' ? value : undefined;
-  };
-  const inner: unknown = Reflect.get(error, 'innerError') ?? Reflect.get(error, 'innererror');
-  return { code: field(error, 'code'), message: field(error, 'message'), trackingId: field(error, 'target') ?? field(inner, 'request-id') };
+  const inner = property(error, 'innerError') ?? property(error, 'innererror');
+  return { code: stringProperty(error, 'code'), message: stringProperty(error, 'message'), trackingId: stringProperty(error, 'target') ?? stringProperty(inner, 'request-id') };
 }
 
 function describeRequest(url: string): string {

@@ -8,14 +8,13 @@ export interface RateLimit {
   readonly maxCalls: number;
 }
 
-/** Defender list incidents: 50 calls per minute and 1,500 per hour (per app). */
-export const DEFENDER_RATE_LIMITS: readonly RateLimit[] = [
-  { windowMs: 60_000, maxCalls: 50 },
-  { windowMs: 3_600_000, maxCalls: 1500 },
-];
-
 /** How often to look again while every slot of a full window is still in flight. */
 const IN_FLIGHT_POLL_MS = 10;
+
+/** One request's slot: when its reply arrived, Infinity while it is still in flight. */
+interface Slot {
+  doneAt: number;
+}
 
 /**
  * Keeps requests under an API's quotas so normal operation never sees a 429, while using the whole
@@ -25,8 +24,7 @@ const IN_FLIGHT_POLL_MS = 10;
  * network or the server delays either. Shared by every run of the process: the quota belongs to the app.
  */
 export class SlidingWindowPacer implements RequestPacer {
-  /** Completion time of each recent request; Infinity while still in flight. */
-  private readonly slots: number[] = [];
+  private slots: Slot[] = [];
   private readonly longestWindowMs: number;
 
   constructor(
@@ -45,16 +43,10 @@ export class SlidingWindowPacer implements RequestPacer {
       const now = this.clock.now().getTime();
       const waitMs = this.waitFor(now);
       if (waitMs <= 0) {
-        const index = this.slots.push(Number.POSITIVE_INFINITY) - 1;
-        const slots = this.slots;
-        let released = false;
-        const marker = { index };
-        this.markers.add(marker);
+        const slot: Slot = { doneAt: Number.POSITIVE_INFINITY };
+        this.slots.push(slot);
         return () => {
-          if (released) return;
-          released = true;
-          this.markers.delete(marker);
-          slots[marker.index] = this.clock.now().getTime();
+          if (slot.doneAt === Number.POSITIVE_INFINITY) slot.doneAt = this.clock.now().getTime();
         };
       }
       if (now + waitMs > deadlineMs) {
@@ -64,27 +56,16 @@ export class SlidingWindowPacer implements RequestPacer {
     }
   }
 
-  /** Slots still in flight, so pruning can keep their indexes right. */
-  private readonly markers = new Set<{ index: number }>();
-
   private waitFor(now: number): number {
-    this.prune(now);
+    // Slots that finished longer ago than the longest window no longer count anywhere.
+    this.slots = this.slots.filter((slot) => slot.doneAt > now - this.longestWindowMs);
     let waitMs = 0;
     for (const limit of this.limits) {
-      const inWindow = this.slots.filter((t) => t > now - limit.windowMs).sort((a, b) => a - b);
+      const inWindow = this.slots.map((slot) => slot.doneAt).filter((t) => t > now - limit.windowMs).sort((a, b) => a - b);
       if (inWindow.length < limit.maxCalls) continue;
       const oldest = inWindow[inWindow.length - limit.maxCalls] ?? now;
       waitMs = Math.max(waitMs, oldest === Number.POSITIVE_INFINITY ? IN_FLIGHT_POLL_MS : oldest + limit.windowMs - now + 1);
     }
     return waitMs;
-  }
-
-  /** Drops completed slots older than the longest window (in-flight ones stay). */
-  private prune(now: number): void {
-    let drop = 0;
-    while (drop < this.slots.length && (this.slots[drop] ?? 0) <= now - this.longestWindowMs) drop += 1;
-    if (drop === 0) return;
-    this.slots.splice(0, drop);
-    for (const marker of this.markers) marker.index -= drop;
   }
 }
