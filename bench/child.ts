@@ -28,6 +28,8 @@ export interface ChildResult {
   readonly bytes: number;
   readonly peakRssMb: number;
   readonly throttledWaits: number;
+  /** CPU time of the child (user + system), ms. */
+  readonly cpuMs?: number;
 }
 
 /**
@@ -69,7 +71,8 @@ async function main(): Promise<void> {
     result = { ...naive, throttledWaits: 0 };
   }
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
-  const report: ChildResult = { ...result, wallMs, peakRssMb: peakRssMb() };
+  const usage = process.cpuUsage();
+  const report: ChildResult = { ...result, wallMs, peakRssMb: peakRssMb(), cpuMs: (usage.user + usage.system) / 1000 };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
 

@@ -1,4 +1,4 @@
-import { randomUUID } from 'crypto';
+import { createHash, randomUUID } from 'crypto';
 import { gzipSync } from 'zlib';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
@@ -18,6 +18,9 @@ export function contentTypeOf(encoding: BlobEncoding): string {
 
 /** Stage a block once this much JSON is buffered: memory stays flat however large the batch. */
 const BLOCK_BYTES = 4 * 1024 * 1024;
+const ARRAY_OPEN = Buffer.from('[\n');
+const ELEMENT_SEPARATOR = Buffer.from(',\n');
+const ARRAY_CLOSE = Buffer.from('\n]\n');
 
 /**
  * Writes one export blob, streaming: a JSON array of incidents (json) or one incident per line (ndjson,
@@ -36,10 +39,11 @@ export class ExportBlobWriter {
    */
   private readonly blockIdPrefix = randomUUID();
   private readonly blockIds: string[] = [];
-  private buffer: string[] = [];
+  private buffer: Buffer[] = [];
   private bufferedBytes = 0;
   private count = 0;
   private bytes = 0;
+  private inFlight: Promise<void> | undefined;
 
   constructor(
     container: ContainerClient,
@@ -62,22 +66,31 @@ export class ExportBlobWriter {
     return this.bytes + this.bufferedBytes;
   }
 
-  /** Appends one incident's exact JSON text. */
-  async append(json: string): Promise<void> {
-    const piece = this.encoding.format === 'ndjson' ? `${compactJson(json)}\n` : `${this.count === 0 ? '[\n' : ',\n'}${json}`;
+  /**
+   * Appends one incident: its exact JSON text, and the same as received bytes when known (written as they
+   * are, without encoding the text again).
+   */
+  async append(json: string, bytes?: Buffer): Promise<void> {
+    if (this.encoding.format === 'ndjson') {
+      this.push(Buffer.from(`${compactJson(json)}\n`, 'utf8'));
+    } else {
+      this.push(this.count === 0 ? ARRAY_OPEN : ELEMENT_SEPARATOR);
+      this.push(bytes ?? Buffer.from(json, 'utf8'));
+    }
     this.count += 1;
-    this.buffer.push(piece);
-    this.bufferedBytes += Buffer.byteLength(piece);
     if (this.bufferedBytes >= BLOCK_BYTES) await this.flush();
+  }
+
+  private push(piece: Buffer): void {
+    this.buffer.push(piece);
+    this.bufferedBytes += piece.length;
   }
 
   /** Commits the blob with its metadata; returns its size in bytes. Call only when incidentCount > 0. */
   async commit(metadata: Record<string, string>, tags?: Record<string, string>): Promise<number> {
-    if (this.encoding.format === 'json') {
-      this.buffer.push('\n]\n');
-      this.bufferedBytes += 3;
-    }
+    if (this.encoding.format === 'json') this.push(ARRAY_CLOSE);
     await this.flush();
+    await this.settleUpload();
     try {
       await this.blob.commitBlockList(this.blockIds, {
         conditions: { ifNoneMatch: '*' },
@@ -97,19 +110,43 @@ export class ExportBlobWriter {
     return this.bytes;
   }
 
+  /**
+   * Stages the buffered text as one block. The upload runs while the caller goes on reading the next
+   * pages: at most one block is in flight (the next one waits for it), so memory stays at about two
+   * blocks. A failed upload surfaces at the next flush or at `commit`, which never commits without
+   * every block staged.
+   */
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
-    const plain = Buffer.from(this.buffer.join(''), 'utf8');
+    const plain = Buffer.concat(this.buffer, this.bufferedBytes);
     const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
     this.buffer = [];
     this.bufferedBytes = 0;
+    await this.settleUpload();
     const blockId = Buffer.from(`${this.blockIdPrefix}-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
+    this.blockIds.push(blockId);
+    this.bytes += body.length;
+    const upload = this.stage(blockId, body);
+    // Awaited by the next flush or by commit; until then a failure must not count as unhandled.
+    upload.catch(() => undefined);
+    this.inFlight = upload;
+  }
+
+  /** Waits for the block in flight, if any; rethrows its failure. */
+  private async settleUpload(): Promise<void> {
+    const upload = this.inFlight;
+    this.inFlight = undefined;
+    await upload;
+  }
+
+  private async stage(blockId: string, body: Buffer): Promise<void> {
+    // Content-MD5 makes the service verify the block as received (a block corrupted in transit is refused,
+    // not committed); it also spares the service the CRC64 it would otherwise compute and echo.
+    const transactionalContentMD5 = createHash('md5').update(body).digest();
     try {
-      await this.blob.stageBlock(blockId, body, body.length);
+      await this.blob.stageBlock(blockId, body, body.length, { transactionalContentMD5 });
     } catch (error) {
       throw new StorageError(`Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`, { code: 'BlobUploadFailed', statusCode: statusOf(error), retryable: true, cause: error });
     }
-    this.blockIds.push(blockId);
-    this.bytes += body.length;
   }
 }

@@ -58,10 +58,11 @@ export class ApiClient {
   }
 
   /**
-   * GETs `url` (which must be on the configured host) and returns `parse(text)`. A SyntaxError from
+   * GETs `url` (which must be on the configured host) and returns `parse(text, body)` (the reply decoded as
+   * UTF-8, and its bytes). A SyntaxError from
    * `parse` (invalid or truncated JSON) is retried like a transient fault; any other error propagates.
    */
-  async getJson<T>(url: string, parse: (text: string) => T, abortSignal?: AbortSignal): Promise<T> {
+  async getJson<T>(url: string, parse: (text: string, body: Buffer) => T, abortSignal?: AbortSignal): Promise<T> {
     this.assertAllowed(url);
     const { stats, apiName } = this.options;
     let failures = 0;
@@ -73,6 +74,7 @@ export class ApiClient {
       stats.apiCalls += 1;
       let response: Response;
       let text: string;
+      let body: Buffer;
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), this.requestTimeoutMs);
       const onAbort = (): void => timeout.abort();
@@ -84,7 +86,8 @@ export class ApiClient {
           redirect: 'manual',
           signal: timeout.signal,
         });
-        text = await response.text();
+        body = await response.buffer();
+        text = body.toString('utf8');
       } catch (error) {
         if (abortSignal?.aborted) throw error;
         const reason = timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error);
@@ -99,7 +102,7 @@ export class ApiClient {
       const status = response.status;
       if (status >= 200 && status < 300) {
         try {
-          return parse(text);
+          return parse(text, body);
         } catch (error) {
           if (!(error instanceof SyntaxError)) throw error;
           failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${text.length} characters, possibly truncated)`, url, undefined, 'MalformedResponse');

@@ -33,6 +33,28 @@ describe('parseIncidentPage', () => {
     expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
   });
 
+  it('gives each incident its bytes as received, as views into the reply, ASCII or not', () => {
+    const ascii = '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"a"} ,\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z"}]}';
+    const wide = '{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \u00e9 😀"},{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
+    for (const text of [ascii, wide]) {
+      const body = Buffer.from(text, 'utf8');
+      const { incidents } = parseIncidentPage(text, defender, body);
+      expect(incidents).toHaveLength(2);
+      for (const incident of incidents) {
+        expect(incident.bytes?.toString('utf8')).toBe(incident.json);
+        expect(incident.bytes?.buffer).toBe(body.buffer);
+      }
+    }
+  });
+
+  it('leaves the bytes out when the reply was not valid UTF-8, so the decoded text is what gets written', () => {
+    const body = Buffer.concat([Buffer.from('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z","t":"'), Buffer.from([0xff, 0xf0, 0x9f, 0x98]), Buffer.from('"}]}')]);
+    const text = body.toString('utf8');
+    const [incident] = parseIncidentPage(text, defender, body).incidents;
+    expect(incident?.json).toContain('\uFFFD');
+    expect(incident?.bytes).toBeUndefined();
+  });
+
   it('throws a SyntaxError (retried by the client) on a truncated reply', () => {
     expect(() => parseIncidentPage('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid', defender)).toThrow(SyntaxError);
   });

@@ -1,11 +1,19 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { compactJson, extractArrayElements } from '../../src/sources/rawJson';
+import { compactJson, extractArrayElements, locateArrayElements } from '../../src/sources/rawJson';
 
 describe('extractArrayElements', () => {
   it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
     const text = '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
     expect(extractArrayElements(text, 'value')).toEqual(['{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}', '{"b":[1,{"c":"}"}]}', '3', '"s"']);
+  });
+
+  it('says where each element starts, backslashes before quotes included', () => {
+    const text = '{"value":[{"p":"C:\\\\dir\\\\","q":"\\"]"}, ["[",{"x":"\\\\"}] ,7]}';
+    const located = locateArrayElements(text, 'value');
+    expect(located?.elements).toEqual(['{"p":"C:\\\\dir\\\\","q":"\\"]"}', '["[",{"x":"\\\\"}]', '7']);
+    located?.elements.forEach((element, index) => expect(text.slice(located.starts[index], (located.starts[index] ?? 0) + element.length)).toBe(element));
+    expect(JSON.parse(`[${located?.elements.join(',') ?? ''}]`)).toEqual((JSON.parse(text) as { value: unknown[] }).value);
   });
 
   it('finds the array after other properties and handles an empty one', () => {
