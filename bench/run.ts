@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { writeFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { fromDate, minusMs } from '../src/common/timestamp';
@@ -26,13 +26,16 @@ interface Row {
   readonly tokenRequests: number;
   readonly vaultReads: number;
   readonly status429: number;
+  /** CPU seconds spent meanwhile by the simulated tenant (this process) and by Azurite. */
+  readonly simulatorCpuS: number;
+  readonly azuriteCpuS: number;
 }
 
 /**
  * Azurite in a process of its own, as storage is a service of its own in Azure: the measured child's
  * uploads then do not compete with the simulated API in one event loop.
  */
-async function startAzuriteProcess(): Promise<AzuriteBlob> {
+async function startAzuriteProcess(): Promise<AzuriteBlob & { pid: number }> {
   const port = await new Promise<number>((resolve) => {
     const probe = createServer().listen(0, '127.0.0.1', () => {
       const address = probe.address();
@@ -50,6 +53,7 @@ async function startAzuriteProcess(): Promise<AzuriteBlob> {
   });
   const blobEndpoint = `http://127.0.0.1:${port}/devstoreaccount1`;
   return {
+    pid: child.pid ?? 0,
     blobEndpoint,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=${blobEndpoint};`,
     close: () =>
@@ -74,9 +78,25 @@ function runChild(task: ChildTask, nodeArgs: readonly string[] = []): Promise<Ch
   });
 }
 
-async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob, scenario: string, mode: ChildTask['mode'], n: number, container: string, rateLimits?: RateLimit[], nodeArgs: readonly string[] = []): Promise<Row> {
+/** CPU seconds used so far by another process (Linux /proc); 0 where unavailable. */
+function processCpuS(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function ownCpuS(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob & { pid: number }, scenario: string, mode: ChildTask['mode'], n: number, container: string, rateLimits?: RateLimit[], nodeArgs: readonly string[] = []): Promise<Row> {
   const since = minusMs(fromDate(new Date()), 49 * 3_600_000);
   const before = tenant.requests.length;
+  const cpuBefore = { simulator: ownCpuS(), azurite: processCpuS(azurite.pid) };
   const result = await runChild({
     mode,
     since,
@@ -90,6 +110,8 @@ async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob, scenario: 
       INITIAL_LOOKBACK_HOURS: '49',
     },
   }, nodeArgs);
+  const simulatorCpuS = ownCpuS() - cpuBefore.simulator;
+  const azuriteCpuS = processCpuS(azurite.pid) - cpuBefore.azurite;
   const requests = tenant.requests.slice(before);
   return {
     scenario,
@@ -98,6 +120,8 @@ async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob, scenario: 
     tokenRequests: requests.filter((r) => r.server === 'login' && r.method === 'POST').length,
     vaultReads: requests.filter((r) => r.server === 'vault' && r.status === 200).length,
     status429: requests.filter((r) => r.status === 429).length,
+    simulatorCpuS,
+    azuriteCpuS,
   };
 }
 
@@ -199,15 +223,15 @@ async function main(): Promise<void> {
   const unbundledMs = median(loads.unbundled);
 
   const lines: string[] = [];
-  lines.push('| scenario | incidents | wall s | incidents/s | API calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |');
-  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push('| scenario | incidents | wall s | incidents/s | CPU s: run / simulator / Azurite | API calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const row of [...rows, ...pacedRows.map((p) => p.row)]) {
     const r = row.result;
     if (r.error !== undefined) {
-      lines.push(`| ${row.scenario} | ${row.n} | failed: ${r.error} |  |  |  |  |  |  | ${r.peakRssMb.toFixed(0)} |  |  |`);
+      lines.push(`| ${row.scenario} | ${row.n} | failed: ${r.error} |  |  |  |  |  |  |  | ${r.peakRssMb.toFixed(0)} |  |  |`);
       continue;
     }
-    lines.push(`| ${row.scenario} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.incidents / (r.wallMs / 1000))} | ${r.apiCalls} | ${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`);
+    lines.push(`| ${row.scenario} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.incidents / (r.wallMs / 1000))} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} / ${row.simulatorCpuS.toFixed(1)} / ${row.azuriteCpuS.toFixed(1)} | ${r.apiCalls} | ${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`);
   }
   const find = (scenario: string, n: number): ChildResult | undefined => rows.find((r) => r.scenario === scenario && r.n === n)?.result;
   const ratios: string[] = [];
@@ -216,7 +240,7 @@ async function main(): Promise<void> {
   if (small && large) ratios.push(`- Peak RSS, exporter at ${large.incidents} vs ${small.incidents} incidents: **${(large.peakRssMb / small.peakRssMb).toFixed(2)}x** (target at most 1.25).`);
   const smallCapped = find(`exporter, heap capped ${HEAP_CAP_MB} MB`, sizes[0] ?? 0);
   const largeCapped = find(`exporter, heap capped ${HEAP_CAP_MB} MB`, sizes[sizes.length - 1] ?? 0);
-  if (smallCapped && largeCapped && large) ratios.push(`- The same with V8's old space capped at ${HEAP_CAP_MB} MB: **${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ${(largeCapped.wallMs / large.wallMs).toFixed(2)}x the uncapped run's: the growth above is garbage V8 has not collected yet, not data the exporter keeps.`);
+  if (smallCapped && largeCapped && large) ratios.push(`- The same with V8's old space capped at ${HEAP_CAP_MB} MB: **${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ${(largeCapped.wallMs / large.wallMs).toFixed(2)}x the uncapped run's: what the cap removes is garbage V8 had not yet collected, not data the exporter keeps.`);
   for (const n of sizes) {
     const ours = find('exporter', n);
     const naive = find('naive', n);
@@ -241,7 +265,7 @@ async function main(): Promise<void> {
     '',
     `Command: \`npm run bench\` (sizes ${sizes.join(', ')}; \`BENCH_SIZES\` and \`BENCH_PACED_N\` change them). Machine: ${machine}. Run ${new Date().toISOString()}.`,
     '',
-    'Each row is one child process against Azurite and the simulated tenant (realistic incidents: alerts with entities, devices, comments; about 6-33 KB each, median 19 KB). "naive" is the reference pull of the Hello World scripts: every page into memory with $top/$skip, one JSON.stringify, one upload. Token requests count both the vault identity\'s token and the app token; vault reads count successful secret reads. This machine is shared and noisy: compare ratios within one run, not absolute figures across runs.',
+    'Each row is one child process against Azurite and the simulated tenant (realistic incidents: alerts with entities, devices, comments; about 6-33 KB each, median 19 KB). "naive" is the reference pull of the Hello World scripts: every page into memory with $top/$skip, one JSON.stringify, one upload. CPU s is the CPU time of the measured process, then what the simulated tenant (the parent process) and Azurite used meanwhile: at 100k most of the time goes to the simulator filtering 100k incidents for every list call. Token requests count both the vault identity\'s token and the app token; vault reads count successful secret reads. This machine is shared and noisy: compare ratios within one run, not absolute figures across runs.',
     '',
     ...lines,
     '',

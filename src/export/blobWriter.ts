@@ -21,6 +21,7 @@ const BLOCK_BYTES = 4 * 1024 * 1024;
 const ARRAY_OPEN = Buffer.from('[\n');
 const ELEMENT_SEPARATOR = Buffer.from(',\n');
 const ARRAY_CLOSE = Buffer.from('\n]\n');
+const NEWLINE = Buffer.from('\n');
 
 /**
  * Writes one export blob, streaming: a JSON array of incidents (json) or one incident per line (ndjson,
@@ -39,7 +40,12 @@ export class ExportBlobWriter {
    */
   private readonly blockIdPrefix = randomUUID();
   private readonly blockIds: string[] = [];
-  private buffer: Buffer[] = [];
+  /**
+   * Two block buffers, allocated once per writer: one being filled while the other's upload is in
+   * flight. Each piece is copied in as it is appended, so nothing else (a whole page's reply) is kept.
+   */
+  private filling: Buffer | undefined;
+  private uploading: Buffer | undefined;
   private bufferedBytes = 0;
   private count = 0;
   private bytes = 0;
@@ -72,23 +78,30 @@ export class ExportBlobWriter {
    */
   async append(json: string, bytes?: Buffer): Promise<void> {
     if (this.encoding.format === 'ndjson') {
-      this.push(Buffer.from(`${compactJson(json)}\n`, 'utf8'));
+      await this.push(compactJson(bytes ?? Buffer.from(json, 'utf8')));
+      await this.push(NEWLINE);
     } else {
-      this.push(this.count === 0 ? ARRAY_OPEN : ELEMENT_SEPARATOR);
-      this.push(bytes ?? Buffer.from(json, 'utf8'));
+      await this.push(this.count === 0 ? ARRAY_OPEN : ELEMENT_SEPARATOR);
+      await this.push(bytes ?? Buffer.from(json, 'utf8'));
     }
     this.count += 1;
-    if (this.bufferedBytes >= BLOCK_BYTES) await this.flush();
   }
 
-  private push(piece: Buffer): void {
-    this.buffer.push(piece);
+  private async push(piece: Buffer): Promise<void> {
+    if (this.bufferedBytes + piece.length > BLOCK_BYTES) await this.flush();
+    if (piece.length > BLOCK_BYTES) {
+      // An incident larger than a block is a block of its own.
+      await this.send(piece);
+      return;
+    }
+    this.filling ??= Buffer.allocUnsafe(BLOCK_BYTES);
+    piece.copy(this.filling, this.bufferedBytes);
     this.bufferedBytes += piece.length;
   }
 
   /** Commits the blob with its metadata; returns its size in bytes. Call only when incidentCount > 0. */
   async commit(metadata: Record<string, string>, tags?: Record<string, string>): Promise<number> {
-    if (this.encoding.format === 'json') this.push(ARRAY_CLOSE);
+    if (this.encoding.format === 'json') await this.push(ARRAY_CLOSE);
     await this.flush();
     await this.settleUpload();
     try {
@@ -110,24 +123,29 @@ export class ExportBlobWriter {
     return this.bytes;
   }
 
-  /**
-   * Stages the buffered text as one block. The upload runs while the caller goes on reading the next
-   * pages: at most one block is in flight (the next one waits for it), so memory stays at about two
-   * blocks. A failed upload surfaces at the next flush or at `commit`, which never commits without
-   * every block staged.
-   */
+  /** Stages what the filling buffer holds as one block, then fills the other buffer. */
   private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const plain = Buffer.concat(this.buffer, this.bufferedBytes);
-    const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
-    this.buffer = [];
+    if (this.bufferedBytes === 0 || !this.filling) return;
+    const block = this.filling.subarray(0, this.bufferedBytes);
     this.bufferedBytes = 0;
+    await this.send(block);
+    // `send` waited for the upload before this one, so the buffer it used is free again.
+    [this.filling, this.uploading] = [this.uploading, this.filling];
+  }
+
+  /**
+   * Starts staging `plain` as the next block. The upload runs while the caller goes on reading pages:
+   * at most one is in flight (this waits for the previous one first), so memory stays at two blocks.
+   * A failed upload surfaces at the next send or at `commit`, which never commits without every block.
+   */
+  private async send(plain: Buffer): Promise<void> {
+    const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
     await this.settleUpload();
     const blockId = Buffer.from(`${this.blockIdPrefix}-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
     this.blockIds.push(blockId);
     this.bytes += body.length;
     const upload = this.stage(blockId, body);
-    // Awaited by the next flush or by commit; until then a failure must not count as unhandled.
+    // Awaited by the next send or by commit; until then a failure must not count as unhandled.
     upload.catch(() => undefined);
     this.inFlight = upload;
   }

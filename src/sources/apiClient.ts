@@ -58,11 +58,10 @@ export class ApiClient {
   }
 
   /**
-   * GETs `url` (which must be on the configured host) and returns `parse(text, body)` (the reply decoded as
-   * UTF-8, and its bytes). A SyntaxError from
+   * GETs `url` (which must be on the configured host) and returns `parse(body)` (the reply's bytes). A SyntaxError from
    * `parse` (invalid or truncated JSON) is retried like a transient fault; any other error propagates.
    */
-  async getJson<T>(url: string, parse: (text: string, body: Buffer) => T, abortSignal?: AbortSignal): Promise<T> {
+  async getJson<T>(url: string, parse: (body: Buffer) => T, abortSignal?: AbortSignal): Promise<T> {
     this.assertAllowed(url);
     const { stats, apiName } = this.options;
     let failures = 0;
@@ -73,7 +72,6 @@ export class ApiClient {
       const release = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       stats.apiCalls += 1;
       let response: Response;
-      let text: string;
       let body: Buffer;
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), this.requestTimeoutMs);
@@ -87,7 +85,6 @@ export class ApiClient {
           signal: timeout.signal,
         });
         body = await response.buffer();
-        text = body.toString('utf8');
       } catch (error) {
         if (abortSignal?.aborted) throw error;
         const reason = timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error);
@@ -102,13 +99,14 @@ export class ApiClient {
       const status = response.status;
       if (status >= 200 && status < 300) {
         try {
-          return parse(text, body);
+          return parse(body);
         } catch (error) {
           if (!(error instanceof SyntaxError)) throw error;
-          failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${text.length} characters, possibly truncated)`, url, undefined, 'MalformedResponse');
+          failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${body.length} bytes, possibly truncated)`, url, undefined, 'MalformedResponse');
           continue;
         }
       }
+      const text = body.toString('utf8');
       const detail = readErrorBody(text);
       if (status >= 300 && status < 400) {
         throw new ApiError(`${apiName} answered ${status} with a redirect to '${response.headers.get('location') ?? '?'}'; redirects are not followed so the token stays on ${this.origin}. Check the API URL setting (DEFENDER_API_URL or GRAPH_API_URL).`, { code: 'RedirectRefused', statusCode: status });

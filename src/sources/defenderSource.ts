@@ -30,7 +30,7 @@ export class DefenderSource implements IncidentSource {
       start: options.start,
       shouldContinue: options.shouldContinue,
       fetchPage: async (url) => {
-        const page = await this.client.getJson(url, (text, body) => parseIncidentPage(text, fields, body), options.abortSignal);
+        const page = await this.client.getJson(url, (body) => parseIncidentPage(body, fields), options.abortSignal);
         stats.pages += 1;
         return page;
       },

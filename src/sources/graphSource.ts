@@ -85,7 +85,7 @@ export class GraphSource implements IncidentSource {
     let orderByDropped = false;
     for (;;) {
       try {
-        const page = await this.options.client.getJson(target, (text, body) => parseIncidentPage(text, FIELDS, body), abortSignal);
+        const page = await this.options.client.getJson(target, (body) => parseIncidentPage(body, FIELDS), abortSignal);
         if (orderByDropped) this.rememberOrderByRefused();
         this.stats.pages += 1;
         if (!this.expandAlerts && this.options.expandAlerts) this.stats.alertsOmittedPages += 1;

@@ -1,95 +1,99 @@
 /**
- * Finds the exact text of each element of a top-level array property (`value`) in a JSON document,
- * so incidents are written out byte for byte as the API sent them (numbers beyond 2^53, key order,
- * unknown fields and escapes all kept). The caller has already checked that the document parses.
+ * Finds the exact bytes of each element of a top-level array property (`value`) in a JSON reply, so
+ * incidents are written out byte for byte as the API sent them (numbers beyond 2^53, key order, unknown
+ * fields and escapes all kept). Works on the UTF-8 bytes, never decoding the whole reply into one string:
+ * in UTF-8 no byte of a multi-byte character is below 0x80, so the structural characters are unambiguous.
+ * It only delimits; the caller proves each piece is valid JSON by parsing it.
  */
-export function extractArrayElements(json: string, property: string): string[] | undefined {
-  return locateArrayElements(json, property)?.elements;
-}
 
-/** A top-level array found in a JSON text: its elements' exact text and where each begins; the array spans [start, end). */
+/** A top-level array found in a JSON reply: where each element lies, and where the array stands ([start, end)). */
 export interface LocatedArray {
-  readonly elements: string[];
-  /** Index in the text of each element's first character. */
-  readonly starts: number[];
+  /** Byte ranges [start, end) of the elements. */
+  readonly elements: readonly { readonly start: number; readonly end: number }[];
+  /** Offset of the `[`. */
   readonly start: number;
+  /** Offset just past the `]`. */
   readonly end: number;
 }
 
-/** The elements of the top-level `property` array and where the array stands (`[` at start, `]` at end - 1). */
-export function locateArrayElements(json: string, property: string): LocatedArray | undefined {
+/** Each element of the top-level `property` array as text (for tests and small documents). */
+export function extractArrayElements(json: string, property: string): string[] | undefined {
+  const bytes = Buffer.from(json, 'utf8');
+  return locateArrayElements(bytes, property)?.elements.map(({ start, end }) => bytes.toString('utf8', start, end));
+}
+
+/** The elements of the top-level `property` array and where the array stands, or undefined. */
+export function locateArrayElements(json: Buffer, property: string): LocatedArray | undefined {
   const start = findPropertyArray(json, property);
   if (start === undefined) return undefined;
-  const elements: string[] = [];
-  const starts: number[] = [];
+  const elements: { start: number; end: number }[] = [];
   let index = skipWhitespace(json, start + 1);
-  if (json[index] === ']') return { elements, starts, start, end: index + 1 };
+  if (json[index] === CLOSE_BRACKET) return { elements, start, end: index + 1 };
   for (;;) {
     const end = skipValue(json, index);
-    starts.push(index);
-    elements.push(json.slice(index, end));
+    elements.push({ start: index, end });
     index = skipWhitespace(json, end);
-    const char = json[index];
-    if (char === ']') return { elements, starts, start, end: index + 1 };
-    if (char !== ',') return undefined;
+    const code = json[index];
+    if (code === CLOSE_BRACKET) return { elements, start, end: index + 1 };
+    if (code !== COMMA) return undefined;
     index = skipWhitespace(json, index + 1);
   }
 }
 
-/** Index of the `[` that opens the top-level `property` array, or undefined. */
-function findPropertyArray(json: string, property: string): number | undefined {
+/** Offset of the `[` that opens the top-level `property` array, or undefined. */
+function findPropertyArray(json: Buffer, property: string): number | undefined {
   let index = skipWhitespace(json, 0);
-  if (json[index] !== '{') return undefined;
+  if (json[index] !== OPEN_BRACE) return undefined;
   index = skipWhitespace(json, index + 1);
-  while (index < json.length && json[index] !== '}') {
+  while (index < json.length && json[index] !== CLOSE_BRACE) {
     const keyEnd = skipString(json, index);
-    const key: unknown = JSON.parse(json.slice(index, keyEnd));
+    const key: unknown = JSON.parse(json.toString('utf8', index, keyEnd));
     index = skipWhitespace(json, keyEnd);
-    if (json[index] !== ':') return undefined;
+    if (json[index] !== COLON) return undefined;
     index = skipWhitespace(json, index + 1);
-    if (key === property) return json[index] === '[' ? index : undefined;
+    if (key === property) return json[index] === OPEN_BRACKET ? index : undefined;
     index = skipWhitespace(json, skipValue(json, index));
-    if (json[index] === ',') index = skipWhitespace(json, index + 1);
+    if (json[index] === COMMA) index = skipWhitespace(json, index + 1);
   }
   return undefined;
 }
 
-function skipWhitespace(json: string, index: number): number {
+function isWhitespace(code: number | undefined): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09;
+}
+
+function skipWhitespace(json: Buffer, index: number): number {
   let i = index;
-  while (i < json.length) {
-    const code = json.charCodeAt(i);
-    if (code !== 0x20 && code !== 0x0a && code !== 0x0d && code !== 0x09) break;
-    i += 1;
-  }
+  while (i < json.length && isWhitespace(json[i])) i += 1;
   return i;
 }
 
-/** End index (exclusive) of the string starting at `index` (a '"'): jumps from quote to quote natively. */
-function skipString(json: string, index: number): number {
-  let quote = json.indexOf('"', index + 1);
+/** End offset (exclusive) of the string starting at `index` (a '"'): jumps from quote to quote natively. */
+function skipString(json: Buffer, index: number): number {
+  let quote = json.indexOf(QUOTE, index + 1);
   while (quote !== -1) {
     let backslashes = 0;
-    for (let i = quote - 1; json.charCodeAt(i) === 0x5c; i -= 1) backslashes += 1;
+    for (let i = quote - 1; json[i] === BACKSLASH; i -= 1) backslashes += 1;
     if (backslashes % 2 === 0) return quote + 1;
-    quote = json.indexOf('"', quote + 1);
+    quote = json.indexOf(QUOTE, quote + 1);
   }
   return json.length;
 }
 
 /**
- * End index (exclusive) of the JSON value starting at `index`. Containers are walked one character at a
- * time outside strings (in incident JSON mostly punctuation) and strings are skipped natively from quote
- * to quote; measured about 1.7 times faster than a structural-character regex.
+ * End offset (exclusive) of the JSON value starting at `index`. Containers are walked a byte at a time
+ * outside strings (in incident JSON mostly punctuation) and strings are skipped natively from quote to
+ * quote.
  */
-function skipValue(json: string, index: number): number {
-  const first = json.charCodeAt(index);
+function skipValue(json: Buffer, index: number): number {
+  const first = json[index];
   if (first === QUOTE) return skipString(json, index);
   const length = json.length;
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     let depth = 0;
     let i = index;
     while (i < length) {
-      const code = json.charCodeAt(i);
+      const code = json[i];
       if (code === QUOTE) {
         i = skipString(json, i);
         continue;
@@ -105,34 +109,43 @@ function skipValue(json: string, index: number): number {
     return length;
   }
   let i = index;
-  while (i < length && !',]} \n\r\t'.includes(json[i] ?? '')) i += 1;
+  while (i < length) {
+    const code = json[i];
+    if (code === COMMA || code === CLOSE_BRACKET || code === CLOSE_BRACE || isWhitespace(code)) break;
+    i += 1;
+  }
   return i;
 }
 
-const QUOTE = 0x22;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-/** The same JSON text without insignificant whitespace (outside strings): one line, every value kept verbatim. */
-export function compactJson(json: string): string {
-  let out = '';
+/** The same JSON without insignificant whitespace (outside strings): one line, every value's bytes kept. */
+export function compactJson(json: Buffer): Buffer {
+  const runs: Buffer[] = [];
   let runStart = 0;
   let i = 0;
   while (i < json.length) {
-    const char = json[i];
-    if (char === '"') {
+    const code = json[i];
+    if (code === QUOTE) {
       i = skipString(json, i);
       continue;
     }
-    if (char === ' ' || char === '\n' || char === '\r' || char === '\t') {
-      out += json.slice(runStart, i);
+    if (isWhitespace(code)) {
+      runs.push(json.subarray(runStart, i));
       i = skipWhitespace(json, i);
       runStart = i;
       continue;
     }
     i += 1;
   }
-  return runStart === 0 ? json : out + json.slice(runStart);
+  if (runStart === 0) return json;
+  runs.push(json.subarray(runStart));
+  return Buffer.concat(runs);
 }
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const COLON = 0x3a;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;

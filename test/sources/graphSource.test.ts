@@ -11,16 +11,15 @@ const at = (second: number): Timestamp => requireTimestamp(`2026-11-27T08:${Stri
 type Answer = (url: URL) => string;
 
 /** A fake ApiClient: records every URL and answers with `answer`, which may throw like the real client. */
-function fakeClient(answer: Answer): { getJson: <T>(url: string, parse: (text: string, body: Buffer) => T) => Promise<T>; urls: URL[] } {
+function fakeClient(answer: Answer): { getJson: <T>(url: string, parse: (body: Buffer) => T) => Promise<T>; urls: URL[] } {
   const urls: URL[] = [];
   return {
     urls,
-    getJson: <T>(url: string, parse: (text: string, body: Buffer) => T): Promise<T> => {
+    getJson: <T>(url: string, parse: (body: Buffer) => T): Promise<T> => {
       const parsed = new URL(url);
       urls.push(parsed);
       try {
-        const text = answer(parsed);
-        return Promise.resolve(parse(text, Buffer.from(text)));
+        return Promise.resolve(parse(Buffer.from(answer(parsed))));
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

@@ -4,7 +4,7 @@ import { parseIncidentPage } from '../../src/sources/parsePage';
 
 const defender = { apiName: 'Defender API', id: 'incidentId', lastUpdate: 'lastUpdateTime' };
 const graph = { apiName: 'Graph API', id: 'id', lastUpdate: 'lastUpdateDateTime' };
-const reply = (text: string): string => text;
+const reply = (text: string): Buffer => Buffer.from(text, 'utf8');
 
 describe('parseIncidentPage', () => {
   it("reads the Defender documentation's example reply", () => {
@@ -37,8 +37,8 @@ describe('parseIncidentPage', () => {
     const ascii = '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"a"} ,\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z"}]}';
     const wide = '{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \u00e9 😀"},{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
     for (const text of [ascii, wide]) {
-      const body = Buffer.from(text, 'utf8');
-      const { incidents } = parseIncidentPage(text, defender, body);
+      const body = reply(text);
+      const { incidents } = parseIncidentPage(body, defender);
       expect(incidents).toHaveLength(2);
       for (const incident of incidents) {
         expect(incident.bytes?.toString('utf8')).toBe(incident.json);
@@ -47,16 +47,15 @@ describe('parseIncidentPage', () => {
     }
   });
 
-  it('leaves the bytes out when the reply was not valid UTF-8, so the decoded text is what gets written', () => {
+  it('leaves the bytes out where the reply was not valid UTF-8, so the decoded text is what gets written', () => {
     const body = Buffer.concat([Buffer.from('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z","t":"'), Buffer.from([0xff, 0xf0, 0x9f, 0x98]), Buffer.from('"}]}')]);
-    const text = body.toString('utf8');
-    const [incident] = parseIncidentPage(text, defender, body).incidents;
+    const [incident] = parseIncidentPage(body, defender).incidents;
     expect(incident?.json).toContain('\uFFFD');
     expect(incident?.bytes).toBeUndefined();
   });
 
   it('throws a SyntaxError (retried by the client) on a truncated reply', () => {
-    expect(() => parseIncidentPage('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid', defender)).toThrow(SyntaxError);
+    expect(() => parseIncidentPage(reply('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid'), defender)).toThrow(SyntaxError);
   });
 
   it.each([

@@ -2,18 +2,26 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { compactJson, extractArrayElements, locateArrayElements } from '../../src/sources/rawJson';
 
+const compact = (text: string): string => compactJson(Buffer.from(text, 'utf8')).toString('utf8');
+
 describe('extractArrayElements', () => {
   it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
     const text = '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
     expect(extractArrayElements(text, 'value')).toEqual(['{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}', '{"b":[1,{"c":"}"}]}', '3', '"s"']);
   });
 
-  it('says where each element starts, backslashes before quotes included', () => {
+  it('delimits elements exactly, backslashes before quotes included', () => {
     const text = '{"value":[{"p":"C:\\\\dir\\\\","q":"\\"]"}, ["[",{"x":"\\\\"}] ,7]}';
-    const located = locateArrayElements(text, 'value');
-    expect(located?.elements).toEqual(['{"p":"C:\\\\dir\\\\","q":"\\"]"}', '["[",{"x":"\\\\"}]', '7']);
-    located?.elements.forEach((element, index) => expect(text.slice(located.starts[index], (located.starts[index] ?? 0) + element.length)).toBe(element));
-    expect(JSON.parse(`[${located?.elements.join(',') ?? ''}]`)).toEqual((JSON.parse(text) as { value: unknown[] }).value);
+    const elements = extractArrayElements(text, 'value');
+    expect(elements).toEqual(['{"p":"C:\\\\dir\\\\","q":"\\"]"}', '["[",{"x":"\\\\"}]', '7']);
+    expect(JSON.parse(`[${elements?.join(',') ?? ''}]`)).toEqual((JSON.parse(text) as { value: unknown[] }).value);
+  });
+
+  it('gives byte offsets in the reply, multi-byte characters included', () => {
+    const bytes = Buffer.from('{"é":"ü","value":[{"a":"😀]"},{"b":"é"}]}', 'utf8');
+    const located = locateArrayElements(bytes, 'value');
+    expect(located?.elements.map(({ start, end }) => bytes.toString('utf8', start, end))).toEqual(['{"a":"😀]"}', '{"b":"é"}']);
+    expect(bytes.toString('utf8', located?.start, located?.end)).toBe('[{"a":"😀]"},{"b":"é"}]');
   });
 
   it('finds the array after other properties and handles an empty one', () => {
@@ -32,7 +40,8 @@ describe('extractArrayElements', () => {
 
 describe('compactJson', () => {
   it('removes whitespace outside strings only, keeping every value verbatim', () => {
-    expect(compactJson('{\n  "a": 12345678901234567890,\n  "b": "x  y\\n z",\t"c": [ 1.50 , true ]\n}')).toBe('{"a":12345678901234567890,"b":"x  y\\n z","c":[1.50,true]}');
-    expect(compactJson('{"already":"compact"}')).toBe('{"already":"compact"}');
+    expect(compact('{\n  "a": 12345678901234567890,\n  "b": "x  y\\n z",\t"c": [ 1.50 , true ]\n}')).toBe('{"a":12345678901234567890,"b":"x  y\\n z","c":[1.50,true]}');
+    expect(compact('{"already":"compact"}')).toBe('{"already":"compact"}');
+    expect(compact('{ "é" : "a b" }')).toBe('{"é":"a b"}');
   });
 });
