@@ -42,7 +42,7 @@ export class ExportBlobWriter {
   private readonly blockIds: string[] = [];
   /**
    * Two block buffers, allocated once per writer: one being filled while the other's upload is in
-   * flight. Each piece is copied in as it is appended, so nothing else (a whole page's reply) is kept.
+   * flight. Each incident's text is encoded into it as it is appended (UTF-8, the bytes the API sent).
    */
   private filling: Buffer | undefined;
   private uploading: Buffer | undefined;
@@ -72,31 +72,31 @@ export class ExportBlobWriter {
     return this.bytes + this.bufferedBytes;
   }
 
-  /**
-   * Appends one incident: its exact JSON text, and the same as received bytes when known (written as they
-   * are, without encoding the text again).
-   */
-  async append(json: string, bytes?: Buffer): Promise<void> {
+  /** Appends one incident's exact JSON text. */
+  async append(json: string): Promise<void> {
     if (this.encoding.format === 'ndjson') {
-      await this.push(compactJson(bytes ?? Buffer.from(json, 'utf8')));
+      await this.push(compactJson(Buffer.from(json, 'utf8')));
       await this.push(NEWLINE);
     } else {
       await this.push(this.count === 0 ? ARRAY_OPEN : ELEMENT_SEPARATOR);
-      await this.push(bytes ?? Buffer.from(json, 'utf8'));
+      await this.push(json);
     }
     this.count += 1;
   }
 
-  private async push(piece: Buffer): Promise<void> {
-    if (this.bufferedBytes + piece.length > BLOCK_BYTES) await this.flush();
-    if (piece.length > BLOCK_BYTES) {
+  /** Copies a piece into the filling block (text is encoded straight into it), staging the block first if it is full. */
+  private async push(piece: Buffer | string): Promise<void> {
+    const length = typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.length;
+    if (this.bufferedBytes + length > BLOCK_BYTES) await this.flush();
+    if (length > BLOCK_BYTES) {
       // An incident larger than a block is a block of its own.
-      await this.send(piece);
+      await this.send(typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece);
       return;
     }
     this.filling ??= Buffer.allocUnsafe(BLOCK_BYTES);
-    piece.copy(this.filling, this.bufferedBytes);
-    this.bufferedBytes += piece.length;
+    if (typeof piece === 'string') this.filling.write(piece, this.bufferedBytes, length, 'utf8');
+    else piece.copy(this.filling, this.bufferedBytes);
+    this.bufferedBytes += length;
   }
 
   /** Commits the blob with its metadata; returns its size in bytes. Call only when incidentCount > 0. */

@@ -31,14 +31,14 @@ export class PartWriter {
     private readonly options: { readonly encoding?: BlobEncoding; readonly prefix?: string; readonly indexTags?: boolean } = {},
   ) {}
 
-  async append(json: string, bytes?: Buffer): Promise<void> {
+  async append(json: string): Promise<void> {
     if (!this.current) {
       this.partNumber += 1;
       const encoding = this.options.encoding ?? DEFAULT_ENCODING;
       this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, extensionOf(encoding), this.options.prefix ?? EXPORT_PREFIX), encoding);
     }
     try {
-      await this.current.append(json, bytes);
+      await this.current.append(json);
     } catch (error) {
       this.failed = true;
       throw error;

@@ -108,7 +108,7 @@ export async function runBackfill(deps: ExportDependencies, jobId: string, optio
         const key = versionKey(incident);
         if (seen.has(key)) continue;
         seen.add(key);
-        await writer.append(incident.json, incident.bytes);
+        await writer.append(incident.json);
         written += 1;
       }
       pages += 1;

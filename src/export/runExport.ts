@@ -156,7 +156,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
           seenThisRun.set(key, incident.lastUpdateTime);
           const known = exported[incident.id];
           if (known === undefined || incident.lastUpdateTime > known) exported[incident.id] = incident.lastUpdateTime;
-          await writer.append(incident.json, incident.bytes);
+          await writer.append(incident.json);
         }
         position = page.next;
         trimMemory(seenThisRun, exported, position?.cursor, previous?.watermark ?? windowFrom, newest, overlapMs);

@@ -7,6 +7,7 @@ import type { TokenProvider } from '../auth/tokenProvider';
 import type { SourceStats } from './incident';
 import { backoffDelayMs, parseRetryAfterBody, parseRetryAfterHeader, RETRYABLE_STATUS } from './retryPolicy';
 import { property, stringProperty } from '../common/jsonFields';
+import { ReplyBuffer } from './replyBuffer';
 
 /** Spreads requests to stay under an API's rate limits (see pacer.ts). */
 export interface RequestPacer {
@@ -37,6 +38,9 @@ export interface ApiClientOptions {
 }
 
 
+/** A Content-Length up to this sizes the reply buffer up front; beyond it the buffer grows as bytes arrive. */
+const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
+
 /**
  * The one HTTP client of the incidents sources: bearer token, keep-alive agent, request timeout,
  * retries, throttling waits bounded by the run's deadline, and a host allow-list so the token
@@ -48,6 +52,7 @@ export class ApiClient {
   private readonly maxAttempts: number;
   private readonly retryBaseDelayMs: number;
   private readonly retryMaxDelayMs: number;
+  private readonly replies = new ReplyBuffer();
 
   constructor(private readonly options: ApiClientOptions) {
     this.origin = new URL(options.baseUrl).origin;
@@ -58,8 +63,10 @@ export class ApiClient {
   }
 
   /**
-   * GETs `url` (which must be on the configured host) and returns `parse(body)` (the reply's bytes). A SyntaxError from
-   * `parse` (invalid or truncated JSON) is retried like a transient fault; any other error propagates.
+   * GETs `url` (which must be on the configured host) and returns `parse(body)`. `body` (the reply's bytes)
+   * is reused for the next reply once `parse` returns, so `parse` must return nothing that refers to it.
+   * A SyntaxError from `parse` (invalid or truncated JSON) is retried like a transient fault; any other
+   * error propagates.
    */
   async getJson<T>(url: string, parse: (body: Buffer) => T, abortSignal?: AbortSignal): Promise<T> {
     this.assertAllowed(url);
@@ -69,10 +76,10 @@ export class ApiClient {
     for (;;) {
       const token = await this.options.tokens.getToken(abortSignal);
       // The slot is taken right before sending (after any token request), so the server counts it when we do.
-      const release = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
+      const releaseSlot = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
       stats.apiCalls += 1;
       let response: Response;
-      let body: Buffer;
+      let reply: { body: Buffer; release: () => void };
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), this.requestTimeoutMs);
       const onAbort = (): void => timeout.abort();
@@ -84,7 +91,8 @@ export class ApiClient {
           redirect: 'manual',
           signal: timeout.signal,
         });
-        body = await response.buffer();
+        const length = Number(response.headers.get('content-length'));
+        reply = await this.replies.read(response.body, Number.isSafeInteger(length) && length > 0 && length <= MAX_PRESIZE_BYTES ? length : undefined);
       } catch (error) {
         if (abortSignal?.aborted) throw error;
         const reason = timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error);
@@ -93,20 +101,30 @@ export class ApiClient {
       } finally {
         clearTimeout(timer);
         abortSignal?.removeEventListener('abort', onAbort);
-        release?.();
+        releaseSlot?.();
       }
 
       const status = response.status;
-      if (status >= 200 && status < 300) {
-        try {
-          return parse(body);
-        } catch (error) {
-          if (!(error instanceof SyntaxError)) throw error;
-          failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${body.length} bytes, possibly truncated)`, url, undefined, 'MalformedResponse');
-          continue;
+      let invalidJsonBytes: number | undefined;
+      let text = '';
+      try {
+        if (status >= 200 && status < 300) {
+          try {
+            return parse(reply.body);
+          } catch (error) {
+            if (!(error instanceof SyntaxError)) throw error;
+            invalidJsonBytes = reply.body.length;
+          }
+        } else {
+          text = reply.body.toString('utf8');
         }
+      } finally {
+        reply.release();
       }
-      const text = body.toString('utf8');
+      if (invalidJsonBytes !== undefined) {
+        failures = await this.backoff(failures, `${apiName} sent a reply that is not valid JSON (${invalidJsonBytes} bytes, possibly truncated)`, url, undefined, 'MalformedResponse');
+        continue;
+      }
       const detail = readErrorBody(text);
       if (status >= 300 && status < 400) {
         throw new ApiError(`${apiName} answered ${status} with a redirect to '${response.headers.get('location') ?? '?'}'; redirects are not followed so the token stays on ${this.origin}. Check the API URL setting (DEFENDER_API_URL or GRAPH_API_URL).`, { code: 'RedirectRefused', statusCode: status });

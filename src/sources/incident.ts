@@ -10,8 +10,6 @@ export interface RawIncident {
   readonly lastUpdateTime: Timestamp;
   /** The incident's JSON exactly as the API sent it. */
   readonly json: string;
-  /** The same as the UTF-8 bytes received (a view into the reply), when the reply decoded losslessly. */
-  readonly bytes?: Buffer;
 }
 
 /** Identity of one version: id plus update time. Two equal keys are the same version. */

@@ -12,8 +12,9 @@ export interface IncidentFields {
 
 /**
  * Checks a list reply (`{"value": [...], "@odata.nextLink"?}`, as received) and returns its incidents
- * with their exact text and bytes. The page is decoded and parsed one incident at a time (the envelope
- * apart), so a large page never exists as one string or one object tree. Invalid JSON (a truncated reply)
+ * with their exact text. The page is decoded and parsed one incident at a time (the envelope apart), so a
+ * large page never exists as one string or one object tree, and nothing returned refers to `body` (the
+ * client reuses it for the next reply). Invalid JSON (a truncated reply)
  * throws a SyntaxError, which the client retries; anything we rely on that is missing or malformed fails
  * the page with a message naming it.
  */
@@ -35,9 +36,7 @@ export function parseIncidentPage(body: Buffer, fields: IncidentFields): { incid
     const lastUpdate: unknown = Reflect.get(item, fields.lastUpdate);
     const lastUpdateTime = typeof lastUpdate === 'string' ? parseTimestamp(lastUpdate) : undefined;
     if (!lastUpdateTime) throw malformed(fields, `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`);
-    // A U+FFFD may stand for invalid UTF-8 in the reply: then the decoded text (with the replacement) is
-    // what gets written, so the blob stays valid UTF-8. Otherwise the bytes as received (a view, not a copy).
-    return json.includes('\uFFFD') ? { id: String(id), lastUpdateTime, json } : { id: String(id), lastUpdateTime, json, bytes: body.subarray(start, end) };
+    return { id: String(id), lastUpdateTime, json };
   });
   return { incidents, nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined };
 }

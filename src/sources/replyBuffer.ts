@@ -1,0 +1,50 @@
+/**
+ * Reads HTTP reply bodies into one buffer that is reused from reply to reply, instead of collecting
+ * the network chunks and concatenating them into a new buffer each time. A 2 MB page then leaves no
+ * 2 MB allocation behind: such buffers live long enough to be promoted and are freed only by a full
+ * collection, which is what made peak memory grow with the length of a pull.
+ *
+ * The contract that makes reuse safe: a body is valid until its reader releases it, so the reader
+ * copies out what it keeps first (parsePage decodes each incident into its own string). A read that
+ * starts while the buffer is held gets a buffer of its own.
+ */
+export class ReplyBuffer {
+  private shared: Buffer | undefined;
+  private busy = false;
+
+  /** Buffers that grew past this are not kept for the next reply (a rare huge reply does not pin memory). */
+  constructor(private readonly keepUpToBytes = 16 * 1024 * 1024) {}
+
+  /**
+   * Reads `stream` to its end. The body stays valid until `release` is called; call it once the body is
+   * no longer needed (the next read may then reuse the buffer). Errors from the stream (reset, abort,
+   * premature close) propagate, and the buffer is released.
+   */
+  async read(stream: AsyncIterable<unknown>, expectedBytes?: number): Promise<{ body: Buffer; release: () => void }> {
+    const own = this.busy;
+    this.busy = true;
+    let buffer = (own ? undefined : this.shared) ?? Buffer.allocUnsafeSlow(Math.max(expectedBytes ?? 0, 1024 * 1024));
+    const release = (): void => {
+      if (own) return;
+      this.busy = false;
+      this.shared = buffer.length <= this.keepUpToBytes ? buffer : undefined;
+    };
+    let length = 0;
+    try {
+      for await (const chunk of stream) {
+        const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+        if (length + bytes.length > buffer.length) {
+          const larger = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, length + bytes.length));
+          buffer.copy(larger, 0, 0, length);
+          buffer = larger;
+        }
+        bytes.copy(buffer, length);
+        length += bytes.length;
+      }
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return { body: buffer.subarray(0, length), release };
+  }
+}
