@@ -38,9 +38,6 @@ export interface ApiClientOptions {
 }
 
 
-/** A Content-Length up to this sizes the reply buffer up front; beyond it the buffer grows as bytes arrive. */
-const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
-
 /**
  * The one HTTP client of the incidents sources: bearer token, keep-alive agent, request timeout,
  * retries, throttling waits bounded by the run's deadline, and a host allow-list so the token
@@ -91,8 +88,7 @@ export class ApiClient {
           redirect: 'manual',
           signal: timeout.signal,
         });
-        const length = Number(response.headers.get('content-length'));
-        reply = await this.replies.read(response.body, Number.isSafeInteger(length) && length > 0 && length <= MAX_PRESIZE_BYTES ? length : undefined);
+        reply = await this.replies.read(response.body, Number(response.headers.get('content-length')));
       } catch (error) {
         if (abortSignal?.aborted) throw error;
         const reason = timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error);

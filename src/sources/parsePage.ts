@@ -14,9 +14,8 @@ export interface IncidentFields {
  * Checks a list reply (`{"value": [...], "@odata.nextLink"?}`, as received) and returns its incidents
  * with their exact text. The page is decoded and parsed one incident at a time (the envelope apart), so a
  * large page never exists as one string or one object tree, and nothing returned refers to `body` (the
- * client reuses it for the next reply). Invalid JSON (a truncated reply)
- * throws a SyntaxError, which the client retries; anything we rely on that is missing or malformed fails
- * the page with a message naming it.
+ * client reuses it for the next reply). Invalid JSON (a truncated reply) throws a SyntaxError, which the
+ * client retries; anything we rely on that is missing or malformed fails the page with a message naming it.
  */
 export function parseIncidentPage(body: Buffer, fields: IncidentFields): { incidents: RawIncident[]; nextLink: string | undefined } {
   const located = locateArrayElements(body, 'value');

@@ -8,6 +8,9 @@
  * copies out what it keeps first (parsePage decodes each incident into its own string). A read that
  * starts while the buffer is held gets a buffer of its own.
  */
+/** A Content-Length up to this sizes a new buffer up front; beyond it the buffer grows as bytes arrive. */
+const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
+
 export class ReplyBuffer {
   private shared: Buffer | undefined;
   private busy = false;
@@ -16,14 +19,16 @@ export class ReplyBuffer {
   constructor(private readonly keepUpToBytes = 16 * 1024 * 1024) {}
 
   /**
-   * Reads `stream` to its end. The body stays valid until `release` is called; call it once the body is
-   * no longer needed (the next read may then reuse the buffer). Errors from the stream (reset, abort,
-   * premature close) propagate, and the buffer is released.
+   * Reads `stream` to its end; `expectedBytes` (the Content-Length, if any) sizes a new buffer up front
+   * when it is plausible, otherwise the buffer grows as bytes arrive. The body stays valid until `release`
+   * is called; call it once the body is no longer needed (the next read may then reuse the buffer).
+   * Errors from the stream (reset, abort, premature close) propagate, and the buffer is released.
    */
   async read(stream: AsyncIterable<unknown>, expectedBytes?: number): Promise<{ body: Buffer; release: () => void }> {
     const own = this.busy;
     this.busy = true;
-    let buffer = (own ? undefined : this.shared) ?? Buffer.allocUnsafeSlow(Math.max(expectedBytes ?? 0, 1024 * 1024));
+    const presize = Number.isSafeInteger(expectedBytes) && (expectedBytes ?? 0) <= MAX_PRESIZE_BYTES ? (expectedBytes ?? 0) : 0;
+    let buffer = (own ? undefined : this.shared) ?? Buffer.allocUnsafeSlow(Math.max(presize, 1024 * 1024));
     const release = (): void => {
       if (own) return;
       this.busy = false;
