@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { describeError, StateError, StorageError } from '../common/errors';
+import { StateError } from '../common/errors';
 import { parseTimestamp, type Timestamp } from '../common/timestamp';
-import { statusOf } from './stateStore';
+import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 import { property } from '../common/jsonFields';
 
 /** Data retention of the incidents API: a backfill cannot reach further back. */
@@ -54,55 +54,47 @@ export function validateBackfillWindow(fromText: string | undefined, toText: str
   return problems.length > 0 ? { problems } : { problems, from, to };
 }
 
-/** Reads and writes backfill jobs with ETags, like the main state. */
+/** Backfill jobs (`state/backfill/<id>.json`) on the ETag-guarded JSON blob store, like the main state. */
 export class BackfillJobStore {
-  constructor(private readonly container: ContainerClient) {}
+  private readonly store: JsonBlobStore<BackfillJob>;
+
+  constructor(container: ContainerClient) {
+    this.store = new JsonBlobStore(container, {
+      what: 'backfill job',
+      parse: (text, blobName) => parseJob(text, blobName.slice(BACKFILL_STATE_PREFIX.length).replace(/\.json$/, '')),
+      readHint: "Check EXPORT_STORAGE and the identity's 'Storage Blob Data Contributor' role.",
+      writeHint: 'The blobs already written are kept; running the same backfill again resumes it.',
+    });
+  }
 
   async read(id: string): Promise<{ job: BackfillJob; etag: string } | undefined> {
-    const blob = this.container.getBlockBlobClient(`${BACKFILL_STATE_PREFIX}${id}.json`);
-    try {
-      const response = await blob.download();
-      const text = response.readableStreamBody ? await streamToString(response.readableStreamBody) : '';
-      return { job: parseJob(text, id), etag: response.etag ?? '' };
-    } catch (error) {
-      if (error instanceof StateError) throw error;
-      if (statusOf(error) === 404) return undefined;
-      throw new StorageError(`Reading backfill job ${id} failed: ${describeError(error)}.`, { code: 'BackfillReadFailed', retryable: true, cause: error });
-    }
+    const found = await this.store.read(jobBlobName(id));
+    return found && { job: found.value, etag: found.etag };
   }
 
   /** Writes the job if it still has `etag` (undefined: must not exist yet); returns the new ETag, or undefined on a conflict. */
   async write(job: BackfillJob, etag: string | undefined): Promise<string | undefined> {
-    const body = JSON.stringify(job, null, 2);
     try {
-      const result = await this.container.getBlockBlobClient(`${BACKFILL_STATE_PREFIX}${job.id}.json`).upload(body, Buffer.byteLength(body), {
-        conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
-      return result.etag ?? '';
+      return await this.store.write(jobBlobName(job.id), job, etag);
     } catch (error) {
-      const status = statusOf(error);
-      if (status === 409 || status === 412) return undefined;
-      throw new StorageError(`Writing backfill job ${job.id} failed: ${describeError(error)}.`, { code: 'BackfillWriteFailed', retryable: true, cause: error });
+      if (error instanceof BlobConflictError) return undefined;
+      throw error;
     }
   }
 
   /** Jobs not complete yet, oldest first. */
   async pending(): Promise<BackfillJob[]> {
     const jobs: BackfillJob[] = [];
-    for await (const blob of this.container.listBlobsFlat({ prefix: BACKFILL_STATE_PREFIX })) {
-      const id = blob.name.slice(BACKFILL_STATE_PREFIX.length).replace(/\.json$/, '');
-      const found = await this.read(id);
-      if (found && found.job.status !== 'complete') jobs.push(found.job);
+    for (const name of await this.store.list(BACKFILL_STATE_PREFIX)) {
+      const found = await this.store.read(name);
+      if (found && found.value.status !== 'complete') jobs.push(found.value);
     }
     return jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 }
 
-async function streamToString(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString('utf8');
+function jobBlobName(id: string): string {
+  return `${BACKFILL_STATE_PREFIX}${id}.json`;
 }
 
 function parseJob(text: string, id: string): BackfillJob {
@@ -124,7 +116,7 @@ function parseJob(text: string, id: string): BackfillJob {
     throw new StateError(`Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`, { code: 'BackfillCorrupted' });
   }
   const number = (key: string): number => (typeof get(key) === 'number' ? Number(get(key)) : 0);
-  const text2 = (key: string): string => (typeof get(key) === 'string' ? String(get(key)) : '');
+  const textField = (key: string): string => (typeof get(key) === 'string' ? String(get(key)) : '');
   const blobs = get('blobs');
   return {
     schemaVersion: 1,
@@ -137,9 +129,9 @@ function parseJob(text: string, id: string): BackfillJob {
     incidents: number('incidents'),
     pages: number('pages'),
     blobs: Array.isArray(blobs) ? blobs.filter((b): b is string => typeof b === 'string') : [],
-    createdAt: text2('createdAt'),
-    updatedAt: text2('updatedAt'),
-    requestedBy: text2('requestedBy'),
-    lastError: get('lastError') === undefined ? undefined : text2('lastError'),
+    createdAt: textField('createdAt'),
+    updatedAt: textField('updatedAt'),
+    requestedBy: textField('requestedBy'),
+    lastError: get('lastError') === undefined ? undefined : textField('lastError'),
   };
 }

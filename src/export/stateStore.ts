@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { describeError, StateError, StorageError } from '../common/errors';
+import { StateError } from '../common/errors';
 import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
-import { numberProperty } from '../common/jsonFields';
+import { BlobConflictError, JsonBlobStore, storageStatusOf } from './jsonBlobStore';
 
 /** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
 export interface StateSnapshot {
@@ -9,53 +9,35 @@ export interface StateSnapshot {
   readonly etag: string | undefined;
 }
 
-/** Thrown when another run changed the state since we read it. */
-export class StateConflictError extends StateError {}
+/** Another run changed the state since we read it (the store's conflict error, under the name the run uses). */
+export const StateConflictError = BlobConflictError;
 
-/**
- * Reads and writes the state blob with optimistic concurrency: a write names the ETag it read
- * (or `If-None-Match: *` for the first one), so two runs can never overwrite each other blindly.
- */
+/** The exporter's state blob (`state/exporter-state.json`) on the ETag-guarded JSON blob store. */
 export class StateStore {
-  constructor(private readonly container: ContainerClient) {}
+  private readonly store: JsonBlobStore<ExportState>;
+
+  constructor(container: ContainerClient) {
+    this.store = new JsonBlobStore(container, {
+      what: 'state blob',
+      parse: (text) => parseState(text),
+      readHint: "Check EXPORT_STORAGE and the identity's 'Storage Blob Data Contributor' role.",
+      writeHint: 'The export blob of this run is kept; the next run re-reads its window and drops nothing.',
+    });
+  }
 
   async read(): Promise<StateSnapshot> {
-    const blob = this.container.getBlockBlobClient(STATE_BLOB);
-    try {
-      const buffer = await blob.downloadToBuffer();
-      const properties = await blob.getProperties();
-      // NOTE: two calls can interleave with a writer; the ETag check on write catches that (it then re-reads).
-      return { state: parseState(buffer.toString('utf8')), etag: properties.etag };
-    } catch (error) {
-      if (error instanceof StateError) throw error;
-      if (statusOf(error) === 404) return { state: undefined, etag: undefined };
-      throw new StorageError(`Reading the state blob ${STATE_BLOB} failed: ${describeError(error)}. Check EXPORT_STORAGE and the identity's 'Storage Blob Data Contributor' role.`, { code: 'StateReadFailed', retryable: true, cause: error });
-    }
+    const found = await this.store.read(STATE_BLOB);
+    return found ? { state: found.value, etag: found.etag } : { state: undefined, etag: undefined };
   }
 
   /** Writes `state` if the blob still has `etag` (or still does not exist); StateConflictError otherwise. */
-  async write(state: ExportState, etag: string | undefined): Promise<string> {
-    const blob = this.container.getBlockBlobClient(STATE_BLOB);
-    const body = JSON.stringify(state, null, 2);
-    try {
-      const result = await blob.upload(body, Buffer.byteLength(body), {
-        conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
-        blobHTTPHeaders: { blobContentType: 'application/json' },
-      });
-      return result.etag ?? '';
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 412 || status === 409) {
-        throw new StateConflictError('Another run changed the state blob meanwhile.', { code: 'StateConflict', statusCode: status, retryable: true, cause: error });
-      }
-      throw new StorageError(`Writing the state blob ${STATE_BLOB} failed: ${describeError(error)}. The export blob of this run is kept; the next run re-reads its window and drops nothing.`, { code: 'StateWriteFailed', retryable: true, cause: error });
-    }
+  write(state: ExportState, etag: string | undefined): Promise<string> {
+    return this.store.write(STATE_BLOB, state, etag);
   }
 
   /** Writes `state` unconditionally (the `state reset` recovery command). */
   async overwrite(state: ExportState): Promise<void> {
-    const body = JSON.stringify(state, null, 2);
-    await this.container.getBlockBlobClient(STATE_BLOB).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    await this.store.overwrite(STATE_BLOB, state);
   }
 }
 
@@ -64,6 +46,5 @@ export function stateMissingError(exportCount: number, newestExport: string): St
   return new StateError(`The state blob ${STATE_BLOB} is missing but the container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. ${RECOVERY_HINT}.`, { code: 'StateMissing' });
 }
 
-export function statusOf(error: unknown): number | undefined {
-  return numberProperty(error, 'statusCode');
-}
+/** The HTTP status of a storage error (kept for the CLI's readers). */
+export const statusOf = storageStatusOf;

@@ -14,14 +14,17 @@ export interface StorageRequest {
  * - `reset`: destroys the connection without forwarding;
  * - `hold`: never forwards and never answers (the request hangs until the client goes away);
  * - `holdReply`: forwards it (Azurite applies it) but never passes the reply back;
- * - `delay`: forwards it after `delayMs` (a slow storage account, to widen the write phases).
+ * - `delay`: forwards it after `delayMs` (a slow storage account, to widen the write phases);
+ * - `beforeReply`: forwards it, then runs `action` (e.g. another writer's request) before passing the reply back,
+ *   so the action lands between this request and the client's next one.
  */
 export type StorageFault =
   | { readonly kind: 'status'; readonly status: number; readonly code: string }
   | { readonly kind: 'reset' }
   | { readonly kind: 'hold' }
   | { readonly kind: 'holdReply' }
-  | { readonly kind: 'delay'; readonly delayMs: number };
+  | { readonly kind: 'delay'; readonly delayMs: number }
+  | { readonly kind: 'beforeReply'; readonly action: () => Promise<void> };
 
 export interface StorageFaultRule {
   readonly match: (request: StorageRequest) => boolean;
@@ -36,6 +39,7 @@ export const storageRequests = {
   stageBlock: (r: StorageRequest): boolean => r.method === 'PUT' && r.query.get('comp') === 'block' && r.path.includes('/incidents/'),
   commitBlockList: (r: StorageRequest): boolean => r.method === 'PUT' && r.query.get('comp') === 'blocklist' && r.path.includes('/incidents/'),
   stateWrite: (r: StorageRequest): boolean => r.method === 'PUT' && r.path.endsWith('/state/exporter-state.json') && !r.query.has('comp'),
+  stateDownload: (r: StorageRequest): boolean => r.method === 'GET' && r.path.endsWith('/state/exporter-state.json'),
 };
 
 interface ActiveRule {
@@ -140,6 +144,7 @@ export class FaultyStorageProxy {
       request.socket.once('close', () => this.held.delete(request));
       return;
     }
+    if (fault?.kind === 'beforeReply') await fault.action();
     if (response.destroyed) return;
     response.writeHead(reply.status, reply.headers);
     response.end(reply.body);

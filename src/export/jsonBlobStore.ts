@@ -1,0 +1,98 @@
+import { RestError, type ContainerClient } from '@azure/storage-blob';
+import { describeError, StateError, StorageError } from '../common/errors';
+import { numberProperty } from '../common/jsonFields';
+
+/** A JSON document as read, with the ETag of exactly those bytes (a later write must match it). */
+export interface Versioned<T> {
+  readonly value: T;
+  readonly etag: string;
+}
+
+/** Another writer changed the blob since it was read (412), or created it first (409). */
+export class BlobConflictError extends StateError {}
+
+/** How one kind of document is named in messages and checked when read. */
+export interface JsonDocumentKind<T> {
+  /** E.g. 'state blob', 'backfill job': used in error messages. */
+  readonly what: string;
+  /** Parses the blob's text; throws a StateError naming the recovery when it does not fit. */
+  readonly parse: (text: string, blobName: string) => T;
+  /** Appended to a failed read's message: the setting or role to check. */
+  readonly readHint: string;
+  /** Appended to a failed write's message: what is kept and what happens next. */
+  readonly writeHint: string;
+}
+
+/**
+ * One ETag-guarded JSON blob store for every document the exporter rewrites (the state, backfill jobs).
+ * A read is ONE download whose reply carries both the bytes and their ETag, so content and ETag always
+ * belong together; a write names that ETag (`If-Match`) or `If-None-Match: *` for a new blob, so two
+ * writers never overwrite each other blindly: the loser gets a BlobConflictError and re-reads.
+ */
+export class JsonBlobStore<T> {
+  constructor(
+    private readonly container: ContainerClient,
+    private readonly kind: JsonDocumentKind<T>,
+  ) {}
+
+  /** The document and its ETag; undefined when the blob does not exist. */
+  async read(blobName: string): Promise<Versioned<T> | undefined> {
+    let text: string;
+    let etag: string;
+    try {
+      const reply = await this.container.getBlockBlobClient(blobName).download();
+      text = reply.readableStreamBody ? await readText(reply.readableStreamBody) : '';
+      etag = reply.etag ?? '';
+    } catch (error) {
+      if (storageStatusOf(error) === 404) return undefined;
+      throw new StorageError(`Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.readHint}`, { code: 'StateReadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error });
+    }
+    return { value: this.kind.parse(text, blobName), etag };
+  }
+
+  /**
+   * Writes `value` if the blob still has `etag` (undefined: if it does not exist yet) and returns the new
+   * ETag; BlobConflictError when another writer got there first.
+   */
+  async write(blobName: string, value: T, etag: string | undefined): Promise<string> {
+    const body = JSON.stringify(value, null, 2);
+    try {
+      const result = await this.container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), {
+        conditions: etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: etag },
+        blobHTTPHeaders: { blobContentType: 'application/json' },
+      });
+      return result.etag ?? '';
+    } catch (error) {
+      const status = storageStatusOf(error);
+      if (status === 412 || status === 409) {
+        throw new BlobConflictError(`Another run changed the ${this.kind.what} ${blobName} meanwhile.`, { code: 'StateConflict', statusCode: status, retryable: true, cause: error });
+      }
+      throw new StorageError(`Writing the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.writeHint}`, { code: 'StateWriteFailed', statusCode: status, retryable: true, cause: error });
+    }
+  }
+
+  /** Writes `value` whatever is there (operator recovery commands only). */
+  async overwrite(blobName: string, value: T): Promise<string> {
+    const body = JSON.stringify(value, null, 2);
+    const result = await this.container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    return result.etag ?? '';
+  }
+
+  /** Names of the documents under `prefix`. */
+  async list(prefix: string): Promise<string[]> {
+    const names: string[] = [];
+    for await (const blob of this.container.listBlobsFlat({ prefix })) names.push(blob.name);
+    return names;
+  }
+}
+
+/** The HTTP status of a storage SDK error (RestError), if it has one. */
+export function storageStatusOf(error: unknown): number | undefined {
+  return error instanceof RestError ? error.statusCode : numberProperty(error, 'statusCode');
+}
+
+async function readText(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
