@@ -1,6 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { StateError } from '../common/errors';
 import { parseTimestamp, type Timestamp } from '../common/timestamp';
+import type { TieSlice } from '../sources/incident';
+import { readPositionExtras } from './exportState';
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 import { property } from '../common/jsonFields';
 
@@ -20,6 +22,9 @@ export interface BackfillJob {
   /** Where the newest-first pull of the window continues; undefined before the first page. */
   readonly cursor?: Timestamp;
   readonly skip: number;
+  /** Where the pull stands inside a deep tie at `cursor`, or that it is past it (see sources/pullPosition.ts). */
+  readonly belowCursor?: boolean;
+  readonly tie?: TieSlice;
   readonly incidents: number;
   readonly pages: number;
   readonly blobs: readonly string[];
@@ -112,9 +117,8 @@ function parseJob(text: string, id: string): BackfillJob {
   const from = time('from');
   const to = time('to');
   const status = get('status');
-  if (get('schemaVersion') !== 1 || !from || !to || (status !== 'pending' && status !== 'running' && status !== 'complete')) {
-    throw new StateError(`Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`, { code: 'BackfillCorrupted' });
-  }
+  const corrupted = new StateError(`Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`, { code: 'BackfillCorrupted' });
+  if (get('schemaVersion') !== 1 || !from || !to || (status !== 'pending' && status !== 'running' && status !== 'complete')) throw corrupted;
   const number = (key: string): number => (typeof get(key) === 'number' ? Number(get(key)) : 0);
   const textField = (key: string): string => (typeof get(key) === 'string' ? String(get(key)) : '');
   const blobs = get('blobs');
@@ -126,6 +130,7 @@ function parseJob(text: string, id: string): BackfillJob {
     status,
     cursor: time('cursor'),
     skip: number('skip'),
+    ...(typeof body === 'object' && body !== null ? readPositionExtras(body, () => corrupted) : {}),
     incidents: number('incidents'),
     pages: number('pages'),
     blobs: Array.isArray(blobs) ? blobs.filter((b): b is string => typeof b === 'string') : [],

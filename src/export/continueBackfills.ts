@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger';
 import { BackfillJobStore } from './backfillJob';
 import { runBackfill, type BackfillResult } from './runBackfill';
-import type { ExportDependencies } from './runExport';
+import type { ExportDependencies } from './exportDependencies';
 
 /** Below this much time left, a timer run does not start on a backfill. */
 const MIN_SLICE_MS = 15_000;
@@ -15,7 +15,7 @@ export async function continueBackfills(deps: ExportDependencies, logger: Logger
   const results: BackfillResult[] = [];
   const jobs = await new BackfillJobStore(deps.container).pending();
   for (const job of jobs) {
-    const leftMs = invocationStartMs + deps.runBudgetMs - deps.clock.now().getTime();
+    const leftMs = invocationStartMs + deps.settings.runBudgetMs - deps.clock.now().getTime();
     if (leftMs < MIN_SLICE_MS) {
       logger.info('Backfill jobs left for the next run', { pending: jobs.length - results.length });
       break;

@@ -1,6 +1,7 @@
 import { StateError } from '../common/errors';
 import { maxTimestamp, minusMs, parseTimestamp, type Timestamp } from '../common/timestamp';
 import { property, stringProperty } from '../common/jsonFields';
+import type { PullPosition, TieSlice } from '../sources/incident';
 
 /** One run as remembered in the state (for `status` and for operators reading the blob). */
 export interface RunRecord {
@@ -14,24 +15,27 @@ export interface RunRecord {
 }
 
 /**
- * What survives between runs, in `state/exporter-state.json`. `watermark` is the newest `lastUpdateTime`
- * exported (or the first run's start point); every version older than it has been exported. `exported`
- * remembers, for the incidents updated within the overlap window below the watermark, the newest version
- * exported, so re-reading that window exports nothing twice.
- */
-/**
  * A newest-first pull that a run's budget cut short. Everything from `newest` down to `cursor` is
- * exported; the next run continues below `cursor` (skipping `skip` incidents at exactly `cursor`), and
- * when the pull reaches `from`, the watermark becomes `newest`.
+ * exported; the next run continues below `cursor` (skipping `skip` incidents at exactly `cursor`, or in
+ * the deep-tie slice `tie`, or strictly below it when `belowCursor`), and when the pull reaches `from`,
+ * the watermark becomes `newest`.
  */
 export interface PassProgress {
   readonly from: Timestamp;
   readonly newest: Timestamp;
   readonly cursor: Timestamp;
   readonly skip: number;
+  readonly belowCursor?: boolean;
+  readonly tie?: TieSlice;
   readonly startedAt: string;
 }
 
+/**
+ * What survives between runs, in `state/exporter-state.json`. `watermark` is the newest `lastUpdateTime`
+ * exported (or the first run's start point); every version older than it has been exported. `exported`
+ * remembers, for the incidents updated within the overlap window below the watermark, the newest version
+ * exported, so re-reading that window exports nothing twice.
+ */
 export interface ExportState {
   readonly schemaVersion: 1;
   readonly watermark: Timestamp;
@@ -103,6 +107,7 @@ function mergePasses(a: PassProgress | undefined, b: PassProgress | undefined, w
   const [x, y] = live as [PassProgress, PassProgress];
   if (x.newest !== y.newest) return x.newest > y.newest ? x : y;
   if (x.cursor !== y.cursor) return x.cursor < y.cursor ? x : y;
+  if (x.belowCursor !== y.belowCursor) return x.belowCursor === true ? x : y;
   return x.skip >= y.skip ? x : y;
 }
 
@@ -155,7 +160,26 @@ function readPass(value: unknown): PassProgress | undefined {
   const skip: unknown = Reflect.get(value, 'skip');
   if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) throw corrupted("'pass.skip' is not a whole number");
   const startedAt: unknown = Reflect.get(value, 'startedAt');
-  return { from: time('from'), newest: time('newest'), cursor: time('cursor'), skip, startedAt: typeof startedAt === 'string' ? startedAt : '' };
+  const position = readPositionExtras(value, (what) => corrupted(`'pass.${what}' is not valid`));
+  return { from: time('from'), newest: time('newest'), cursor: time('cursor'), skip, ...position, startedAt: typeof startedAt === 'string' ? startedAt : '' };
+}
+
+/** The optional parts of a stored pull position (deep-tie slice, below the cursor); `invalid` names what does not parse. */
+export function readPositionExtras(value: object, invalid: (what: string) => Error): Pick<PullPosition, 'belowCursor' | 'tie'> {
+  const belowCursor: unknown = Reflect.get(value, 'belowCursor');
+  const tie: unknown = Reflect.get(value, 'tie');
+  if (belowCursor !== undefined && typeof belowCursor !== 'boolean') throw invalid('belowCursor');
+  if (tie === undefined || tie === null) return belowCursor === true ? { belowCursor } : {};
+  if (typeof tie !== 'object') throw invalid('tie');
+  const bound = (key: string): Timestamp | undefined => {
+    const text: unknown = Reflect.get(tie, key);
+    if (text === undefined) return undefined;
+    const parsed = typeof text === 'string' ? parseTimestamp(text) : undefined;
+    if (!parsed) throw invalid(`tie.${key}`);
+    return parsed;
+  };
+  const slice: TieSlice = { createdFrom: bound('createdFrom'), createdBefore: bound('createdBefore') };
+  return { ...(belowCursor === true ? { belowCursor } : {}), tie: slice };
 }
 
 function readRecord(value: unknown): RunRecord | undefined {

@@ -1,17 +1,15 @@
-import { BudgetExceededError, ExporterError } from '../common/errors';
+import { describeError, ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Timestamp } from '../common/timestamp';
-import { versionKey, type PullPosition } from '../sources/incident';
 import { BACKFILL_PREFIX } from './blobNames';
 import { BackfillJobStore, backfillJobId, type BackfillJob } from './backfillJob';
+import { BackfillLedger, type BackfillProgress } from './backfillLedger';
+import type { ExportDependencies } from './exportDependencies';
 import { PartWriter } from './partWriter';
-import type { ExportDependencies } from './runExport';
+import { pullIntoParts } from './pullLoop';
+import { waitDeadlineMs } from './runSummary';
 
-export interface BackfillProgress {
-  readonly job: BackfillJob;
-  /** Share of the window's time span already covered (newest first), 0 to 1. */
-  readonly fraction: number;
-}
+export type { BackfillProgress } from './backfillLedger';
 
 export interface BackfillOptions {
   readonly trigger: string;
@@ -51,88 +49,55 @@ export async function startBackfill(deps: Pick<ExportDependencies, 'container' |
 }
 
 /**
- * Works on a backfill job: pulls its window newest first (`lastUpdateTime ge from and lt to`) from where
- * the job stands, writes `backfill/...` parts, and records the position after each committed part, so an
- * interrupted job resumes exactly there. Never touches the exporter's watermark. Stops cleanly at the
- * budget, on request, or when another worker moved the same job on.
+ * Works on a backfill job: pulls its window newest first (`lastUpdateTime ge from and lt to`) from where the
+ * job stands into `backfill/...` parts (the same pull loop as the export), and records the position after
+ * each committed part, so an interrupted job resumes exactly there. Never touches the exporter's watermark.
+ * Stops cleanly at the budget, on request, or when another worker moved the same job on.
  */
 export async function runBackfill(deps: ExportDependencies, jobId: string, options: BackfillOptions): Promise<BackfillResult> {
   const store = new BackfillJobStore(deps.container);
   const found = await store.read(jobId);
   if (!found) throw new ExporterError(`No backfill job '${jobId}': start one with 'defender-export backfill --from <time> --to <time>'.`, { code: 'BackfillNotFound' });
-  let { job, etag } = found;
-  if (job.status === 'complete') return { job, incidents: 0, blobs: [] };
+  if (found.job.status === 'complete') return { job: found.job, incidents: 0, blobs: [] };
+  let etag = found.etag;
   const started = deps.clock.now();
-  const budgetMs = options.budgetMs ?? deps.runBudgetMs;
-  const deadlineMs = started.getTime() + budgetMs;
-  const reserveMs = Math.min(30_000, budgetMs * 0.1);
+  const deadlineMs = waitDeadlineMs(started, options.budgetMs ?? deps.settings.runBudgetMs);
   const log = options.logger;
-  log.info('Backfill started', { job: job.id, from: job.from, to: job.to, resumingAt: job.cursor, trigger: options.trigger });
-
-  const secret = await deps.readSecret(options.abortSignal);
-  const source = deps.createSource(secret, deadlineMs - reserveMs, log);
-  const writer = new PartWriter(deps.container, started, deps.maxBlobBytes, { encoding: deps.encoding, prefix: BACKFILL_PREFIX, indexTags: deps.indexTags });
-  const seen = new Set<string>();
-  let position: PullPosition | undefined = { cursor: job.cursor, skip: job.skip };
-  let written = 0;
-  let pages = 0;
-  let stoppedBecause: BackfillResult['stoppedBecause'];
-  const spanMs = Date.parse(job.to) - Date.parse(job.from);
-
+  const ledger = new BackfillLedger(found.job);
+  log.info('Backfill started', { job: jobId, from: found.job.from, to: found.job.to, resumingAt: found.job.cursor, trigger: options.trigger });
+  const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
+  const writer = new PartWriter(deps.container, started, deps.settings.maxBlobBytes, { encoding: deps.settings.encoding, prefix: BACKFILL_PREFIX, indexTags: deps.settings.indexTags });
+  /** Commits the open part and records the job's position; false when another worker moved the job on. */
   const checkpoint = async (done: boolean): Promise<boolean> => {
-    const part = await writer.commitOpenPart({ kind: 'backfill', windowfrom: job.from, windowto: job.to, source: source.name, backfilljob: job.id, trigger: options.trigger });
-    const next: BackfillJob = {
-      ...job,
-      status: done ? 'complete' : 'running',
-      cursor: position?.cursor ?? job.cursor,
-      skip: position?.skip ?? job.skip,
-      incidents: job.incidents + (part?.incidents ?? 0),
-      pages: job.pages + pages,
-      blobs: part ? [...job.blobs, part.name] : job.blobs,
-      updatedAt: deps.clock.now().toISOString(),
-      lastError: undefined,
-    };
-    pages = 0;
+    const part = await writer.commitOpenPart({ kind: 'backfill', windowfrom: ledger.job.from, windowto: ledger.job.to, source: source.name, backfilljob: jobId, trigger: options.trigger });
+    const next = ledger.nextJob(done, part, deps.clock.now().toISOString());
     const newEtag = await store.write(next, etag);
     if (newEtag === undefined) return false;
-    job = next;
     etag = newEtag;
+    ledger.recorded(next);
     return true;
   };
-
-  let complete = false;
-  const keepGoing = (): boolean => deps.clock.now().getTime() < deadlineMs - reserveMs && options.shouldContinue?.() !== false;
-  try {
-    for await (const page of source.pull({ from: job.from, to: job.to }, { start: position, shouldContinue: keepGoing, abortSignal: options.abortSignal })) {
-      for (const incident of page.incidents) {
-        const key = versionKey(incident);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        await writer.append(incident.json);
-        written += 1;
-      }
-      pages += 1;
-      position = page.next;
-      if (position === undefined) complete = true;
-      const fraction = position?.cursor === undefined ? 1 : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(position.cursor)) / spanMs));
-      options.onProgress?.({ job: { ...job, incidents: job.incidents + writer.openIncidents, pages: job.pages + pages, cursor: position?.cursor }, fraction });
-      if (!complete && writer.partFull && !(await checkpoint(false))) {
-        stoppedBecause = 'another worker';
-        break;
-      }
-    }
-  } catch (error) {
-    if (!(error instanceof BudgetExceededError)) {
-      const current = await store.read(job.id).catch(() => undefined);
-      if (current) await store.write({ ...current.job, lastError: error instanceof Error ? error.message.slice(0, 500) : String(error), updatedAt: deps.clock.now().toISOString() }, current.etag).catch(() => undefined);
-      throw error;
-    }
-  }
-  if (stoppedBecause === undefined) {
-    if (!(await checkpoint(complete))) stoppedBecause = 'another worker';
-    else if (!complete) stoppedBecause = options.shouldContinue?.() === false ? 'interrupted' : 'budget';
-  }
+  const outcome = await pullIntoParts({
+    source,
+    window: { from: found.job.from, to: found.job.to },
+    start: ledger.start,
+    writer,
+    accept: (incident) => ledger.accept(incident),
+    advance: (next) => {
+      ledger.advance(next);
+      options.onProgress?.(ledger.progress(writer.openIncidents, next === undefined));
+    },
+    shouldContinue: () => deps.clock.now().getTime() < deadlineMs && options.shouldContinue?.() !== false,
+    checkpoint: () => checkpoint(false),
+    abortSignal: options.abortSignal,
+  }).catch(async (error: unknown) => {
+    const current = await store.read(jobId).catch(() => undefined);
+    if (current) await store.write({ ...current.job, lastError: describeError(error).slice(0, 500), updatedAt: deps.clock.now().toISOString() }, current.etag).catch(() => undefined);
+    throw error;
+  });
+  let stoppedBecause: BackfillResult['stoppedBecause'] = outcome.checkpointStop || !(await checkpoint(outcome.complete)) ? 'another worker' : undefined;
+  if (stoppedBecause === undefined && !outcome.complete) stoppedBecause = options.shouldContinue?.() === false ? 'interrupted' : 'budget';
   const blobs = writer.committed.map((p) => p.name);
-  log.info(complete ? 'Backfill complete' : 'Backfill paused', { job: job.id, incidents: written, blobs: blobs.join(',') || 'none', stoppedBecause });
-  return { job, incidents: written, blobs, stoppedBecause };
+  log.info(outcome.complete ? 'Backfill complete' : 'Backfill paused', { job: jobId, incidents: ledger.written, blobs: blobs.join(',') || 'none', stoppedBecause });
+  return { job: ledger.job, incidents: ledger.written, blobs, stoppedBecause };
 }

@@ -66,12 +66,15 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
   return {
     container,
     clock,
-    initialLookbackHours: config.initialLookbackHours,
-    overlapMinutes: config.overlapMinutes,
-    runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
-    maxBlobBytes: config.exportMaxBlobBytes,
-    encoding: { format: config.exportFormat, compression: config.exportCompression },
-    indexTags: config.exportIndexTags,
+    settings: Object.freeze({
+      sourceName: config.incidentsApi,
+      initialLookbackHours: config.initialLookbackHours,
+      overlapMinutes: config.overlapMinutes,
+      runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
+      maxBlobBytes: config.exportMaxBlobBytes,
+      encoding: Object.freeze({ format: config.exportFormat, compression: config.exportCompression }),
+      indexTags: config.exportIndexTags,
+    }),
     readSecret: (abortSignal) => readClientSecret(secretClient, config.keyVaultUri, config.secretName, abortSignal),
     ensureContainer: () => {
       containerReady ??= ensureContainer(container).catch((error: unknown) => {

@@ -1,8 +1,8 @@
-import type { Timestamp } from '../common/timestamp';
 import type { ApiClient } from './apiClient';
-import type { IncidentPage, IncidentSource, PullOptions, PullWindow, SourceStats } from './incident';
+import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, SourceStats } from './incident';
 import { keysetPages } from './keysetPager';
 import { parseIncidentPage } from './parsePage';
+import { positionClauses } from './pullPosition';
 
 /** Documented maximum of `$top` for the Defender list incidents call. */
 export const DEFENDER_PAGE_SIZE = 100;
@@ -26,7 +26,7 @@ export class DefenderSource implements IncidentSource {
     return keysetPages({
       apiName: fields.apiName,
       pageSize: DEFENDER_PAGE_SIZE,
-      buildUrl: ({ cursor, skip }) => this.listUrl(window, cursor, skip),
+      buildUrl: (position) => this.listUrl(window, position),
       start: options.start,
       shouldContinue: options.shouldContinue,
       fetchPage: async (url) => {
@@ -37,12 +37,12 @@ export class DefenderSource implements IncidentSource {
     });
   }
 
-  private listUrl(window: PullWindow, cursor: Timestamp | undefined, skip: number): string {
+  private listUrl(window: PullWindow, position: PullPosition): string {
     const clauses = [`lastUpdateTime ge ${window.from}`];
     if (window.to !== undefined) clauses.push(`lastUpdateTime lt ${window.to}`);
-    if (cursor !== undefined) clauses.push(`lastUpdateTime le ${cursor}`);
+    clauses.push(...positionClauses(position, { updated: 'lastUpdateTime', created: 'createdTime' }));
     const query = new URLSearchParams({ $filter: clauses.join(' and '), $top: String(DEFENDER_PAGE_SIZE) });
-    if (skip > 0) query.set('$skip', String(skip));
+    if (position.skip > 0) query.set('$skip', String(position.skip));
     return `${this.apiUrl}/api/incidents?${query.toString().replace(/\+/g, '%20')}`;
   }
 }

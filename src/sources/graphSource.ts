@@ -4,6 +4,7 @@ import type { ApiClient } from './apiClient';
 import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, RawIncident, SourceStats } from './incident';
 import { keysetPages } from './keysetPager';
 import { parseIncidentPage, type IncidentFields } from './parsePage';
+import { positionClauses } from './pullPosition';
 import { encodeQuery, hasQueryOption, withoutQueryOption } from './queryOptions';
 
 /** Maximum `$top` of Graph's list incidents (observed: 100 is answered 400 "The limit of '50' for Top query has been exceeded"). */
@@ -72,7 +73,7 @@ export class GraphSource implements IncidentSource {
   listUrl(window: PullWindow, position: PullPosition): string {
     const clauses = [`lastUpdateDateTime ge ${window.from}`];
     if (window.to !== undefined) clauses.push(`lastUpdateDateTime lt ${window.to}`);
-    if (position.cursor !== undefined) clauses.push(`lastUpdateDateTime le ${position.cursor}`);
+    clauses.push(...positionClauses(position, { updated: 'lastUpdateDateTime', created: 'createdDateTime' }));
     const query: Record<string, string> = { $filter: clauses.join(' and '), $top: String(GRAPH_PAGE_SIZE) };
     if (!this.options.behaviour.orderByRefused) query.$orderby = ORDER_NEWEST_FIRST;
     if (this.expandAlerts) query.$expand = 'alerts';

@@ -17,12 +17,27 @@ export function versionKey(incident: Pick<RawIncident, 'id' | 'lastUpdateTime'>)
   return `${incident.id}@${incident.lastUpdateTime}`;
 }
 
-/** Where a newest-first pull stands: the next page is `lastUpdateTime le cursor`, skipping `skip` incidents at exactly `cursor`. */
+/**
+ * Where a newest-first pull stands. Normally the next page is `lastUpdateTime le cursor`, skipping `skip`
+ * incidents at exactly `cursor`. After a tie too deep for `$skip`, `tie` says which creation-time slice of
+ * the incidents at exactly `cursor` is being read (`skip` counts within it), and `belowCursor` that the
+ * whole tie is read and the pull continues with `lastUpdateTime lt cursor` (see pullPosition.ts).
+ */
 export interface PullPosition {
   /** Oldest update time seen so far; undefined before the first page. */
   readonly cursor: Timestamp | undefined;
-  /** How many incidents at exactly `cursor` were already read. */
+  /** How many incidents at exactly `cursor` (or within the tie slice) were already read. */
   readonly skip: number;
+  /** Every incident at exactly `cursor` was read: continue strictly below it. */
+  readonly belowCursor?: boolean;
+  /** Reading a deep tie at `cursor` one creation-time slice at a time. */
+  readonly tie?: TieSlice;
+}
+
+/** Incidents updated at exactly the cursor and created in [createdFrom, createdBefore); a missing bound is open. */
+export interface TieSlice {
+  readonly createdFrom?: Timestamp;
+  readonly createdBefore?: Timestamp;
 }
 
 /** One page of a pull, in the API's order (newest first). */

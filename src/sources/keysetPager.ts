@@ -1,15 +1,9 @@
 import { ApiError } from '../common/errors';
 import type { Timestamp } from '../common/timestamp';
 import type { IncidentPage, PullPosition, RawIncident } from './incident';
+import { nextPosition, sameQuery } from './pullPosition';
 
-/**
- * Newest-first paging that survives a list changing under it. Instead of walking `$skip` through a
- * list that shifts when incidents are updated mid-pull, each next page is asked for by time:
- * `lastUpdateTime le <oldest seen so far>`, skipping only the incidents at exactly that time already
- * seen (ties). An incident that leaves the window (updated) therefore cannot push another one past
- * the cursor, and a pull can be resumed from its position by a later run. A `@odata.nextLink`, where
- * the API gives one, is followed instead. The next page is fetched while the caller writes the current one.
- */
+/** What the pager needs from a source: its page size and how it builds and fetches a page. */
 export interface KeysetPagerOptions {
   readonly apiName: string;
   readonly pageSize: number;
@@ -23,6 +17,15 @@ export interface KeysetPagerOptions {
 
 type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
 
+/**
+ * Newest-first paging that survives a list changing under it. Instead of walking `$skip` through a
+ * list that shifts when incidents are updated mid-pull, each next page is asked for by time:
+ * `lastUpdateTime le <oldest seen so far>`, skipping only the incidents at exactly that time already
+ * seen (ties; deep ties are read in creation-time slices, see pullPosition.ts). An incident that leaves
+ * the window (updated) therefore cannot push another one past the cursor, and a pull can be resumed
+ * from its position by a later run. A `@odata.nextLink`, where the API gives one, is followed instead.
+ * The next page is fetched while the caller writes the current one.
+ */
 export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<IncidentPage> {
   let position: PullPosition = options.start ?? { cursor: undefined, skip: 0 };
   let url = options.buildUrl(position);
@@ -31,14 +34,14 @@ export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<
   for (;;) {
     const { incidents, nextLink } = await pending;
     assertNewestFirst(incidents, position.cursor, options.apiName);
-    const next = nextLink === undefined && incidents.length < options.pageSize ? undefined : advance(position, incidents);
+    const next = nextPosition(position, incidents, options.pageSize, nextLink !== undefined);
     const currentUrl = url;
     let last = next === undefined;
     if (next !== undefined) {
       if (options.shouldContinue?.() === false) {
         last = true;
       } else {
-        url = nextLink ?? options.buildUrl(next);
+        url = nextLink !== undefined && sameQuery(position, next) ? nextLink : options.buildUrl(next);
         pending = options.fetchPage(url);
         // Prefetched while the caller writes this page; if the caller stops early, its failure must not go unhandled.
         pending.catch(() => undefined);
@@ -48,13 +51,6 @@ export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<
     if (last || next === undefined) return;
     position = next;
   }
-}
-
-function advance(position: PullPosition, incidents: readonly RawIncident[]): PullPosition {
-  const oldest = incidents[incidents.length - 1]?.lastUpdateTime;
-  if (oldest === undefined) return position;
-  const atOldest = incidents.filter((incident) => incident.lastUpdateTime === oldest).length;
-  return oldest === position.cursor ? { cursor: oldest, skip: position.skip + atOldest } : { cursor: oldest, skip: atOldest };
 }
 
 /** The keyset relies on the documented newest-first order: a page that breaks it fails the run instead of risking a gap. */

@@ -16,6 +16,8 @@ export interface GraphServerContext extends IncidentsApiContext {
 
 const MAX_TOP = 50;
 const READ_ROLES = ['SecurityIncident.Read.All', 'SecurityIncident.ReadWrite.All'];
+/** Largest `$skip` Graph's security API accepts (501 is answered 400). */
+const MAX_SKIP = 500;
 const SUPPORTED_OPTIONS = new Set(['$filter', '$top', '$skip', '$orderby', '$expand', '$count']);
 const FILTER_FIELDS: FilterFields = {
   lastUpdateDateTime: { kind: 'datetime', ticks: (row) => row.lastUpdateTicks },
@@ -55,6 +57,8 @@ export function graphHandler(context: GraphServerContext): CallHandler {
     const skip = parseCount(call.query.$skip);
     if (top === 'invalid') return fail(400, 'BadRequest', `Invalid value '${call.query.$top ?? ''}' for $top query option.`);
     if (skip === 'invalid') return fail(400, 'BadRequest', `Invalid value '${call.query.$skip ?? ''}' for $skip query option.`);
+    // NOTE: Graph's security API refuses $skip above 500 (https://learn.microsoft.com/graph/api/resources/security-error-codes, "Constraints").
+    if (skip !== undefined && skip > MAX_SKIP) return fail(400, 'BadRequest', `$skip=${skip} cannot exceed ${MAX_SKIP}`);
     if (top !== undefined && top > MAX_TOP) return fail(400, 'BadRequest', `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`);
     const expand = call.query.$expand;
     if (expand !== undefined && expand.trim() !== 'alerts') return fail(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);

@@ -1,0 +1,60 @@
+import type { Timestamp } from '../common/timestamp';
+import type { SourceStats } from '../sources/incident';
+import type { ExportState, RunRecord } from './exportState';
+import type { PartWriter } from './partWriter';
+
+/** The run's outcome, logged as one structured line and printed by the CLI. */
+export interface RunSummary {
+  readonly runId: string;
+  readonly trigger: string;
+  readonly executionTime: string;
+  readonly incidents: number;
+  readonly duplicatesDropped: number;
+  readonly blobs: readonly string[];
+  readonly bytesWritten: number;
+  readonly pages: number;
+  readonly apiCalls: number;
+  readonly throttledWaits: number;
+  readonly retries: number;
+  /** Graph pages exported without alerts because $expand=alerts kept failing (0 for Defender). */
+  readonly alertsOmittedPages: number;
+  readonly windowFrom: Timestamp;
+  readonly watermarkBefore: Timestamp | undefined;
+  readonly watermarkAfter: Timestamp;
+  /** False when the budget ran out first: the next run continues the pull where this one stopped. */
+  readonly complete: boolean;
+  readonly durationMs: number;
+}
+
+/** What a run is remembered by in the state (`lastRun`, `lastSuccess`). */
+export function runRecord(runId: string, at: string, trigger: string, writer: PartWriter): RunRecord {
+  return { runId, at, trigger, incidents: writer.committed.reduce((n, p) => n + p.incidents, 0), blobs: writer.committed.map((p) => p.name) };
+}
+
+/** Everything a finished run reports, from its parts, its source's counters and its states before and after. */
+export function summarise(run: { runId: string; trigger: string; started: Date; finished: Date; windowFrom: Timestamp; complete: boolean; duplicatesDropped: number }, writer: PartWriter, stats: SourceStats, before: ExportState | undefined, after: ExportState | undefined): RunSummary {
+  return {
+    runId: run.runId,
+    trigger: run.trigger,
+    executionTime: run.started.toISOString(),
+    incidents: writer.committed.reduce((n, p) => n + p.incidents, 0),
+    duplicatesDropped: run.duplicatesDropped,
+    blobs: writer.committed.map((p) => p.name),
+    bytesWritten: writer.committed.reduce((n, p) => n + p.bytes, 0),
+    pages: stats.pages,
+    apiCalls: stats.apiCalls,
+    throttledWaits: stats.throttledWaits,
+    retries: stats.retries,
+    alertsOmittedPages: stats.alertsOmittedPages,
+    windowFrom: run.windowFrom,
+    watermarkBefore: before?.watermark,
+    watermarkAfter: after?.watermark ?? run.windowFrom,
+    complete: run.complete,
+    durationMs: run.finished.getTime() - run.started.getTime(),
+  };
+}
+
+/** Epoch ms after which no wait may end: the budget minus a reserve to commit the open part and the state. */
+export function waitDeadlineMs(started: Date, budgetMs: number): number {
+  return started.getTime() + budgetMs - Math.min(30_000, budgetMs * 0.1);
+}
