@@ -4,10 +4,11 @@ import { TokenProvider } from '../auth/tokenProvider';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import type { Config } from '../config/loadConfig';
-import { ApiClient, type RequestPacer } from '../sources/apiClient';
+import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
 import { GraphSource, type GraphApiBehaviour } from '../sources/graphSource';
 import { newSourceStats, type IncidentSource } from '../sources/incident';
+import type { RequestPacer } from '../sources/pacer';
 
 /** The date after which Microsoft announced the Defender XDR APIs stop working (MC1220762). */
 export const DEFENDER_API_END = '2027-02-01';
