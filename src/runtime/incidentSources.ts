@@ -2,7 +2,7 @@ import type { Agent } from 'https';
 import { ClientSecretCredential } from '@azure/identity';
 import { TokenProvider } from '../auth/tokenProvider';
 import type { Clock } from '../common/clock';
-import type { Logger } from '../common/logger';
+import { registerSensitiveWhileAlive, type Logger } from '../common/logger';
 import type { Config } from '../config/loadConfig';
 import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
@@ -44,6 +44,8 @@ export function createIncidentSource(config: Config, shared: SourceSharing, clie
     `app ${config.clientId} in tenant ${config.tenantId}`,
     () => shared.clock.now().getTime(),
   );
+  // The secret lives in the credential the provider builds: redacted at least as long as the provider.
+  registerSensitiveWhileAlive(clientSecret, tokens);
   const client = new ApiClient({
     apiName: graph ? 'Microsoft Graph' : 'Defender API',
     baseUrl,
