@@ -1,6 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AuthError, describeError } from '../common/errors';
-import { registerSensitive } from '../common/logger';
+import { registerSensitiveWhileAlive } from '../common/logger';
 import { numberProperty } from '../common/jsonFields';
 
 /** Renew a token this long before it expires, so a page request never starts with a token about to lapse. */
@@ -40,7 +40,8 @@ export class TokenProvider {
       throw explainTokenError(error, this.scope, this.describeApp);
     }
     if (!token) throw new AuthError(`Entra returned no token for ${this.scope} (${this.describeApp}).`, { code: 'TokenMissing', retryable: true });
-    registerSensitive(token.token);
+    // Redacted for as long as this provider (and so the run that uses the token) can be reached.
+    registerSensitiveWhileAlive(token.token, this);
     this.token = token;
     return token.token;
   }

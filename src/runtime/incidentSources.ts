@@ -2,12 +2,13 @@ import type { Agent } from 'https';
 import { ClientSecretCredential } from '@azure/identity';
 import { TokenProvider } from '../auth/tokenProvider';
 import type { Clock } from '../common/clock';
-import type { Logger } from '../common/logger';
+import { registerSensitiveWhileAlive, type Logger } from '../common/logger';
 import type { Config } from '../config/loadConfig';
-import { ApiClient, type RequestPacer } from '../sources/apiClient';
+import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
 import { GraphSource, type GraphApiBehaviour } from '../sources/graphSource';
 import { newSourceStats, type IncidentSource } from '../sources/incident';
+import type { RequestPacer } from '../sources/pacer';
 
 /** The date after which Microsoft announced the Defender XDR APIs stop working (MC1220762). */
 export const DEFENDER_API_END = '2027-02-01';
@@ -43,6 +44,8 @@ export function createIncidentSource(config: Config, shared: SourceSharing, clie
     `app ${config.clientId} in tenant ${config.tenantId}`,
     () => shared.clock.now().getTime(),
   );
+  // The secret lives in the credential the provider builds: redacted at least as long as the provider.
+  registerSensitiveWhileAlive(clientSecret, tokens);
   const client = new ApiClient({
     apiName: graph ? 'Microsoft Graph' : 'Defender API',
     baseUrl,

@@ -1,6 +1,14 @@
 import type { Clock } from '../common/clock';
 import { BudgetExceededError } from '../common/errors';
-import type { RequestPacer } from './apiClient';
+
+/** Spreads requests to stay under an API's rate limits. */
+export interface RequestPacer {
+  /**
+   * Resolves when a request may be sent, with the function to call once its reply has arrived (or it
+   * failed); throws BudgetExceededError when the slot would come after `deadlineMs`.
+   */
+  acquire(abortSignal?: AbortSignal, deadlineMs?: number): Promise<() => void>;
+}
 
 /** One documented quota: at most `maxCalls` in any `windowMs`. */
 export interface RateLimit {

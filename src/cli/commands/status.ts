@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ContainerClient } from '@azure/storage-blob';
-import { ConfigError } from '../../common/errors';
-import { SETTINGS } from '../../config/settings';
+import { loadStatusConfig } from '../../config/loadConfig';
+import { SETTING_TABLE } from '../../config/settings';
 import type { RunRecord } from '../../export/exportState';
 import { EXPORT_PREFIX } from '../../export/blobNames';
 import { StateStore } from '../../export/stateStore';
@@ -14,7 +14,7 @@ import { settingsEnvironment } from '../settingsEnvironment';
 import { assessStatus, type PassProgress, type StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
 
-const MAX_AGE_SETTING = 'STATUS_MAX_AGE_MINUTES';
+const MAX_AGE_SETTING = SETTING_TABLE.statusMaxAgeMinutes.name;
 
 function positiveMinutes(text: string): number | undefined {
   const trimmed = text.trim();
@@ -25,15 +25,6 @@ function positiveMinutes(text: string): number | undefined {
 function parseMaxAgeOption(value: string): number {
   const minutes = positiveMinutes(value);
   if (minutes === undefined) throw new InvalidArgumentError(`'${value}' is not a positive number of minutes; use e.g. 60.`);
-  return minutes;
-}
-
-/** STATUS_MAX_AGE_MINUTES from the environment, then local.settings.json (like every setting of the CLI). */
-function maxAgeFromSettings(): number {
-  const configured = settingsEnvironment(process.env, process.cwd())[MAX_AGE_SETTING]?.trim();
-  const text = configured === undefined || configured === '' ? (SETTINGS.find((setting) => setting.name === MAX_AGE_SETTING)?.defaultValue ?? '60') : configured;
-  const minutes = positiveMinutes(text);
-  if (minutes === undefined) throw new ConfigError([`${MAX_AGE_SETTING} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`]);
   return minutes;
 }
 
@@ -88,7 +79,7 @@ export function registerStatus(program: Command, context: CommandContext): void 
     .option('--max-age <minutes>', `unhealthy when no run succeeded within this many minutes (default: ${MAX_AGE_SETTING}, else 60)`, parseMaxAgeOption)
     .option('--json', 'print the report as JSON (for scripts and probes)')
     .action(async (options: { maxAge?: number; json?: boolean }) => {
-      const maxAgeMinutes = options.maxAge ?? maxAgeFromSettings();
+      const maxAgeMinutes = options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
       const deps = context.storage();
       const { state } = await new StateStore(deps.container).read();
       const report = assessStatus(state, deps.clock.now(), maxAgeMinutes, state === undefined ? await newestExportName(deps.container) : undefined);
