@@ -100,7 +100,7 @@ function job(workflow: string, name: string): string {
     return '';
   }
   const rest = workflow.slice(start.index + start[0].length);
-  const next = /^  [\w-]+:\s*$/m.exec(rest);
+  const next = /^ {2}[\w-]+:\s*$/m.exec(rest);
   return next === null ? rest : rest.slice(0, next.index);
 }
 

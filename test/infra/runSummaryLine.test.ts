@@ -17,7 +17,7 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
   getRuntime(world.env, { azureCredential: world.credential, tlsCa: world.tenant.caCertPem });
   const lines: string[] = [];
   const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
-  const scheduled = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } } as unknown as Timer;
+  const scheduled: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
   try {
     world.tenant.incidents.seed(12, { spreadHours: 1 });
     await exportIncidents(scheduled, context);

@@ -25,9 +25,10 @@ function parameterValues(file: unknown): Map<string, string> {
   if (typeof file !== 'object' || file === null || !('parameters' in file) || typeof file.parameters !== 'object' || file.parameters === null) {
     return found;
   }
-  for (const [name, entry] of Object.entries(file.parameters)) {
-    if (typeof entry === 'object' && entry !== null && 'value' in entry && typeof entry.value === 'string') {
-      found.set(name, entry.value);
+  for (const [name, entry] of Object.entries(file.parameters as Record<string, unknown>)) {
+    const value: unknown = typeof entry === 'object' && entry !== null && 'value' in entry ? entry.value : undefined;
+    if (typeof value === 'string') {
+      found.set(name, value);
     }
   }
   return found;

@@ -168,11 +168,11 @@ export function objectVariable(bicep: string, name: string): Map<string, string>
   const text = stripComments(bicep);
   const match = new RegExp(`^var\\s+${name}\\s*=\\s*`, 'm').exec(text);
   if (match === null) {
-    return new Map();
+    return new Map<string, string>();
   }
   const start = match.index + match[0].length;
   const brace = text.indexOf('{', start);
-  return brace === -1 ? new Map() : objectEntries(balancedBlock(text, brace));
+  return brace === -1 ? new Map<string, string>() : objectEntries(balancedBlock(text, brace));
 }
 
 /** A declaration (`resource` or `module`) with its body. */
