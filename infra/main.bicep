@@ -35,9 +35,13 @@ param defenderTenantId string = ''
 param defenderClientSecretName string = 'defender-client-secret'
 
 @minLength(3)
-@maxLength(63)
-@description('Container for the export blobs and the exporter state (EXPORT_CONTAINER).')
+@maxLength(57)
+@description('Container for the export blobs, and for the exporter state unless EXPORT_STATE_CONTAINER names another (EXPORT_CONTAINER).')
 param exportContainerName string = 'defender-incidents'
+
+@maxLength(63)
+@description('Container for the exporter state, backfill jobs and tenant registry, which are rewritten (EXPORT_STATE_CONTAINER). Empty: the export container, as before; but when exportImmutabilityDays > 0, \'<EXPORT_CONTAINER>-state\', because an immutable container refuses rewrites.')
+param exportStateContainerName string = ''
 
 @minLength(11)
 @description('Six-field NCRONTAB schedule of the timer, in UTC (EXPORT_SCHEDULE).')
@@ -46,6 +50,63 @@ param exportSchedule string = '0 */5 * * * *'
 @minLength(1)
 @description('Window of the very first run, in hours (INITIAL_LOOKBACK_HOURS).')
 param initialLookbackHours string = '48'
+
+// The settings below are written to the app only when given (azd env set NAME value). Left empty, the app keeps the
+// value it has (set in the portal, say) or, if none, the exporter's default (src/config/settings.ts).
+
+@allowed(['', 'defender', 'graph'])
+@description('Incidents API to read: defender (retiring after 2027-02-01) or graph (INCIDENTS_API).')
+param incidentsApi string = ''
+
+@allowed(['', 'public', 'gcc', 'gcchigh', 'dod'])
+@description('Microsoft cloud of the Defender tenant (DEFENDER_CLOUD).')
+param defenderCloud string = ''
+
+@description('Defender API base URL, e.g. a regional host (DEFENDER_API_URL).')
+param defenderApiUrl string = ''
+
+@description('Microsoft Graph base URL, without /v1.0 (GRAPH_API_URL).')
+param graphApiUrl string = ''
+
+@description('Entra authority host of the Defender tenant (AZURE_AUTHORITY_HOST).')
+param azureAuthorityHost string = ''
+
+@allowed(['', 'true', 'false'])
+@description('Graph source: ask for each incident\'s alerts with $expand=alerts (GRAPH_EXPAND_ALERTS).')
+param graphExpandAlerts string = ''
+
+@description('From this date (YYYY-MM-DD) runs that still read the Defender API log a warning (DEFENDER_RETIREMENT_WARNING_DATE).')
+param defenderRetirementWarningDate string = ''
+
+@allowed(['', 'json', 'ndjson'])
+@description('Blob format (EXPORT_FORMAT).')
+param exportFormat string = ''
+
+@allowed(['', 'none', 'gzip'])
+@description('Blob compression (EXPORT_COMPRESSION).')
+param exportCompression string = ''
+
+@allowed(['', 'true', 'false'])
+@description('Also set blob index tags; needs blobs/tags/write, which Storage Blob Data Contributor lacks (EXPORT_INDEX_TAGS).')
+param exportIndexTags string = ''
+
+@description('A run\'s output is split into parts past this many MB (EXPORT_MAX_BLOB_MB).')
+param exportMaxBlobMb string = ''
+
+@description('Time a run may spend before it stops cleanly, in seconds (RUN_BUDGET_SECONDS).')
+param runBudgetSeconds string = ''
+
+@description('Pacing of the incidents list call, per minute (API_CALLS_PER_MINUTE).')
+param apiCallsPerMinute string = ''
+
+@description('Pacing of the incidents list call, per hour (API_CALLS_PER_HOUR).')
+param apiCallsPerHour string = ''
+
+@description('Minutes re-read below the watermark on each run (OVERLAP_MINUTES).')
+param overlapMinutes string = ''
+
+@description('defender-export status reports unhealthy after this many minutes without a successful run (STATUS_MAX_AGE_MINUTES).')
+param statusMaxAgeMinutes string = ''
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options
@@ -56,8 +117,13 @@ param initialLookbackHours string = '48'
 param exportCoolAfterDays int = 0
 
 @minValue(0)
-@description('Delete export blobs this many days after they were written; 0 keeps them forever. The state blob is never touched.')
+@description('Delete export blobs this many days after they were written; 0 keeps them forever. The state blob is never touched. With exportImmutabilityDays, keep this at least as long: a protected version cannot be deleted.')
 param exportDeleteAfterDays int = 0
+
+@minValue(0)
+@maxValue(146000)
+@description('Keep every export blob version immutable (WORM: no overwrite, no delete, not even by an admin) for this many days after it is written; 0 = off. Turns on blob versioning on the export account and moves the state to its own container (exportStateContainerName).')
+param exportImmutabilityDays int = 0
 
 @description('Use this existing Key Vault (RBAC mode) instead of creating one. Empty: create a vault.')
 param existingKeyVaultName string = ''
@@ -68,12 +134,27 @@ param existingKeyVaultResourceGroupName string = ''
 @description('Object id of the person (or group) who sets the secret and browses the exports: gets Key Vault Secrets Officer on a created vault and Storage Blob Data Reader on the export container. Empty: no grant.')
 param operatorPrincipalId string = ''
 
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('Kind of principal operatorPrincipalId is. Given to the role assignments so that they do not wait for (or fail on) directory replication of a new principal.')
+param operatorPrincipalType string = 'User'
+
 @description('E-mail address that receives the alerts. Empty: the alert rules and the action group exist but notify no one.')
 param alertEmailAddress string = ''
 
 @allowed([1, 2, 3, 4, 5, 6])
 @description('Alert when no run of exportIncidents has succeeded for this many hours.')
 param noSuccessAlertHours int = 1
+
+@description('Alert, naming the tenant, when a tenant\'s run fails or a tenant has no successful run for noSuccessAlertHours. For many tenants: reads tenantId from the ExportRunSummary log line.')
+param tenantAlertsEnabled bool = false
+
+@description('Alert when a message lands in the poison queue of the runs queue (host storage). Off until that queue exists.')
+param poisonQueueAlertEnabled bool = false
+
+@minLength(3)
+@maxLength(63)
+@description('Name of the poison queue watched by the poison-queue alert.')
+param poisonQueueName string = 'defender-export-runs-poison'
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -89,6 +170,12 @@ var keyVaultResourceGroupName = createKeyVault || empty(existingKeyVaultResource
   ? rg.name
   : existingKeyVaultResourceGroupName
 var keyVaultUri = 'https://${keyVaultName}${environment().suffixes.keyvaultDns}/'
+var exportImmutable = exportImmutabilityDays > 0
+// An immutable container refuses the rewrites of the state, so immutability implies a separate state container.
+var stateContainerName = !empty(exportStateContainerName)
+  ? exportStateContainerName
+  : (exportImmutable ? '${exportContainerName}-state' : exportContainerName)
+var separateStateContainer = stateContainerName != exportContainerName
 
 // Host storage (Functions runtime: timer lease, deployment package) and export storage (incidents and state) are
 // separate accounts so that the export data is reachable only through a role scoped to its container.
@@ -171,51 +258,96 @@ module hostStorageAccount 'br/public:avm/res/storage/storage-account:0.13.2' = {
 }
 
 // Lifecycle rules apply to incidents/ only: the state blob (state/...) must never be tiered or deleted.
+// NOTE: the storage module deploys the management policy only when the rule list is non-empty, so a rule set to 0 days
+// is deployed disabled rather than left out: leaving every rule out would leave the last policy in force.
 var exportBlobsPrefix = '${exportContainerName}/incidents/'
-var coolRule = exportCoolAfterDays > 0
-  ? [
-      {
-        name: 'cool-exported-incidents'
-        enabled: true
-        type: 'Lifecycle'
-        definition: {
-          actions: {
-            baseBlob: {
-              tierToCool: {
-                daysAfterModificationGreaterThan: exportCoolAfterDays
-              }
-            }
-          }
-          filters: {
-            blobTypes: ['blockBlob']
-            prefixMatch: [exportBlobsPrefix]
-          }
+var coolRule = {
+  name: 'cool-exported-incidents'
+  enabled: exportCoolAfterDays > 0
+  type: 'Lifecycle'
+  definition: {
+    actions: {
+      baseBlob: {
+        tierToCool: {
+          daysAfterModificationGreaterThan: max(exportCoolAfterDays, 1)
         }
       }
-    ]
-  : []
-var deleteRule = exportDeleteAfterDays > 0
-  ? [
+    }
+    filters: {
+      blobTypes: ['blockBlob']
+      prefixMatch: [exportBlobsPrefix]
+    }
+  }
+}
+var deleteRule = {
+  name: 'delete-exported-incidents'
+  enabled: exportDeleteAfterDays > 0
+  type: 'Lifecycle'
+  definition: {
+    actions: union(
       {
-        name: 'delete-exported-incidents'
-        enabled: true
-        type: 'Lifecycle'
-        definition: {
-          actions: {
-            baseBlob: {
+        baseBlob: {
+          delete: {
+            daysAfterModificationGreaterThan: max(exportDeleteAfterDays, 1)
+          }
+        }
+      },
+      // With versioning on, deleting the base blob only turns it into a previous version: delete those too.
+      exportImmutable
+        ? {
+            version: {
               delete: {
-                daysAfterModificationGreaterThan: exportDeleteAfterDays
+                daysAfterCreationGreaterThan: max(exportDeleteAfterDays, 1)
               }
             }
           }
-          filters: {
-            blobTypes: ['blockBlob', 'appendBlob']
-            prefixMatch: [exportBlobsPrefix]
-          }
+        : {}
+    )
+    filters: {
+      blobTypes: ['blockBlob', 'appendBlob']
+      prefixMatch: [exportBlobsPrefix]
+    }
+  }
+}
+// With versioning on (immutability), every state write leaves a previous version behind. Previous versions of the
+// state container's blobs go after a week; the current state is never touched (no baseBlob action).
+var stateVersionsRule = {
+  name: 'delete-previous-state-versions'
+  enabled: exportImmutable && separateStateContainer
+  type: 'Lifecycle'
+  definition: {
+    actions: {
+      version: {
+        delete: {
+          daysAfterCreationGreaterThan: 7
         }
       }
-    ]
-  : []
+    }
+    filters: {
+      blobTypes: ['blockBlob']
+      prefixMatch: ['${stateContainerName}/']
+    }
+  }
+}
+
+// Immutable exports (opt in): version-level immutability on the export container, whose default time-based retention
+// policy every new blob version inherits. Needs blob versioning on the account. The app never needs to overwrite or
+// delete an export (it writes each blob once, with If-None-Match: *).
+var exportContainer = {
+  name: exportContainerName
+  publicAccess: 'None'
+  immutableStorageWithVersioningEnabled: exportImmutable
+  immutabilityPolicyProperties: exportImmutable
+    ? {
+        immutabilityPeriodSinceCreationInDays: exportImmutabilityDays
+        allowProtectedAppendWrites: false
+      }
+    : {}
+}
+var stateContainer = {
+  name: stateContainerName
+  publicAccess: 'None'
+}
 
 module exportStorageAccount 'br/public:avm/res/storage/storage-account:0.13.2' = {
   name: 'exportStorage'
@@ -237,14 +369,10 @@ module exportStorageAccount 'br/public:avm/res/storage/storage-account:0.13.2' =
       bypass: 'AzureServices'
     }
     blobServices: {
-      containers: [
-        {
-          name: exportContainerName
-          publicAccess: 'None'
-        }
-      ]
+      isVersioningEnabled: exportImmutable
+      containers: separateStateContainer ? [exportContainer, stateContainer] : [exportContainer]
     }
-    managementPolicyRules: concat(coolRule, deleteRule)
+    managementPolicyRules: [coolRule, deleteRule, stateVersionsRule]
   }
 }
 
@@ -280,30 +408,34 @@ module appServicePlan 'br/public:avm/res/web/serverfarm:0.5.0' = {
   }
 }
 
-module functionApp './app/function-app.bicep' = {
-  name: 'functionApp'
-  scope: rg
-  params: {
-    name: functionAppName
-    location: location
-    tags: union(tags, { 'azd-service-name': serviceName })
-    appServicePlanId: appServicePlan.outputs.resourceId
-    identityId: identity.outputs.resourceId
-    identityClientId: identity.outputs.clientId
-    hostStorageAccountName: hostStorageAccount.outputs.name
-    deploymentContainerName: deploymentContainerName
-    enableHostStorageQueues: hostStorage.enableQueue
-    enableHostStorageTables: hostStorage.enableTable
-    exportStorageAccountName: exportStorageAccount.outputs.name
-    applicationInsightsName: applicationInsights.outputs.name
-    defenderTenantId: empty(defenderTenantId) ? tenant().tenantId : defenderTenantId
-    defenderClientId: defenderClientId
-    keyVaultUri: keyVaultUri
-    defenderClientSecretName: defenderClientSecretName
-    exportContainerName: exportContainerName
-    exportSchedule: exportSchedule
-    initialLookbackHours: initialLookbackHours
-  }
+// The exporter's settings contract (src/config/settings.ts), each from the azd variable of the same name
+// (main.parameters.json). test/infra fails when a setting of the contract is missing here.
+var exporterSettings = {
+  DEFENDER_TENANT_ID: empty(defenderTenantId) ? tenant().tenantId : defenderTenantId
+  DEFENDER_CLIENT_ID: defenderClientId
+  KEY_VAULT_URI: keyVaultUri
+  DEFENDER_CLIENT_SECRET_NAME: defenderClientSecretName
+  INCIDENTS_API: incidentsApi
+  DEFENDER_CLOUD: defenderCloud
+  DEFENDER_API_URL: defenderApiUrl
+  GRAPH_API_URL: graphApiUrl
+  AZURE_AUTHORITY_HOST: azureAuthorityHost
+  GRAPH_EXPAND_ALERTS: graphExpandAlerts
+  DEFENDER_RETIREMENT_WARNING_DATE: defenderRetirementWarningDate
+  EXPORT_CONTAINER: exportContainerName
+  // Empty (not written) unless the state has its own container: the app then keeps the export container.
+  EXPORT_STATE_CONTAINER: separateStateContainer ? stateContainerName : ''
+  EXPORT_SCHEDULE: exportSchedule
+  INITIAL_LOOKBACK_HOURS: initialLookbackHours
+  EXPORT_FORMAT: exportFormat
+  EXPORT_COMPRESSION: exportCompression
+  EXPORT_INDEX_TAGS: exportIndexTags
+  EXPORT_MAX_BLOB_MB: exportMaxBlobMb
+  RUN_BUDGET_SECONDS: runBudgetSeconds
+  API_CALLS_PER_MINUTE: apiCallsPerMinute
+  API_CALLS_PER_HOUR: apiCallsPerHour
+  OVERLAP_MINUTES: overlapMinutes
+  STATUS_MAX_AGE_MINUTES: statusMaxAgeMinutes
 }
 
 module rbac './app/rbac.bicep' = {
@@ -312,11 +444,14 @@ module rbac './app/rbac.bicep' = {
   params: {
     managedIdentityPrincipalId: identity.outputs.principalId
     operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
     hostStorageAccountName: hostStorageAccount.outputs.name
     enableHostStorageQueues: hostStorage.enableQueue
     enableHostStorageTables: hostStorage.enableTable
     exportStorageAccountName: exportStorageAccount.outputs.name
     exportContainerName: exportContainerName
+    stateContainerName: stateContainerName
+    separateStateContainer: separateStateContainer
     applicationInsightsName: applicationInsights.outputs.name
   }
 }
@@ -332,6 +467,47 @@ module keyVaultRbac './app/key-vault-rbac.bicep' = {
     keyVaultName: keyVaultName
     managedIdentityPrincipalId: identity.outputs.principalId
     operatorPrincipalId: createKeyVault ? operatorPrincipalId : ''
+    operatorPrincipalType: operatorPrincipalType
+  }
+}
+
+module healthWorkbook './app/workbook.bicep' = {
+  name: 'healthWorkbook'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    displayName: 'Defender export health (${environmentName})'
+    applicationInsightsId: applicationInsights.outputs.resourceId
+  }
+}
+
+module functionApp './app/function-app.bicep' = {
+  name: 'functionApp'
+  scope: rg
+  // The app is created after its roles are granted: Flex Consumption reads the deployment package with the identity's
+  // Storage Blob Data Owner role on host storage, and `azd up` deploys right after provisioning. Created before, the
+  // first deployment could race the role assignment (a 403 on the package container). Role assignments can still take
+  // a few minutes to propagate: if the very first `azd deploy` fails with 403, run it again.
+  dependsOn: [
+    rbac
+    keyVaultRbac
+  ]
+  params: {
+    name: functionAppName
+    location: location
+    // The health workbook is tagged on the app so that it can be found from the app in the portal.
+    tags: union(tags, { 'azd-service-name': serviceName, 'health-workbook': healthWorkbook.outputs.resourceId })
+    appServicePlanId: appServicePlan.outputs.resourceId
+    identityId: identity.outputs.resourceId
+    identityClientId: identity.outputs.clientId
+    hostStorageAccountName: hostStorageAccount.outputs.name
+    deploymentContainerName: deploymentContainerName
+    enableHostStorageQueues: hostStorage.enableQueue
+    enableHostStorageTables: hostStorage.enableTable
+    exportStorageAccountName: exportStorageAccount.outputs.name
+    applicationInsightsName: applicationInsights.outputs.name
+    exporterSettings: exporterSettings
   }
 }
 
@@ -344,9 +520,14 @@ module alerts './app/alerts.bicep' = {
     actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
     alertRuleNamePrefix: '${abbrs.insightsScheduledQueryRules}${serviceName}-${resourceToken}'
     applicationInsightsId: applicationInsights.outputs.resourceId
+    logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
     functionName: functionName
     alertEmailAddress: alertEmailAddress
     noSuccessAlertHours: noSuccessAlertHours
+    tenantAlertsEnabled: tenantAlertsEnabled
+    poisonQueueAlertEnabled: poisonQueueAlertEnabled
+    hostStorageAccountName: hostStorageAccount.outputs.name
+    poisonQueueName: poisonQueueName
   }
 }
 
@@ -361,5 +542,7 @@ output AZURE_KEY_VAULT_URI string = keyVaultUri
 output DEFENDER_CLIENT_SECRET_NAME string = defenderClientSecretName
 output AZURE_EXPORT_STORAGE_ACCOUNT_NAME string = exportStorageAccount.outputs.name
 output AZURE_EXPORT_CONTAINER_NAME string = exportContainerName
+output AZURE_EXPORT_STATE_CONTAINER_NAME string = stateContainerName
+output AZURE_HEALTH_WORKBOOK_URL string = healthWorkbook.outputs.portalUrl
 output AZURE_MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output APPLICATIONINSIGHTS_NAME string = applicationInsights.outputs.name

@@ -1,15 +1,29 @@
-// Two log alerts on the function's invocations (Application Insights `requests`), to one action group:
-// a run of the exporter failed, and no run has succeeded for a while (the exporter is stuck, stopped or throttled).
+// Log alerts to one action group. Always: a run of the exporter failed, and no run has succeeded for a while (the
+// exporter is stuck, stopped or throttled), both from the function's invocations (Application Insights `requests`).
+// Opt in: the same two per tenant, naming the tenant (many tenants), from the `ExportRunSummary` trace line; and a
+// message landing in the runs queue's poison queue, from the host storage account's queue logs.
 param location string
 param tags object = {}
 param actionGroupName string
 param alertRuleNamePrefix string
 param applicationInsightsId string
+@description('Log Analytics workspace that receives the host storage queue logs (poison-queue alert).')
+param logAnalyticsWorkspaceId string
 param functionName string
 @description('Recipient of the alerts; empty: the rules fire in the portal but notify no one.')
 param alertEmailAddress string = ''
 @allowed([1, 2, 3, 4, 5, 6])
 param noSuccessAlertHours int = 1
+@description('Per-tenant alerts, with the tenant as a dimension (tenantId of the ExportRunSummary line).')
+param tenantAlertsEnabled bool = false
+@description('Alert on a message put on the poison queue; sends the host storage queue write logs to Log Analytics.')
+param poisonQueueAlertEnabled bool = false
+param hostStorageAccountName string
+param poisonQueueName string = 'defender-export-runs-poison'
+
+// The run summaries, one trace line `ExportRunSummary {json}` per run (src/functions/exportIncidents.ts); the same
+// reading as the health workbook (workbook.json). A line without tenantId is the single-tenant exporter's.
+var summaries = 'traces | where message startswith "ExportRunSummary " | extend s = parse_json(substring(message, 17)) | extend tenantId = iff(isempty(tostring(s.tenantId)), "default", tostring(s.tenantId))'
 
 resource actionGroup 'Microsoft.Insights/actionGroups@2023-01-01' = {
   name: actionGroupName
@@ -90,6 +104,172 @@ resource noSuccessAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = {
           timeAggregation: 'Count'
           operator: 'LessThan'
           threshold: 1
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// A run of one tenant failed. The alert names the tenant (and the error code) through its dimensions, one alert per
+// tenant, so one failing tenant does not hide another. Reads the failure summary line ("outcome": "failed").
+resource tenantFailedRunAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = if (tenantAlertsEnabled) {
+  name: '${alertRuleNamePrefix}-tenant-failed'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${functionName} failed for a tenant'
+    description: 'A run of ${functionName} failed for the tenant in the tenantId dimension; the code dimension is the error code. That tenant\'s watermark did not move; the next run retries.'
+    severity: 1
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT5M'
+    criteria: {
+      allOf: [
+        {
+          query: '${summaries} | where tostring(s.outcome) == "failed" | extend code = tostring(s.code) | project timestamp, tenantId, code'
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'tenantId'
+              operator: 'Include'
+              values: ['*']
+            }
+            {
+              name: 'code'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// A tenant seen in the last day has had no successful run for noSuccessAlertHours. A tenant silent for more than a
+// day drops out of this rule; the all-tenants rule above still fires when nothing succeeds at all.
+resource tenantNoSuccessAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = if (tenantAlertsEnabled) {
+  name: '${alertRuleNamePrefix}-tenant-no-success'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  properties: {
+    displayName: '${functionName} has not succeeded for a tenant for ${noSuccessAlertHours} h'
+    description: 'No run of ${functionName} succeeded for the tenant in the tenantId dimension in the last ${noSuccessAlertHours} hour(s): its incidents are not being exported.'
+    severity: 1
+    enabled: true
+    scopes: [
+      applicationInsightsId
+    ]
+    evaluationFrequency: 'PT15M'
+    windowSize: 'P1D'
+    criteria: {
+      allOf: [
+        {
+          query: '${summaries} | summarize lastSuccess = maxif(timestamp, tostring(s.outcome) != "failed") by tenantId | where isnull(lastSuccess) or lastSuccess < ago(${noSuccessAlertHours}h)'
+          timeAggregation: 'Count'
+          dimensions: [
+            {
+              name: 'tenantId'
+              operator: 'Include'
+              values: ['*']
+            }
+          ]
+          operator: 'GreaterThan'
+          threshold: 0
+          failingPeriods: {
+            numberOfEvaluationPeriods: 1
+            minFailingPeriodsToAlert: 1
+          }
+        }
+      ]
+    }
+    autoMitigate: true
+    actions: {
+      actionGroups: [
+        actionGroup.id
+      ]
+    }
+  }
+}
+
+// Poison queue: Azure Monitor has no per-queue metric, so the queue service's write logs go to Log Analytics and the
+// alert counts Put Message calls on the poison queue (the Functions host moves a message there after its last retry).
+resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: hostStorageAccountName
+}
+
+resource hostQueueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: hostStorage
+  name: 'default'
+}
+
+resource hostQueueWriteLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (poisonQueueAlertEnabled) {
+  name: 'queue-writes-to-log-analytics'
+  scope: hostQueueService
+  properties: {
+    workspaceId: logAnalyticsWorkspaceId
+    logs: [
+      {
+        category: 'StorageWrite'
+        enabled: true
+      }
+    ]
+  }
+}
+
+resource poisonQueueAlert 'Microsoft.Insights/scheduledQueryRules@2022-06-15' = if (poisonQueueAlertEnabled) {
+  name: '${alertRuleNamePrefix}-poison-queue'
+  location: location
+  tags: tags
+  kind: 'LogAlert'
+  dependsOn: [
+    hostQueueWriteLogs
+  ]
+  properties: {
+    displayName: 'A message landed in ${poisonQueueName}'
+    description: 'A message was put on the poison queue ${poisonQueueName} of ${hostStorageAccountName}: a queued run failed on every retry and will not be retried. Read the message, fix the cause, then move it back to the runs queue.'
+    severity: 1
+    enabled: true
+    scopes: [
+      logAnalyticsWorkspaceId
+    ]
+    // Storage logs can reach the workspace minutes late: the window overlaps the next evaluations so none is missed.
+    evaluationFrequency: 'PT5M'
+    windowSize: 'PT15M'
+    criteria: {
+      allOf: [
+        {
+          query: 'StorageQueueLogs | where AccountName == "${hostStorageAccountName}" and OperationName == "PutMessage" | where tostring(split(tostring(parse_url(Uri).Path), "/")[1]) == "${poisonQueueName}"'
+          timeAggregation: 'Count'
+          operator: 'GreaterThan'
+          threshold: 0
           failingPeriods: {
             numberOfEvaluationPeriods: 1
             minFailingPeriodsToAlert: 1

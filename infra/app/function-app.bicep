@@ -1,6 +1,7 @@
 // The exporter's function app: Flex Consumption, Linux, Node.js 22, deployed from a blob container, running as the
-// user-assigned identity. The app settings below are the exporter's settings contract (src/config/settings.ts) plus
-// what the Functions host and the Azure SDK read themselves; test/infra checks them against that contract.
+// user-assigned identity. Its app settings are the exporter's settings contract (src/config/settings.ts, passed in as
+// exporterSettings) plus what the Functions host and the Azure SDK read themselves; test/infra checks them against
+// that contract.
 param name string
 param location string = resourceGroup().location
 param tags object = {}
@@ -14,13 +15,8 @@ param enableHostStorageTables bool = true
 param exportStorageAccountName string
 param applicationInsightsName string
 
-param defenderTenantId string
-param defenderClientId string
-param keyVaultUri string
-param defenderClientSecretName string
-param exportContainerName string
-param exportSchedule string
-param initialLookbackHours string
+@description('The exporter\'s settings contract (src/config/settings.ts) as NAME: value, built in main.bicep from the azd environment. An empty value is not written: the value already on the app (set in the portal, or none: the exporter\'s default) is kept.')
+param exporterSettings object
 
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
@@ -40,6 +36,42 @@ resource exportStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing =
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
+
+// Settings of the contract given in the azd environment; the ones left empty are not written at all.
+var givenExporterSettings = toObject(
+  filter(items(exporterSettings), setting => !empty(setting.value)),
+  setting => setting.key,
+  setting => setting.value
+)
+
+// Written on every deployment: endpoints of the resources this template creates, and what the Functions host and the
+// Azure SDK read themselves.
+var appSettings = {
+  // The export storage account, reached with the managed identity (part of the settings contract).
+  EXPORT_STORAGE__blobServiceUri: exportStorage.properties.primaryEndpoints.blob
+  // DefaultAzureCredential picks the user-assigned identity by this client id (vault and export storage).
+  AZURE_CLIENT_ID: identityClientId
+  // Host storage, identity-based: no AzureWebJobsStorage connection string.
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identityClientId
+  AzureWebJobsStorage__blobServiceUri: hostStorage.properties.primaryEndpoints.blob
+  // Application Insights with Entra authentication (local authentication is disabled on the component,
+  // so the instrumentation key in the connection string alone cannot ingest anything).
+  APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
+}
+
+var hostStorageQueueSettings = enableHostStorageQueues
+  ? {
+      AzureWebJobsStorage__queueServiceUri: hostStorage.properties.primaryEndpoints.queue
+    }
+  : {}
+
+var hostStorageTableSettings = enableHostStorageTables
+  ? {
+      AzureWebJobsStorage__tableServiceUri: hostStorage.properties.primaryEndpoints.table
+    }
+  : {}
 
 module functionApp 'br/public:avm/res/web/site:0.19.3' = {
   name: '${name}-flex-consumption'
@@ -89,7 +121,8 @@ module functionApp 'br/public:avm/res/web/site:0.19.3' = {
     siteConfig: {
       alwaysOn: false // not available on Flex Consumption
       minTlsVersion: '1.2'
-      ftpsState: 'Disabled'
+      // No ftpsState: Flex Consumption rejects it (Site.SiteConfig.FtpsState is in Microsoft's list of properties
+      // not supported on Flex); FTP is off through the 'ftp' basic publishing credentials policy above.
       // The portal's Test/Run calls POST /admin/functions/exportIncidents from this origin.
       cors: {
         allowedOrigins: [
@@ -97,88 +130,17 @@ module functionApp 'br/public:avm/res/web/site:0.19.3' = {
         ]
         supportCredentials: false
       }
-      appSettings: concat(
-        [
-          // The exporter's settings contract.
-          {
-            name: 'DEFENDER_TENANT_ID'
-            value: defenderTenantId
-          }
-          {
-            name: 'DEFENDER_CLIENT_ID'
-            value: defenderClientId
-          }
-          {
-            name: 'KEY_VAULT_URI'
-            value: keyVaultUri
-          }
-          {
-            name: 'DEFENDER_CLIENT_SECRET_NAME'
-            value: defenderClientSecretName
-          }
-          {
-            name: 'EXPORT_STORAGE__blobServiceUri'
-            value: exportStorage.properties.primaryEndpoints.blob
-          }
-          {
-            name: 'EXPORT_CONTAINER'
-            value: exportContainerName
-          }
-          {
-            name: 'EXPORT_SCHEDULE'
-            value: exportSchedule
-          }
-          {
-            name: 'INITIAL_LOOKBACK_HOURS'
-            value: initialLookbackHours
-          }
-          // DefaultAzureCredential picks the user-assigned identity by this client id (vault and export storage).
-          {
-            name: 'AZURE_CLIENT_ID'
-            value: identityClientId
-          }
-          // Host storage, identity-based: no AzureWebJobsStorage connection string.
-          {
-            name: 'AzureWebJobsStorage__credential'
-            value: 'managedidentity'
-          }
-          {
-            name: 'AzureWebJobsStorage__clientId'
-            value: identityClientId
-          }
-          {
-            name: 'AzureWebJobsStorage__blobServiceUri'
-            value: hostStorage.properties.primaryEndpoints.blob
-          }
-          // Application Insights with Entra authentication (local authentication is disabled on the component,
-          // so the instrumentation key in the connection string alone cannot ingest anything).
-          {
-            name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
-            value: applicationInsights.properties.ConnectionString
-          }
-          {
-            name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
-            value: 'ClientId=${identityClientId};Authorization=AAD'
-          }
-        ],
-        enableHostStorageQueues
-          ? [
-              {
-                name: 'AzureWebJobsStorage__queueServiceUri'
-                value: hostStorage.properties.primaryEndpoints.queue
-              }
-            ]
-          : [],
-        enableHostStorageTables
-          ? [
-              {
-                name: 'AzureWebJobsStorage__tableServiceUri'
-                value: hostStorage.properties.primaryEndpoints.table
-              }
-            ]
-          : []
-      )
     }
+    // App settings go through the site's appsettings config, not siteConfig.appSettings (which replaces the whole
+    // collection on every deployment). The module lists the settings already on the app and merges these over them,
+    // so a setting added in the portal survives `azd up`; a setting written here always wins over the portal.
+    configs: [
+      {
+        name: 'appsettings'
+        retainCurrentAppSettings: true // the module's default, spelled out because it is the point
+        properties: union(givenExporterSettings, appSettings, hostStorageQueueSettings, hostStorageTableSettings)
+      }
+    ]
   }
 }
 

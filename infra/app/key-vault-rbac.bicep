@@ -4,6 +4,9 @@ param keyVaultName string
 param managedIdentityPrincipalId string
 @description('Operator who sets and rotates the client secret; empty: no grant (for an existing vault, grant it yourself).')
 param operatorPrincipalId string = ''
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('Kind of principal the operator is; stated so that a just-created principal does not fail the assignment.')
+param operatorPrincipalType string = 'User'
 
 // Built-in role definition ids (the same in every tenant).
 var keyVaultSecretsUserRoleId = '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User
@@ -31,5 +34,6 @@ resource operatorSecretsOfficer 'Microsoft.Authorization/roleAssignments@2022-04
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficerRoleId)
     principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
   }
 }

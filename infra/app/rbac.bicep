@@ -5,11 +5,17 @@
 param managedIdentityPrincipalId string
 @description('Operator (user or group) who browses the exports; empty: no grant.')
 param operatorPrincipalId string = ''
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('Kind of principal the operator is; stated so that a just-created principal does not fail the assignment.')
+param operatorPrincipalType string = 'User'
 param hostStorageAccountName string
 param enableHostStorageQueues bool = false
 param enableHostStorageTables bool = true
 param exportStorageAccountName string
 param exportContainerName string
+@description('Container of the exporter state (EXPORT_STATE_CONTAINER); the export container unless separateStateContainer.')
+param stateContainerName string = exportContainerName
+param separateStateContainer bool = false
 param applicationInsightsName string
 
 // Built-in role definition ids (the same in every tenant).
@@ -36,6 +42,11 @@ resource exportBlobService 'Microsoft.Storage/storageAccounts/blobServices@2023-
 resource exportContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
   parent: exportBlobService
   name: exportContainerName
+}
+
+resource stateContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' existing = {
+  parent: exportBlobService
+  name: stateContainerName
 }
 
 resource applicationInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -87,6 +98,18 @@ resource exportBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-
   }
 }
 
+// The state, backfill jobs and tenant registry in their own container (EXPORT_STATE_CONTAINER), rewritten on every
+// run: the one container that stays writable when the export container is immutable.
+resource stateBlobContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (separateStateContainer) {
+  name: guid(stateContainer.id, managedIdentityPrincipalId, storageBlobDataContributorRoleId)
+  scope: stateContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributorRoleId)
+    principalId: managedIdentityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 // The operator browses the exports in the portal or Storage Explorer (shared keys are off, so this needs a data role).
 resource operatorExportBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
   name: guid(exportContainer.id, operatorPrincipalId, storageBlobDataReaderRoleId)
@@ -94,6 +117,18 @@ resource operatorExportBlobReader 'Microsoft.Authorization/roleAssignments@2022-
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReaderRoleId)
     principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
+  }
+}
+
+// ... and reads the state (`defender-export status`, `state show`) where it lives.
+resource operatorStateBlobReader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId) && separateStateContainer) {
+  name: guid(stateContainer.id, operatorPrincipalId, storageBlobDataReaderRoleId)
+  scope: stateContainer
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataReaderRoleId)
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
   }
 }
 

@@ -16,7 +16,16 @@ describe('azure.yaml', () => {
     expect(yamlValues(azureYaml, 'language')).toEqual(['ts']);
     expect(yamlValues(azureYaml, 'host')).toEqual(['function']);
     expect(yamlValues(azureYaml, 'dist')).toEqual(['dist/bundle']);
-    expect(yamlValues(azureYaml, 'run')).toEqual(['npm run bundle']);
+  });
+
+  it('does not ask Azure to rebuild the self-contained bundle', () => {
+    expect(yamlValues(azureYaml, 'remoteBuild')).toEqual(['false']);
+  });
+
+  it('runs no hook: azd already builds the bundle (npm run build), and a shell hook would fail where that shell is missing', () => {
+    expect(yamlValues(azureYaml, 'hooks')).toEqual([]);
+    expect(yamlValues(azureYaml, 'shell')).toEqual([]);
+    expect(readRepoFile('package.json')).toMatch(/"build"\s*:\s*"[^"]*node scripts\/bundle\.js/);
   });
 
   it('names its service as the function app is tagged, so azd finds the app to deploy to', () => {
@@ -84,12 +93,42 @@ describe('the templates', () => {
   });
 });
 
+/** The text of one job of a workflow (from `  name:` to the next job or the end). */
+function job(workflow: string, name: string): string {
+  const start = new RegExp(`^  ${name}:\\s*$`, 'm').exec(workflow);
+  if (start === null) {
+    return '';
+  }
+  const rest = workflow.slice(start.index + start[0].length);
+  const next = /^ {2}[\w-]+:\s*$/m.exec(rest);
+  return next === null ? rest : rest.slice(0, next.index);
+}
+
 describe('the CI workflow', () => {
   it('installs, lints, builds and tests, in that order, on Node.js 22', () => {
-    const steps = yamlValues(ciWorkflow, 'run');
+    const buildAndTest = job(ciWorkflow, 'build-and-test');
 
-    expect(yamlValues(ciWorkflow, 'node-version')).toEqual(['22']);
-    expect(steps).toEqual(['npm ci', 'npm run lint', 'npm run build', 'npm test']);
+    expect(yamlValues(buildAndTest, 'node-version')).toEqual(['22']);
+    expect(yamlValues(buildAndTest, 'run')).toEqual(['npm ci', 'npm run lint', 'npm run build', 'npm test']);
+  });
+
+  it('compiles and lints infra/main.bicep with the Bicep CLI, which this machine lacks', () => {
+    const bicep = job(ciWorkflow, 'bicep');
+
+    expect(yamlValues(bicep, 'run')).toEqual([
+      'az bicep install',
+      'az bicep build --file infra/main.bicep --stdout > /dev/null',
+      'az bicep lint --file infra/main.bicep',
+    ]);
+  });
+
+  it('lints with the unused-parameter, unused-variable and secret rules as errors', () => {
+    const config: unknown = JSON.parse(readRepoFile('infra/bicepconfig.json'));
+    const text = JSON.stringify(config);
+
+    for (const rule of ['no-unused-params', 'no-unused-vars', 'secure-secrets-in-params', 'outputs-should-not-contain-secrets']) {
+      expect(text).toContain(`"${rule}":{"level":"error"}`);
+    }
   });
 });
 
@@ -99,10 +138,20 @@ describe('the deploy workflow', () => {
     expect(deployWorkflow).toMatch(/azd auth login[\s\S]*--federated-credential-provider github/);
   });
 
-  it('provisions and deploys with azd on Node.js 22, without prompting', () => {
+  it('previews the provisioning, then provisions and deploys with azd up on Node.js 22, without prompting', () => {
+    const steps = yamlValues(deployWorkflow, 'run');
+
     expect(yamlValues(deployWorkflow, 'node-version')).toEqual(['22']);
     expect(deployWorkflow).toMatch(/uses\s*:\s*Azure\/setup-azd@v\d+/);
-    expect(yamlValues(deployWorkflow, 'run')).toEqual(expect.arrayContaining(['azd provision --no-prompt', 'azd deploy --no-prompt']));
+    expect(steps.filter((step) => step.startsWith('azd') && !step.startsWith('azd auth'))).toEqual(['azd provision --preview --no-prompt', 'azd up --no-prompt']);
+  });
+
+  it('runs one deployment at a time under a key that is never empty', () => {
+    const [group] = yamlValues(deployWorkflow, 'group');
+
+    expect(group).toBeDefined();
+    expect(group).not.toMatch(/\$\{\{/);
+    expect(yamlValues(deployWorkflow, 'cancel-in-progress')).toEqual(['false']);
   });
 
   it('pins every action to a version', () => {

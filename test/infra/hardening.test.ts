@@ -1,4 +1,4 @@
-import { declarations, listRepoFiles, propertyBlock, readRepoFile, stripComments, type Declaration } from './templateText';
+import { declarations, listRepoFiles, objectVariable, propertyBlock, readRepoFile, stripComments, type Declaration } from './templateText';
 
 const mainBicep = readRepoFile('infra/main.bicep');
 const functionAppBicep = readRepoFile('infra/app/function-app.bicep');
@@ -32,21 +32,66 @@ describe('the storage accounts', () => {
     }
   });
 
-  it('create the export container, private', () => {
-    const exportAccount = storageAccounts.find((account) => account.symbol === 'exportStorageAccount');
-    const containers = exportAccount === undefined ? '' : (propertyBlock(exportAccount.body, 'containers') ?? '');
+  const exportAccount = storageAccounts.find((account) => account.symbol === 'exportStorageAccount');
+  const exportContainer = objectVariable(mainBicep, 'exportContainer');
+  const stateContainer = objectVariable(mainBicep, 'stateContainer');
 
-    expect(containers).toMatch(/name\s*:\s*exportContainerName/);
-    expect(containers).toMatch(/publicAccess\s*:\s*'None'/);
+  it('create the export container and, when separate, the state container, both private', () => {
+    expect(exportAccount?.body).toMatch(/containers\s*:\s*separateStateContainer \? \[exportContainer, stateContainer\] : \[exportContainer\]/);
+    expect(exportContainer.get('name')).toBe('exportContainerName');
+    expect(exportContainer.get('publicAccess')).toBe("'None'");
+    expect(stateContainer.get('name')).toBe('stateContainerName');
+    expect(stateContainer.get('publicAccess')).toBe("'None'");
   });
 
   it('tier and delete only export blobs, never the exporter state', () => {
-    const text = stripComments(mainBicep);
-    const prefixes = [...text.matchAll(/prefixMatch\s*:\s*\[([^\]]*)\]/g)].map((match) => match[1]?.trim());
+    const rules = ['coolRule', 'deleteRule', 'stateVersionsRule'].map((rule) => ({ rule, text: [...objectVariable(mainBicep, rule).values()].join('\n') }));
+    const ruleBodies = ['coolRule', 'deleteRule', 'stateVersionsRule'].map((rule) => {
+      const text = stripComments(mainBicep);
+      const start = new RegExp(`^var ${rule} = \\{`, 'm').exec(text);
+      return { rule, body: start === null ? '' : text.slice(start.index, text.indexOf('\n}', start.index)) };
+    });
+    const touchingBaseBlobs = ruleBodies.filter(({ body }) => /baseBlob\s*:/.test(body));
 
-    expect(prefixes.length).toBeGreaterThan(0);
-    expect(new Set(prefixes)).toEqual(new Set(['exportBlobsPrefix']));
-    expect(text).toMatch(/var exportBlobsPrefix = '\$\{exportContainerName\}\/incidents\/'/);
+    expect(rules.every(({ text }) => text.length > 0)).toBe(true);
+    expect(touchingBaseBlobs.map(({ rule }) => rule)).toEqual(['coolRule', 'deleteRule']);
+    for (const { body } of touchingBaseBlobs) {
+      expect(body).toMatch(/prefixMatch\s*:\s*\[exportBlobsPrefix\]/);
+    }
+    expect(stripComments(mainBicep)).toMatch(/var exportBlobsPrefix = '\$\{exportContainerName\}\/incidents\/'/);
+  });
+
+  it('deploy every lifecycle rule, disabled at 0 days, so that turning a rule off reaches Azure', () => {
+    expect(exportAccount?.body).toMatch(/managementPolicyRules\s*:\s*\[coolRule, deleteRule, stateVersionsRule\]/);
+    expect(objectVariable(mainBicep, 'coolRule').get('enabled')).toBe('exportCoolAfterDays > 0');
+    expect(objectVariable(mainBicep, 'deleteRule').get('enabled')).toBe('exportDeleteAfterDays > 0');
+  });
+});
+
+describe('immutable exports', () => {
+  const text = stripComments(mainBicep);
+  const exportContainer = objectVariable(mainBicep, 'exportContainer');
+  const [exportAccount] = modulesOf('avm/res/storage/storage-account').filter((account) => account.symbol === 'exportStorageAccount');
+
+  it('are off by default and switched on by exportImmutabilityDays (EXPORT_IMMUTABILITY_DAYS)', () => {
+    expect(text).toMatch(/param exportImmutabilityDays int = 0/);
+    expect(text).toMatch(/var exportImmutable = exportImmutabilityDays > 0/);
+    expect(readRepoFile('infra/main.parameters.json')).toContain('"${EXPORT_IMMUTABILITY_DAYS=0}"');
+  });
+
+  it('keep each export blob version for that many days with version-level immutability, on a versioned account', () => {
+    const policy = propertyBlock(text.slice(text.indexOf('var exportContainer =')), 'immutabilityPolicyProperties') ?? '';
+
+    expect(exportContainer.get('immutableStorageWithVersioningEnabled')).toBe('exportImmutable');
+    expect(policy).toMatch(/immutabilityPeriodSinceCreationInDays\s*:\s*exportImmutabilityDays/);
+    expect(policy).toMatch(/allowProtectedAppendWrites\s*:\s*false/);
+    expect(exportAccount?.body).toMatch(/isVersioningEnabled\s*:\s*exportImmutable/);
+  });
+
+  it('move the state, which is rewritten, to a container of its own', () => {
+    expect(text).toMatch(/exportImmutable \? '\$\{exportContainerName\}-state' : exportContainerName/);
+    expect(text).toMatch(/var separateStateContainer = stateContainerName != exportContainerName/);
+    expect(objectVariable(mainBicep, 'exporterSettings').get('EXPORT_STATE_CONTAINER')).toBe("separateStateContainer ? stateContainerName : ''");
   });
 });
 
@@ -114,6 +159,17 @@ describe('the function app', () => {
     expect(identities).not.toMatch(/systemAssigned\s*:\s*true/);
   });
 
+  it('sets no ftpsState, which Flex Consumption rejects (FTP is off through the publishing credentials policy)', () => {
+    expect(text).not.toMatch(/ftpsState/i);
+  });
+
+  it('is created only after its roles are granted, so the first deployment does not race them', () => {
+    const [functionApp] = allDeclarations.filter((declaration) => declaration.symbol === 'functionApp' && declaration.file === 'infra/main.bicep');
+    const dependsOn = functionApp === undefined ? '' : (propertyBlock(functionApp.body, 'dependsOn') ?? '');
+
+    expect(dependsOn.split(/\s+/).filter((word) => word.length > 0).sort()).toEqual(['keyVaultRbac', 'rbac']);
+  });
+
   it('allows the portal origin so that Test/Run works', () => {
     const cors = propertyBlock(text, 'cors') ?? '';
 
@@ -124,7 +180,6 @@ describe('the function app', () => {
   it('serves HTTPS only with TLS 1.2 and no FTP or basic publishing credentials', () => {
     expect(text).toMatch(/httpsOnly\s*:\s*true/);
     expect(text).toMatch(/minTlsVersion\s*:\s*'1\.2'/);
-    expect(text).toMatch(/ftpsState\s*:\s*'Disabled'/);
     const publishing = propertyBlock(text, 'basicPublishingCredentialsPolicies') ?? '';
     expect([...publishing.matchAll(/allow\s*:\s*false/g)]).toHaveLength(2);
   });
@@ -142,7 +197,7 @@ describe('monitoring', () => {
     const queries = [...text.matchAll(/query\s*:\s*'([^']+)'/g)].map((match) => match[1]);
 
     expect(stripComments(mainBicep)).toMatch(/var functionName = 'exportIncidents'/);
-    expect(queries).toEqual([
+    expect(queries.slice(0, 2)).toEqual([
       'requests | where operation_Name == "${functionName}" and success == false',
       'requests | where operation_Name == "${functionName}" and success == true',
     ]);
@@ -153,7 +208,33 @@ describe('monitoring', () => {
   it('sends the alerts to an action group whose e-mail address is a parameter', () => {
     const text = stripComments(alertsBicep);
 
+    const rules = allDeclarations.filter((declaration) => declaration.target.startsWith('Microsoft.Insights/scheduledQueryRules@'));
+
     expect(text).toMatch(/emailAddress\s*:\s*alertEmailAddress/);
-    expect([...text.matchAll(/actionGroup\.id/g)]).toHaveLength(2);
+    expect(rules.length).toBe(5);
+    expect(rules.filter((rule) => !/actionGroups\s*:\s*\[\s*actionGroup\.id\s*\]/.test(rule.body)).map((rule) => rule.symbol)).toEqual([]);
+  });
+
+  it('name the tenant in the per-tenant alerts (tenantId dimension), when tenant alerts are enabled', () => {
+    const tenantRules = allDeclarations.filter((declaration) => declaration.symbol.startsWith('tenant'));
+
+    expect(tenantRules.map((rule) => rule.symbol).sort()).toEqual(['tenantFailedRunAlert', 'tenantNoSuccessAlert']);
+    for (const rule of tenantRules) {
+      expect(rule.condition).toBe('(tenantAlertsEnabled)');
+      expect(propertyBlock(rule.body, 'dimensions')).toMatch(/name\s*:\s*'tenantId'\s*operator\s*:\s*'Include'\s*values\s*:\s*\['\*'\]/);
+      expect(rule.body).toMatch(/query\s*:\s*'\$\{summaries\}[^']*\btenantId\b/);
+    }
+  });
+
+  it('alert on a message put on the poison queue, only once that queue exists (poisonQueueAlertEnabled)', () => {
+    const [poison] = allDeclarations.filter((declaration) => declaration.symbol === 'poisonQueueAlert');
+    const [logs] = allDeclarations.filter((declaration) => declaration.symbol === 'hostQueueWriteLogs');
+
+    expect(poison?.condition).toBe('(poisonQueueAlertEnabled)');
+    expect(logs?.condition).toBe('(poisonQueueAlertEnabled)');
+    expect(poison?.body).toMatch(/OperationName == "PutMessage"/);
+    expect(poison?.body).toMatch(/== "\$\{poisonQueueName\}"/);
+    expect(logs?.body).toMatch(/category\s*:\s*'StorageWrite'/);
+    expect(stripComments(mainBicep)).toMatch(/param poisonQueueName string = 'defender-export-runs-poison'/);
   });
 });

@@ -1,4 +1,4 @@
-import { listRepoFiles, readRepoFile, roleAssignments, roleIdVariables, stripComments, type RoleAssignment } from './templateText';
+import { declarations, listRepoFiles, readRepoFile, roleAssignments, roleIdVariables, stripComments, type RoleAssignment } from './templateText';
 
 /** Built-in role ids, checked against Microsoft's list of Azure built-in roles. They are the same in every tenant. */
 const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
@@ -68,6 +68,7 @@ describe('the role assignments', () => {
         'Key Vault Secrets User on keyVault',
         'Monitoring Metrics Publisher on applicationInsights',
         'Storage Blob Data Contributor on exportContainer',
+        'Storage Blob Data Contributor on stateContainer',
         'Storage Blob Data Owner on hostStorage',
         'Storage Queue Data Contributor on hostStorage',
         'Storage Table Data Contributor on hostStorage',
@@ -89,8 +90,40 @@ describe('the role assignments', () => {
     expect(operatorGrants.map((assignment) => `${roleNameOf(assignment)} on ${assignment.scope}`).sort()).toEqual([
       'Key Vault Secrets Officer on keyVault',
       'Storage Blob Data Reader on exportContainer',
+      'Storage Blob Data Reader on stateContainer',
     ]);
     expect(operatorGrants.every((assignment) => assignment.conditional)).toBe(true);
+  });
+
+  it('grant on the state container only when the state has a container of its own', () => {
+    const onStateContainer = assignments.filter((assignment) => assignment.scope === 'stateContainer');
+
+    expect(onStateContainer.length).toBe(2);
+    for (const assignment of onStateContainer) {
+      const [declaration] = declarations(assignment.file, texts.get(assignment.file) ?? '').filter((candidate) => candidate.symbol === assignment.symbol);
+      expect(declaration?.condition).toMatch(/separateStateContainer/);
+    }
+  });
+
+  it('state the principal type of every assignment: the app identity is a service principal, the operator a User unless told otherwise', () => {
+    const principalTypes = [...texts].flatMap(([file, text]) =>
+      declarations(file, text)
+        .filter((declaration) => declaration.target.startsWith('Microsoft.Authorization/roleAssignments@'))
+        .map((declaration) => ({
+          principal: /principalId\s*:\s*(\w+)/.exec(declaration.body)?.[1],
+          principalType: /principalType\s*:\s*(\S+)/.exec(declaration.body)?.[1],
+        })),
+    );
+
+    expect(principalTypes.length).toBe(assignments.length);
+    expect(principalTypes.filter((assignment) => assignment.principal === 'managedIdentityPrincipalId').every((assignment) => assignment.principalType === "'ServicePrincipal'")).toBe(true);
+    expect(principalTypes.filter((assignment) => assignment.principal === 'operatorPrincipalId').map((assignment) => assignment.principalType)).toEqual(
+      Array.from({ length: 3 }, () => 'operatorPrincipalType'),
+    );
+    for (const text of [texts.get('infra/main.bicep') ?? '', texts.get('infra/app/rbac.bicep') ?? '', texts.get('infra/app/key-vault-rbac.bicep') ?? '']) {
+      expect(stripComments(text)).toMatch(/param operatorPrincipalType string = 'User'/);
+    }
+    expect(readRepoFile('infra/main.parameters.json')).toContain('"${OPERATOR_PRINCIPAL_TYPE=User}"');
   });
 
   it('never grant a broad management role', () => {

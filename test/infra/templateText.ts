@@ -129,20 +129,50 @@ export function propertyBlock(text: string, property: string): string | undefine
   return bracket === -1 ? undefined : balancedBlock(text, start + bracket);
 }
 
-/** Names of the app settings set in a template's `appSettings` (entries `{ name: 'X', value: ... }`). */
-export function appSettingNames(bicep: string): string[] {
-  const block = propertyBlock(stripComments(bicep), 'appSettings');
-  if (block === undefined) {
-    return [];
+/**
+ * The top-level `key: value` entries of an object literal's body (the text between its braces), value as written
+ * (first line only for a multi-line value). Expects comment-free text (see `stripComments`).
+ */
+export function objectEntries(body: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  let depth = 0;
+  let index = 0;
+  let lineStart = true;
+  while (index < body.length) {
+    const char = body[index] ?? '';
+    if (lineStart && depth === 0) {
+      const match = /^[ \t]*(\w+)[ \t]*:[ \t]*([^\n]*)/.exec(body.slice(index));
+      if (match !== null) {
+        entries.set(match[1] ?? '', (match[2] ?? '').trim());
+      }
+    }
+    lineStart = false;
+    if (char === "'") {
+      index = endOfString(body, index);
+      continue;
+    }
+    if (char in OPENERS) {
+      depth += 1;
+    } else if (CLOSERS.has(char)) {
+      depth -= 1;
+    } else if (char === '\n') {
+      lineStart = true;
+    }
+    index += 1;
   }
-  return [...block.matchAll(/\bname\s*:\s*'([^']+)'/g)].map((match) => match[1] ?? '');
+  return entries;
 }
 
-/** The value of a `name: 'X'` / `value: ...` app setting entry, as Bicep text. */
-export function appSettingValue(bicep: string, settingName: string): string | undefined {
-  const block = propertyBlock(stripComments(bicep), 'appSettings') ?? '';
-  const match = new RegExp(`name\\s*:\\s*'${settingName}'\\s*value\\s*:\\s*([^\\n]+)`).exec(block);
-  return match?.[1]?.trim();
+/** The entries of an object variable, `var name = { ... }` (or `var name = cond ? { ... } : {}`: the first object). */
+export function objectVariable(bicep: string, name: string): Map<string, string> {
+  const text = stripComments(bicep);
+  const match = new RegExp(`^var\\s+${name}\\s*=\\s*`, 'm').exec(text);
+  if (match === null) {
+    return new Map<string, string>();
+  }
+  const start = match.index + match[0].length;
+  const brace = text.indexOf('{', start);
+  return brace === -1 ? new Map<string, string>() : objectEntries(balancedBlock(text, brace));
 }
 
 /** A declaration (`resource` or `module`) with its body. */
