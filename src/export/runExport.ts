@@ -18,6 +18,8 @@ export interface RunOptions {
   /** Where this run logs (the invocation context, the terminal). */
   readonly logger: Logger;
   readonly abortSignal?: AbortSignal;
+  /** The run's id in logs, blobs and state (default: a new one). */
+  readonly runId?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export interface RunOptions {
 export async function runExport(deps: ExportDependencies, options: RunOptions): Promise<RunSummary> {
   const started = deps.clock.now();
   const { settings } = deps;
-  const run = { runId: randomUUID(), trigger: options.trigger, started };
+  const run = { runId: options.runId ?? randomUUID(), trigger: options.trigger, started };
   const log = options.logger;
   const stateFile = new StateFile(deps.container, settings.overlapMinutes * 60_000, log);
   try {

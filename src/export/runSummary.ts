@@ -26,6 +26,22 @@ export interface RunSummary {
   readonly durationMs: number;
 }
 
+/**
+ * The `ExportRunSummary {json}` line each invocation logs (functions/exportIncidents.ts) for the health
+ * workbook and the alerts: a successful run's RunSummary plus these fields, or these fields alone for a
+ * failed run.
+ */
+export interface SummaryLine {
+  readonly runId: string;
+  readonly trigger: string;
+  readonly outcome: 'succeeded' | 'failed';
+  /** The run's time budget (RUN_BUDGET_SECONDS, or derived from functionTimeout). */
+  readonly budgetMs: number;
+  readonly durationMs: number;
+  /** The error code of a failed run (ExporterError.code). */
+  readonly code?: string;
+}
+
 /** What a run is remembered by in the state (`lastRun`, `lastSuccess`). */
 export function runRecord(runId: string, at: string, trigger: string, writer: PartWriter): RunRecord {
   return { runId, at, trigger, incidents: writer.committed.reduce((n, p) => n + p.incidents, 0), blobs: writer.committed.map((p) => p.name) };

@@ -2,18 +2,21 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { describeError } from '../common/errors';
 import { BackfillJobStore, validateBackfillWindow } from '../export/backfillJob';
 import { startBackfill } from '../export/runBackfill';
-import { getRuntime } from '../runtime/exporterRuntime';
-import { contextLogger } from './exportIncidents';
 import { property } from '../common/jsonFields';
+import { getRuntime, type ExporterRuntime } from '../runtime/exporterRuntime';
+import { contextLogger } from './contextLogger';
 
 /**
  * `POST /api/backfill` with `{"from": "...", "to": "..."}` starts (or returns) the backfill job of that
  * window and answers 202; the timer continues it on each run. `GET /api/backfill/{id}` reports a job.
  * Function-key protected. Input problems answer 400 with every problem and its fix.
  */
-export async function backfillHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+export function backfillHandlerFor(runtime: () => ExporterRuntime): (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit> {
+  return (request, context) => handleBackfill(runtime(), request, context);
+}
+
+async function handleBackfill({ deps }: ExporterRuntime, request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const logger = contextLogger(context);
-  const { deps } = getRuntime(process.env);
   const store = new BackfillJobStore(deps.container);
   if (request.method === 'GET') {
     const id = request.params.id;
@@ -42,6 +45,9 @@ export async function backfillHandler(request: HttpRequest, context: InvocationC
     jsonBody: { id: job.id, from: job.from, to: job.to, status: job.status, incidents: job.incidents, statusUrl: `/api/backfill/${job.id}`, note: 'Each run of exportIncidents continues pending backfills with the time its budget leaves.' },
   };
 }
+
+/** The registered handler: the instance's runtime, built from the app settings on first use. */
+export const backfillHandler = backfillHandlerFor(() => getRuntime(process.env));
 
 app.http('backfill', {
   methods: ['POST', 'GET'],

@@ -1,5 +1,5 @@
 import { loadConfig, type Config, type Environment } from '../config/loadConfig';
-import type { ExportDependencies } from '../export/runExport';
+import type { ExportDependencies } from '../export/exportDependencies';
 import { buildDependencies, type BuildOptions } from './buildDependencies';
 
 /** Config and clients of one process, built on first use (never at module load) and reused by every run. */
@@ -8,17 +8,19 @@ export interface ExporterRuntime {
   readonly deps: ExportDependencies;
 }
 
-let cached: ExporterRuntime | undefined;
+let cached: { readonly fingerprint: string; readonly runtime: ExporterRuntime } | undefined;
 
 /**
- * The instance's runtime. Settings errors are thrown on every call (so every invocation fails loudly
- * until the settings are fixed) and are not cached.
+ * The instance's runtime for `env`: built once and reused while the settings stay the same; settings that
+ * changed (another environment) build a new one. Settings errors are thrown on every call (so every
+ * invocation fails loudly until the settings are fixed) and are not cached.
  */
 export function getRuntime(env: Environment, options?: BuildOptions): ExporterRuntime {
-  if (cached) return cached;
+  const fingerprint = JSON.stringify(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
+  if (cached?.fingerprint === fingerprint) return cached.runtime;
   const config = loadConfig(env);
-  cached = { config, deps: buildDependencies(config, options) };
-  return cached;
+  cached = { fingerprint, runtime: { config, deps: buildDependencies(config, options) } };
+  return cached.runtime;
 }
 
 /** Forget the cached runtime (tests). */

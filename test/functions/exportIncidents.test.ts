@@ -38,11 +38,9 @@ describe('a manual run from the portal (scheduleStatus null)', () => {
     const { startWorld } = await import('../support/world');
     const world = await startWorld({ tenant: { seedIncidents: 0 } });
     jest.spyOn(app, 'timer').mockImplementation(() => undefined);
-    const { exportIncidents } = await import('../../src/functions/exportIncidents');
-    const { getRuntime } = await import('../../src/runtime/exporterRuntime');
-    resetRuntime();
-    // Build the instance's runtime against the local world with an explicit credential (never the managed-identity endpoint).
-    getRuntime(world.env, { azureCredential: world.credential, tlsCa: world.tenant.caCertPem });
+    const { exportIncidentsHandler } = await import('../../src/functions/exportIncidents');
+    // The handler over a runtime against the local world with an explicit credential (never the managed-identity endpoint).
+    const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
     world.tenant.incidents.seed(30, { spreadHours: 1 });
     const lines: string[] = [];
     const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
@@ -51,7 +49,6 @@ describe('a manual run from the portal (scheduleStatus null)', () => {
       await exportIncidents(manual, context);
       expect(lines.join('\n')).toMatch(/Export run succeeded .*trigger=manual .*incidents=30/);
     } finally {
-      resetRuntime();
       await world.close();
     }
   });

@@ -15,12 +15,6 @@ export const AWAITED_SETTINGS: readonly string[] = [
  * The queries work without them (a missing field reads as empty) and use them as soon as they appear.
  */
 export const AWAITED_SUMMARY_FIELDS: readonly string[] = [
-  // "failed" on the summary line a failed run will write; runs without it count as succeeded (or budget spent).
-  'outcome',
-  // The failed run's error code (ExporterError.code), with "outcome": "failed".
-  'code',
   // The tenant of the run once many tenants are configured; empty or absent for the single-tenant exporter.
   'tenantId',
-  // The run's time budget in milliseconds (RUN_BUDGET_SECONDS or the one derived from functionTimeout).
-  'budgetMs',
 ];

@@ -3,18 +3,16 @@ import { AWAITED_SUMMARY_FIELDS } from './awaitedFromTheCore';
 import { alertQueries, fieldsUsed, workbookQueries } from './summaryQueries';
 
 /**
- * The summary line as the deployed function really writes it: two runs of the exportIncidents handler (the first run
- * and a next one, which also has a watermark before) against Azurite and the simulated tenant, and the
+ * The summary line as the deployed function really writes it: three runs of the exportIncidents handler (the first run,
+ * a next one, which also has a watermark before, and a failed one) against Azurite and the simulated tenant, and the
  * `ExportRunSummary {json}` lines they log through the invocation context.
  */
 async function summaryLinesOfTwoRuns(): Promise<string[]> {
   const { startWorld } = await import('../support/world');
   const world = await startWorld({ tenant: { seedIncidents: 0 } });
   jest.spyOn(app, 'timer').mockImplementation(() => undefined);
-  const { exportIncidents } = await import('../../src/functions/exportIncidents');
-  const { getRuntime, resetRuntime } = await import('../../src/runtime/exporterRuntime');
-  resetRuntime();
-  getRuntime(world.env, { azureCredential: world.credential, tlsCa: world.tenant.caCertPem });
+  const { exportIncidentsHandler } = await import('../../src/functions/exportIncidents');
+  const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
   const lines: string[] = [];
   const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
   const scheduled: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
@@ -23,8 +21,11 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
     await exportIncidents(scheduled, context);
     world.tenant.incidents.seed(3, { spreadHours: 0.1 });
     await exportIncidents(scheduled, context);
+    // A failed run writes its own, shorter line (outcome, code).
+    const { SecretError } = await import('../../src/common/errors');
+    const failing = exportIncidentsHandler(() => ({ config: world.config, deps: { ...world.deps, readSecret: () => Promise.reject(new SecretError('no secret', { code: 'SecretNotFound' })) } }));
+    await expect(failing(scheduled, context)).rejects.toMatchObject({ code: 'SecretNotFound' });
   } finally {
-    resetRuntime();
     await world.close();
   }
   return lines.filter((line) => line.startsWith('ExportRunSummary '));
@@ -47,7 +48,7 @@ describe('the fields the health workbook and the alerts read from the ExportRunS
   });
 
   it('come from a real line: one per run, JSON after the prefix', () => {
-    expect(lineCount).toBe(2);
+    expect(lineCount).toBe(3);
     expect(written.size).toBeGreaterThan(10);
   });
 

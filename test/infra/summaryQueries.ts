@@ -54,7 +54,7 @@ export function fieldsUsed(query: string): string[] {
 
 /** The fields of the `RunSummary` interface (src/export/runExport.ts), read from its text. */
 export function runSummaryInterfaceFields(): string[] {
-  const source = readRepoFile('src/export/runExport.ts');
-  const body = /export interface RunSummary \{([\s\S]*?)\n\}/.exec(source)?.[1] ?? '';
-  return [...body.matchAll(/^\s*readonly\s+(\w+)\??\s*:/gm)].map((match) => match[1] ?? '');
+  const source = readRepoFile('src/export/runSummary.ts');
+  const body = ['RunSummary', 'SummaryLine'].map((name) => new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`).exec(source)?.[1] ?? '').join('\n');
+  return [...new Set([...body.matchAll(/^\s*readonly\s+(\w+)\??\s*:/gm)].map((match) => match[1] ?? ''))];
 }

@@ -52,13 +52,11 @@ describe('backfill', () => {
   it('answers 400 with every problem for bad HTTP requests, 202 with the job for a good one, and the timer finishes it', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(120, { spreadHours: 5 });
-    const { getRuntime, resetRuntime } = await import('../../src/runtime/exporterRuntime');
     const { app } = await import('@azure/functions');
     jest.spyOn(app, 'http').mockImplementation(() => undefined);
     jest.spyOn(app, 'timer').mockImplementation(() => undefined);
-    const { backfillHandler } = await import('../../src/functions/backfill');
-    resetRuntime();
-    getRuntime(world.env, { azureCredential: world.credential, tlsCa: world.tenant.caCertPem });
+    const { backfillHandlerFor } = await import('../../src/functions/backfill');
+    const backfillHandler = backfillHandlerFor(() => ({ config: world.config, deps: world.deps }));
     const context = new InvocationContext({ functionName: 'backfill', logHandler: () => undefined });
     const post = (body: string): HttpRequest => new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });
     try {
@@ -83,7 +81,7 @@ describe('backfill', () => {
       expect(unknown.status).toBe(404);
       expect(await listBlobNames(world.container, 'backfill/')).toHaveLength(1);
     } finally {
-      resetRuntime();
+      jest.restoreAllMocks();
     }
   });
 });
