@@ -1,6 +1,6 @@
 import { app, InvocationContext, type Timer } from '@azure/functions';
-import { AWAITED_SUMMARY_FIELDS } from './awaitedFromTheCore';
-import { alertQueries, fieldsUsed, workbookQueries } from './summaryQueries';
+import { AWAITED_SUMMARY_FIELDS } from '../infra/awaitedFromTheCore';
+import { alertQueries, fieldsUsed, workbookQueries } from '../infra/summaryQueries';
 
 /**
  * The summary line as the deployed function really writes it: three runs of the exportIncidents handler (the first run,
