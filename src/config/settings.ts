@@ -206,7 +206,7 @@ export const SETTING_TABLE: SettingTable = {
   defenderRetirementWarningFromMs: withDefault({
     name: 'DEFENDER_RETIREMENT_WARNING_DATE',
     defaultValue: '2026-11-01',
-    description: 'From this date (YYYY-MM-DD, UTC) every run that still reads the Defender API logs a warning to set INCIDENTS_API=graph before the API stops working after 2027-02-01.',
+    description: 'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning to set INCIDENTS_API=graph before the API stops working after 2027-02-01.',
     parse: (text, { name }) => utcDate(name, text),
   }),
   storage: optional({

@@ -57,6 +57,7 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
     clock,
     pacer,
     graphBehaviour: { orderByRefused: false },
+    retirementWarned: false,
     tlsOptions,
     disableInstanceDiscovery,
     retryBaseDelayMs: options.retryBaseDelayMs,

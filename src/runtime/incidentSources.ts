@@ -21,6 +21,8 @@ export interface SourceSharing {
   readonly pacer: RequestPacer;
   /** What this process learned about Graph (e.g. that it refuses $orderby). */
   readonly graphBehaviour: GraphApiBehaviour;
+  /** The retirement warning was logged by this process: it is logged once per process (instance), not every run. */
+  retirementWarned: boolean;
   readonly tlsOptions: { ca: string } | undefined;
   readonly disableInstanceDiscovery: boolean;
   readonly retryBaseDelayMs?: number;
@@ -34,7 +36,7 @@ export interface SourceSharing {
  */
 export function createIncidentSource(config: Config, shared: SourceSharing, clientSecret: string, deadlineMs: number, logger: Logger): IncidentSource {
   const graph = config.incidentsApi === 'graph';
-  if (!graph) warnIfDefenderRetiring(config, shared.clock, logger);
+  if (!graph) warnIfDefenderRetiring(config, shared, logger);
   const stats = newSourceStats();
   const scope = graph ? config.graphScope : config.defenderScope;
   const baseUrl = graph ? config.graphApiUrl : config.apiUrl;
@@ -63,10 +65,9 @@ export function createIncidentSource(config: Config, shared: SourceSharing, clie
   return new GraphSource({ client, apiUrl: baseUrl, stats, logger, expandAlerts: config.graphExpandAlerts, behaviour: shared.graphBehaviour });
 }
 
-function warnIfDefenderRetiring(config: Config, clock: Clock, logger: Logger): void {
-  if (clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
-  logger.warn(
-    `The Defender XDR incidents API used by this exporter stops working after ${DEFENDER_API_END} (Microsoft message center MC1220762). Set INCIDENTS_API=graph (grant the app SecurityIncident.Read.All on Microsoft Graph with admin consent); the next run continues from the same watermark without losing or re-exporting incidents.`,
-    { setting: 'INCIDENTS_API', switchTo: 'graph', warningSince: new Date(config.defenderRetirementWarningFromMs).toISOString().slice(0, 10) },
-  );
+function warnIfDefenderRetiring(config: Config, shared: SourceSharing, logger: Logger): void {
+  if (shared.retirementWarned || shared.clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
+  shared.retirementWarned = true;
+  // Short on purpose: the whole story (permission, zero-gap switch) is in the README, "Switching to Microsoft Graph".
+  logger.warn(`The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set INCIDENTS_API=graph (README: Switching to Microsoft Graph)`, { setting: 'INCIDENTS_API' });
 }
