@@ -3,8 +3,8 @@ import { property, stringProperty } from '../common/jsonFields';
 
 /** Socket errors that mean nothing answers at that address (as opposed to an answer we did not like). */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
-/** Azurite's well-known blob endpoint (UseDevelopmentStorage=true). */
-const LOCAL_EMULATOR = /^http:\/\/(127\.0\.0\.1|localhost):10000\//;
+/** Azurite on this machine: its development account on a loopback address (UseDevelopmentStorage=true is 127.0.0.1:10000). */
+const LOCAL_EMULATOR = /^http:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?\/devstoreaccount1\//;
 
 /**
  * The one line a failed command prints after `error: `. Blob storage that nothing answers gets its own
