@@ -15,25 +15,39 @@ export function storageEnvironment(azurite: AzuriteBlob, container: ContainerCli
   return { PATH: process.env.PATH ?? '', HOME: emptyFolder(), EXPORT_STORAGE: azurite.connectionString, EXPORT_CONTAINER: container.containerName };
 }
 
-/** Resolves once the process printed something matching `pattern` on `stream` (rejects if it exits first). */
-export function printed(run: ChildRun, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const source = run.child[stream];
-    if (source === null) {
-      reject(new Error(`no ${stream}`));
-      return;
-    }
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString();
-      if (pattern.test(text)) {
-        source.off('data', onData);
-        resolve();
-      }
-    };
-    source.on('data', onData);
-    void run.done.then(() => reject(new Error(`exited before printing ${String(pattern)} on ${stream}: ${text}`)));
-  });
+/** Everything a process printed so far, and a way to wait for a line (what was printed before the wait counts too). */
+export interface WatchedOutput {
+  text(stream: 'stdout' | 'stderr'): string;
+  /** Resolves once `pattern` matches what `stream` printed so far; rejects if the process exits first. */
+  until(stream: 'stdout' | 'stderr', pattern: RegExp): Promise<void>;
+}
+
+/** Starts collecting a process's output; call right after starting it. */
+export function watchOutput(run: ChildRun): WatchedOutput {
+  const texts = { stdout: '', stderr: '' };
+  const waiters = new Set<() => void>();
+  for (const stream of ['stdout', 'stderr'] as const) {
+    run.child[stream]?.on('data', (chunk: Buffer) => {
+      texts[stream] += chunk.toString();
+      for (const check of waiters) check();
+    });
+  }
+  return {
+    text: (stream) => texts[stream],
+    until: (stream, pattern) =>
+      new Promise((resolve, reject) => {
+        const check = (): void => {
+          if (!pattern.test(texts[stream])) return;
+          waiters.delete(check);
+          resolve();
+        };
+        waiters.add(check);
+        check();
+        void run.done.then(() => {
+          if (waiters.delete(check)) reject(new Error(`exited before printing ${String(pattern)} on ${stream}: ${texts[stream]}`));
+        });
+      }),
+  };
 }
 
 /** Like `producer | head -1`: closes the read end of stdout as soon as the first bytes arrive. */
