@@ -10,7 +10,7 @@ import { runExport } from '../export/runExport';
 import { StateStore } from '../export/stateStore';
 import { buildDependencies } from '../runtime/buildDependencies';
 import { startAzurite, type AzuriteBlob } from './azurite';
-import { startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
+import { keptDataNote, startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
 
 const AZURITE_PORT = 10000;
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     // What a second terminal needs to reach this simulated tenant: only `--local` (npm run local -- <command>) reads it.
     writeLocalTenant(projectRoot, { pid: process.pid, settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container }, caCertPem: tenant.tenant.caCertPem });
     const kept = azurite ? (await new StateStore(deps.container).read().catch(() => undefined))?.state?.watermark : undefined;
-    if (kept !== undefined) logger.info(`.azurite/ keeps the exports and the watermark ${kept} of an earlier start, but the simulated tenant is new: only its incidents updated after that are exported. To start over, stop and delete .azurite/ (rm -rf .azurite).`);
+    const note = keptDataNote(kept);
+    if (note !== undefined) logger.info(note);
     logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From another terminal in this folder: 'npm run local -- list' (or run, show latest, status, backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`);
   } else {
     logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Ctrl+C stops.`);
