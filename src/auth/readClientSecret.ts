@@ -36,9 +36,40 @@ function explain(error: unknown, vaultUri: string, secretName: string): SecretEr
   if (statusCode === 403) {
     return new SecretError(`The function's identity may not read secrets in ${vaultUri} (${code ?? 'Forbidden'}): grant it the 'Key Vault Secrets User' role on the vault.`, { code: 'SecretForbidden', statusCode, cause: error });
   }
+  const signIn = signInFailure(error);
+  if (signIn !== undefined) {
+    return new SecretError(`The identity reading Key Vault ${vaultUri} could not sign in: ${signIn.problem} (${signIn.aadCode}). ${IDENTITY_FIX}.${signIn.correlationId === undefined ? '' : ` Correlation id ${signIn.correlationId}.`}`, { code: 'VaultAuthenticationFailed', statusCode, cause: error });
+  }
   if (statusCode === 401 || name === 'AuthenticationError' || name === 'CredentialUnavailableError' || name === 'AggregateAuthenticationError') {
     return new SecretError(`Could not authenticate to Key Vault ${vaultUri}: ${describeError(error)}. In Azure, check the function's managed identity (AZURE_CLIENT_ID for a user-assigned one); locally, run 'az login' or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.`, { code: 'VaultAuthenticationFailed', statusCode, cause: error });
   }
   const retryable = statusCode === undefined || statusCode === 429 || statusCode >= 500;
   return new SecretError(`Reading Key Vault secret '${secretName}' from ${vaultUri} failed${statusCode ? ` (HTTP ${statusCode})` : ''}: ${describeError(error)}. Check KEY_VAULT_URI and the vault's network rules.`, { code: 'VaultReadFailed', statusCode, retryable, cause: error });
+}
+
+/** Where the identity that reads the vault comes from: locally the AZURE_* service principal or az login, in Azure the managed identity. */
+const IDENTITY_FIX = "Fix AZURE_CLIENT_SECRET (or unset AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET and run 'az login'); in Azure, check the function's managed identity (AZURE_CLIENT_ID for a user-assigned one)";
+
+/** Entra's answers to the identity that reads the vault, in a few words (Entra's own text spans lines with trace ids). */
+const SIGN_IN_PROBLEMS: Readonly<Record<string, string>> = {
+  AADSTS7000215: 'invalid client secret',
+  AADSTS7000222: 'the client secret has expired',
+  AADSTS700016: 'no application with AZURE_CLIENT_ID in that tenant',
+  AADSTS90002: 'the tenant AZURE_TENANT_ID was not found',
+  AADSTS900023: 'AZURE_TENANT_ID is not a valid tenant',
+};
+
+/** The AADSTS code, a short reading and the correlation id of an Entra sign-in refusal anywhere in the cause chain. */
+function signInFailure(error: unknown): { aadCode: string; problem: string; correlationId: string | undefined } | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
+    const message = current instanceof Error ? current.message : stringProperty(current, 'message');
+    const aadCode = message === undefined ? undefined : /AADSTS\d+/.exec(message)?.[0];
+    if (message !== undefined && aadCode !== undefined) {
+      const correlationId = /Correlation ID:\s*([0-9a-f-]{36})/i.exec(message)?.[1];
+      return { aadCode, problem: SIGN_IN_PROBLEMS[aadCode] ?? 'Entra refused the sign-in', correlationId };
+    }
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return undefined;
 }

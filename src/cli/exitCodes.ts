@@ -7,4 +7,6 @@ export const EXIT = {
   usage: 2,
   /** `status`: the exporter is unhealthy (last run failed, or no success within the allowed age). */
   unhealthy: 3,
+  /** Stopped by Ctrl+C (128 + SIGINT, as shells report it); what was committed stays, the same command resumes. */
+  interrupted: 130,
 } as const;

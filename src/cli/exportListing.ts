@@ -49,7 +49,9 @@ export async function* listOrNothing(container: ContainerClient, prefix: string)
     yield* container.listBlobsFlat({ prefix, includeMetadata: true });
   } catch (error) {
     if (statusOf(error) === 404) return;
-    throw new StorageError(`Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. Check EXPORT_STORAGE, EXPORT_CONTAINER and the identity's 'Storage Blob Data Reader' role.`, { code: 'ExportListFailed', statusCode: statusOf(error), retryable: true, cause: error });
+    const status = statusOf(error);
+    const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
+    throw new StorageError(`Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportListFailed', statusCode: status, retryable: status !== 403, cause: error });
   }
 }
 

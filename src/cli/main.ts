@@ -1,45 +1,73 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, describeError } from '../common/errors';
+import { ConfigError } from '../common/errors';
 import { systemClock } from '../common/clock';
-import { loadStorageConfig } from '../config/loadConfig';
+import { loadStorageConfig, type Environment } from '../config/loadConfig';
 import { buildContainerClient } from '../runtime/buildDependencies';
 import { getRuntime } from '../runtime/exporterRuntime';
-import type { CommandContext } from './commandContext';
+import { commandClock } from './commandClock';
+import { failFastContainer, type CommandContext } from './commandContext';
 import { registerBackfill } from './commands/backfill';
 import { registerList } from './commands/list';
 import { registerRun } from './commands/run';
 import { registerShow } from './commands/show';
 import { registerState } from './commands/state';
 import { registerStatus } from './commands/status';
+import { describeFailure } from './describeFailure';
 import { EXIT } from './exitCodes';
+import { localEnvironment, readLocalTenant } from './localTenantFile';
 import { settingsEnvironment } from './settingsEnvironment';
-import { printError, printLine, terminalLogger } from './terminal';
+import { UsageError } from './usageError';
+import { printError, printLine, stdoutColumns, terminalLogger, toleratePipeClosing } from './terminal';
 
 /** Builds the `defender-export` program. */
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('defender-export')
     .description('Export Microsoft 365 Defender incidents to Azure Blob Storage (same settings as the function app: environment, then local.settings.json).')
     .option('-v, --verbose', 'log progress to stderr')
-    .exitOverride()
-    .showHelpAfterError();
+    .option('--local', "use the simulated tenant and Azurite of the 'npm start' running in this folder (what 'npm run local -- <command>' does)")
+    .exitOverride();
   registerRun(program, context);
   registerState(program, context);
   registerList(program, context);
   registerShow(program, context);
   registerStatus(program, context);
   registerBackfill(program, context);
+  pointToHelpAfterErrors(program);
   return program;
+}
+
+/** After a usage error, one line pointing to the command's own help instead of the whole usage text. */
+function pointToHelpAfterErrors(command: Command, path: readonly string[] = []): void {
+  const names = [...path, command.name()];
+  command.showHelpAfterError(`see ${names.join(' ')} --help`);
+  for (const sub of command.commands) pointToHelpAfterErrors(sub, names);
+}
+
+/** The settings of this process: the usual ones, or with --local those of the simulated tenant `npm start` runs here. */
+function commandSettings(local: boolean): { env: Environment; tlsCa?: string } {
+  const base = settingsEnvironment(process.env, process.cwd());
+  if (!local) return { env: base };
+  const tenant = readLocalTenant(process.cwd());
+  return { env: localEnvironment(base, tenant), tlsCa: tenant.caCertPem };
 }
 
 /** Entry point of bin/defender-export.js. */
 export async function main(argv: readonly string[] = process.argv): Promise<number> {
+  toleratePipeClosing();
   const verbose = argv.includes('-v') || argv.includes('--verbose');
+  const local = argv.includes('--local');
+  const clock = commandClock(systemClock);
   return execute(
     {
-      runtime: () => getRuntime(settingsEnvironment(process.env, process.cwd())),
-      storage: () => ({ container: buildContainerClient(loadStorageConfig(settingsEnvironment(process.env, process.cwd()))), clock: systemClock }),
+      runtime: () => {
+        const { env, tlsCa } = commandSettings(local);
+        return getRuntime(env, { clock, ...(tlsCa === undefined ? {} : { tlsCa }) });
+      },
+      storage: () => ({ container: failFastContainer(buildContainerClient(loadStorageConfig(commandSettings(local).env))), clock: systemClock }),
       logger: terminalLogger(verbose),
       print: printLine,
+      columns: stdoutColumns(),
+      waits: clock,
     },
     argv,
   );
@@ -49,13 +77,16 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
  * Parses `argv`, runs the command and returns the process exit code: what the command set through
  * `setExitCode` (0 unless it did) when it completed, or the code of its failure after printing it.
  */
-export async function execute(base: Omit<CommandContext, 'setExitCode'>, argv: readonly string[]): Promise<number> {
+export async function execute(base: Omit<CommandContext, 'setExitCode' | 'note'>, argv: readonly string[]): Promise<number> {
   let exitCode: number = EXIT.ok;
   const context: CommandContext = {
     runtime: () => base.runtime(),
     storage: () => base.storage(),
     logger: base.logger,
     print: (text) => base.print(text),
+    note: (text) => printError(text),
+    columns: base.columns,
+    waits: base.waits,
     setExitCode: (code) => {
       exitCode = code;
     },
@@ -67,8 +98,8 @@ export async function execute(base: Omit<CommandContext, 'setExitCode'>, argv: r
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    printError(`error: ${describeError(error)}`);
-    if (error instanceof ConfigError) return EXIT.usage;
+    printError(`error: ${describeFailure(error)}`);
+    if (error instanceof ConfigError || error instanceof UsageError) return EXIT.usage;
     return EXIT.failed;
   }
 }

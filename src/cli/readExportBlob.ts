@@ -19,7 +19,9 @@ export async function readExportBlob(container: ContainerClient, blobName: strin
     if (statusOf(error) === 404) {
       throw new StorageError(`Blob '${blobName}' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs, or use 'defender-export show latest'.`, { code: 'ExportBlobNotFound', statusCode: 404 });
     }
-    throw new StorageError(`Reading blob '${blobName}' failed: ${describeError(error)}. Check EXPORT_STORAGE and the identity's 'Storage Blob Data Reader' role.`, { code: 'ExportBlobReadFailed', statusCode: statusOf(error), retryable: true, cause: error });
+    const status = statusOf(error);
+    const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
+    throw new StorageError(`Reading blob '${blobName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportBlobReadFailed', statusCode: status, retryable: status !== 403, cause: error });
   }
   const stored = await readAll(response.readableStreamBody);
   const compressed = response.contentEncoding?.toLowerCase() === 'gzip' || blobName.endsWith('.gz');

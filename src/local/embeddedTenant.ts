@@ -36,3 +36,12 @@ export async function startEmbeddedTenant(options: { seedIncidents: number }): P
     },
   };
 }
+
+/**
+ * What `npm start` says when Azurite's folder kept a watermark from an earlier start: the simulated tenant is
+ * new at each start, so only its incidents updated after that watermark are exported. Undefined on a first start.
+ */
+export function keptDataNote(keptWatermark: string | undefined): string | undefined {
+  if (keptWatermark === undefined) return undefined;
+  return `.azurite/ keeps the exports and the watermark ${keptWatermark} of an earlier start, but the simulated tenant is new: only its incidents updated after that are exported. To start over, stop and delete .azurite/ (rm -rf .azurite).`;
+}

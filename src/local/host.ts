@@ -3,12 +3,14 @@ import { describeError } from '../common/errors';
 import { createLogger, registerSensitive, type Logger } from '../common/logger';
 import { settingsEnvironment } from '../cli/settingsEnvironment';
 import { formatSummary } from '../cli/commands/run';
+import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../cli/localTenantFile';
 import { loadConfig, type Environment } from '../config/loadConfig';
 import { parseNcrontab } from '../config/ncrontab';
 import { runExport } from '../export/runExport';
+import { StateStore } from '../export/stateStore';
 import { buildDependencies } from '../runtime/buildDependencies';
 import { startAzurite, type AzuriteBlob } from './azurite';
-import { startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
+import { keptDataNote, startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
 
 const AZURITE_PORT = 10000;
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
@@ -62,7 +64,16 @@ async function main(): Promise<void> {
   const config = loadConfig(env);
   const deps = buildDependencies(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
   const schedule = parseNcrontab(config.schedule);
-  logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Browse from another terminal with 'EXPORT_STORAGE=UseDevelopmentStorage=true npx defender-export list' (or show latest, status), or Storage Explorer. Ctrl+C stops.`);
+  if (tenant) {
+    // What a second terminal needs to reach this simulated tenant: only `--local` (npm run local -- <command>) reads it.
+    writeLocalTenant(projectRoot, { pid: process.pid, settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container }, caCertPem: tenant.tenant.caCertPem });
+    const kept = azurite ? (await new StateStore(deps.container).read().catch(() => undefined))?.state?.watermark : undefined;
+    const note = keptDataNote(kept);
+    if (note !== undefined) logger.info(note);
+    logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From another terminal in this folder: 'npm run local -- list' (or run, show latest, status, backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`);
+  } else {
+    logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Ctrl+C stops.`);
+  }
 
   let stopping = false;
   let timer: NodeJS.Timeout | undefined;
@@ -88,6 +99,7 @@ async function main(): Promise<void> {
     if (timer) clearTimeout(timer);
     if (activity) clearInterval(activity);
     logger.info('Stopping');
+    if (tenant) removeLocalTenant(projectRoot);
     await tenant?.tenant.close();
     await azurite?.close();
     process.exit(0);

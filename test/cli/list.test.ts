@@ -1,5 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { EXIT } from '../../src/cli/exitCodes';
+import { listTable } from '../../src/cli/commands/list';
+import type { ExportBlob } from '../../src/cli/exportListing';
+import { requireTimestamp } from '../../src/common/timestamp';
 import { defenderIncident, freshContainer, runCli, startWorld, writeExportBlob, writeState, type CliWorld } from './cliHarness';
 
 describe('defender-export list', () => {
@@ -121,7 +124,7 @@ describe('defender-export list', () => {
     const result = await runCli(container, ['list', '--from', '27/11/2026']);
 
     expect(result.exitCode).toBe(EXIT.usage);
-    expect(result.stderr).toContain("'27/11/2026' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z.");
+    expect(result.stderr).toContain("'27/11/2026' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z (UTC)");
     expect(result.lines).toEqual([]);
   });
 
@@ -141,5 +144,44 @@ describe('defender-export list', () => {
     expect(result.exitCode).toBe(EXIT.ok);
     expect(result.stdout).toContain('Usage: defender-export list [options]');
     expect(result.stdout).toMatch(/--from <time>[\s\S]*--to <time>[\s\S]*--json/);
+  });
+});
+
+describe('listTable', () => {
+  const blob = (name: string): ExportBlob => ({
+    name,
+    kind: 'export',
+    executionTime: requireTimestamp('2026-11-27T08:12:52.891Z', 'test'),
+    part: undefined,
+    format: 'json',
+    gzip: false,
+    incidents: 172,
+    windowFrom: '2026-11-25T08:12:52.8910000Z',
+    windowTo: '2026-11-27T08:01:03.3740700Z',
+    sizeBytes: 467_763,
+    metadata: {},
+  });
+  const blobs = [blob('incidents/2026/11/27/2026-11-27T08-12-52.891Z.json'), blob('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json')];
+
+  it('prints every column in full when nothing limits the width (a pipe)', () => {
+    const table = listTable(blobs);
+
+    expect(table.lines[0]).toMatch(/^KIND +EXECUTED +INCIDENTS +WINDOW +SIZE +BLOB$/);
+    expect(table.hidden).toEqual([]);
+  });
+
+  it.each([80, 100, 120, 140])('fits %i columns, keeping the blob name whole and saying which columns it left out', (columns) => {
+    const table = listTable(blobs, columns);
+
+    for (const line of table.lines) expect(line.length).toBeLessThanOrEqual(columns);
+    expect(table.lines[2]).toContain('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json');
+    expect(table.hidden.length).toBeGreaterThan(0);
+  });
+
+  it('shortens the window to the minute before leaving it out', () => {
+    const table = listTable(blobs, 140);
+
+    expect(table.lines[0]).toContain('WINDOW (UTC)');
+    expect(table.lines[1]).toContain('11-25 08:12 → 11-27 08:01');
   });
 });

@@ -1,34 +1,46 @@
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { validateBackfillWindow } from '../../export/backfillJob';
-import { runBackfill, startBackfill, type BackfillProgress } from '../../export/runBackfill';
+import { fromDate, type Timestamp } from '../../common/timestamp';
+import { validateBackfillWindow, type BackfillJob } from '../../export/backfillJob';
+import { runBackfill, startBackfill } from '../../export/runBackfill';
 import type { CommandContext } from '../commandContext';
+import { EXIT } from '../exitCodes';
+import { ProgressReporter, type ProgressStart } from '../progressReporter';
+import { routeStderrLines } from '../terminal';
+import { parseTimeArgument } from '../timeArgument';
 
 interface BackfillFlags {
-  readonly from?: string;
-  readonly to?: string;
+  readonly from: Timestamp;
+  readonly to?: Timestamp;
   readonly restart?: boolean;
 }
 
-/** Progress on a terminal: a bar (pages, incidents, rate, ETA); elsewhere: a plain line per page. */
-function progressReporter(print: (line: string) => void): { update(progress: BackfillProgress): void; stop(): void } {
-  const started = Date.now();
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: 'backfill [{bar}] {percentage}% | {pages} pages | {incidents} incidents | {rate}/s | ETA {eta_formatted}', stream: process.stderr, etaBuffer: 20 });
-    bar.start(1000, 0, { pages: 0, incidents: 0, rate: 0 });
-    return {
-      update: ({ job, fraction }) => bar.update(Math.round(fraction * 1000), { pages: job.pages, incidents: job.incidents, rate: Math.round(job.incidents / Math.max(0.001, (Date.now() - started) / 1000)) }),
-      stop: () => bar.stop(),
-    };
-  }
-  return {
-    update: ({ job, fraction }) => {
-      const elapsedS = (Date.now() - started) / 1000;
-      const etaS = fraction > 0 ? Math.round((elapsedS / fraction) * (1 - fraction)) : undefined;
-      print(`progress: ${(fraction * 100).toFixed(1)}% pages=${job.pages} incidents=${job.incidents} rate=${Math.round(job.incidents / Math.max(0.001, elapsedS))}/s eta=${etaS === undefined ? '?' : `${etaS}s`}`);
-    },
-    stop: () => undefined,
+/** Where a job stands: a resumed job's bar starts at the share of the window it already covered. */
+export function jobProgress(job: BackfillJob): ProgressStart {
+  const spanMs = Date.parse(job.to) - Date.parse(job.from);
+  const fraction = job.cursor === undefined || spanMs <= 0 ? 0 : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(job.cursor)) / spanMs));
+  return { fraction, pages: job.pages, incidents: job.incidents };
+}
+
+/**
+ * Ctrl+C during a backfill: the first is acknowledged at once and stops the run at the next page boundary
+ * (ending any wait for the API quota), committing what was read; a second stops the process now, losing
+ * nothing committed (the same command resumes from the last committed part).
+ */
+function interruptions(context: CommandContext, reporter: ProgressReporter): { readonly requested: () => boolean; dispose(): void } {
+  let requested = false;
+  const onSignal = (): void => {
+    if (requested) {
+      reporter.stop();
+      process.stderr.write('Stopped now. Run the same command again to resume from the last committed part.\n');
+      process.exit(EXIT.interrupted);
+    }
+    requested = true;
+    reporter.log('Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.');
+    reporter.stopping();
+    context.waits?.stopWaiting();
   };
+  process.on('SIGINT', onSignal);
+  return { requested: () => requested, dispose: () => process.off('SIGINT', onSignal) };
 }
 
 /** `backfill`: re-export a window into backfill/... blobs, resumable, without moving the watermark. */
@@ -36,14 +48,18 @@ export function registerBackfill(program: Command, context: CommandContext): voi
   program
     .command('backfill')
     .description('Re-export the incidents updated in a window into backfill/... blobs, without moving the watermark. Interrupted? Run the same command again: it resumes.')
-    .requiredOption('--from <time>', 'start of the window (ISO 8601, inclusive); at most 180 days back (the API keeps no more)')
-    .option('--to <time>', 'end of the window (ISO 8601, exclusive); default now')
+    .requiredOption('--from <time>', 'start of the window (ISO 8601 with Z or an offset, inclusive); at most 180 days back (the API keeps no more)', parseTimeArgument)
+    .option('--to <time>', 'end of the window (ISO 8601 with Z or an offset, exclusive); default now', parseTimeArgument)
     .option('--restart', 'export a window again although its backfill is complete')
     .action(async (flags: BackfillFlags, command: Command) => {
       const { deps } = context.runtime();
-      const window = validateBackfillWindow(flags.from, flags.to, deps.clock.now());
+      const now = deps.clock.now();
+      if (flags.to === undefined && flags.from >= fromDate(now)) {
+        command.error(`error: --from ${flags.from} is in the future (now ${fromDate(now)}): a backfill re-exports a past window; give an earlier time.`, { exitCode: EXIT.usage, code: 'defender-export.fromInFuture' });
+      }
+      const window = validateBackfillWindow(flags.from, flags.to, now);
       if (!window.from || !window.to) {
-        command.error(`error: ${window.problems.join(' ')}`, { exitCode: 2, code: 'defender-export.usage' });
+        command.error(`error: ${window.problems.join(' ')}`, { exitCode: EXIT.usage, code: 'defender-export.usage' });
         return;
       }
       const job = await startBackfill(deps, window.from, window.to, 'cli', { restart: flags.restart });
@@ -51,22 +67,23 @@ export function registerBackfill(program: Command, context: CommandContext): voi
         context.print(`backfill ${job.id} is already complete (${job.incidents} incidents in ${job.blobs.length} blobs); add --restart to export the window again.`);
         return;
       }
-      let interrupted = false;
-      const onSignal = (): void => {
-        if (interrupted) process.exit(130);
-        interrupted = true;
-      };
-      process.on('SIGINT', onSignal);
-      const reporter = progressReporter((line) => process.stderr.write(`${line}\n`));
+      const start = jobProgress(job);
+      if (job.cursor !== undefined) context.note(`resuming backfill ${job.id} at ${Math.floor(start.fraction * 100)}%: ${job.incidents} incidents in ${job.blobs.length} blob${job.blobs.length === 1 ? '' : 's'} already exported.`);
+      const reporter = new ProgressReporter(start, { tty: process.stderr.isTTY, columns: () => process.stderr.columns, write: (text) => process.stderr.write(text), now: () => Date.now() });
+      const unrouteLines = routeStderrLines((line) => reporter.log(line));
+      const stopWaitReports = context.waits?.onWait((waitMs) => reporter.waiting(waitMs));
+      const interrupt = interruptions(context, reporter);
       try {
-        const result = await runBackfill(deps, job.id, { trigger: 'cli', logger: context.logger, budgetMs: Number.MAX_SAFE_INTEGER / 4, shouldContinue: () => !interrupted, onProgress: (p) => reporter.update(p) });
+        const result = await runBackfill(deps, job.id, { trigger: 'cli', logger: context.logger, budgetMs: Number.MAX_SAFE_INTEGER / 4, shouldContinue: () => !interrupt.requested(), onProgress: (progress) => reporter.update(progress) });
         reporter.stop();
         const state = result.job.status === 'complete' ? 'complete' : `paused (${result.stoppedBecause ?? 'stopped'}); run the same command again to resume`;
         context.print(`backfill ${result.job.id} ${state}: ${result.job.incidents} incidents in ${result.job.blobs.length} blob${result.job.blobs.length === 1 ? '' : 's'} (${result.incidents} this time); window ${result.job.from} to ${result.job.to}`);
-        if (result.job.status !== 'complete') context.setExitCode(interrupted ? 130 : 1);
+        if (result.job.status !== 'complete') context.setExitCode(interrupt.requested() ? EXIT.interrupted : EXIT.failed);
       } finally {
         reporter.stop();
-        process.off('SIGINT', onSignal);
+        interrupt.dispose();
+        stopWaitReports?.();
+        unrouteLines();
       }
     });
 }

@@ -4,8 +4,8 @@ import type { CommandContext } from '../commandContext';
 import { EXIT } from '../exitCodes';
 import { listExportBlobs, type ExportBlob } from '../exportListing';
 import { formatBytes } from '../humanUnits';
-import { formatTable } from '../textTable';
-import { parseTimeOption } from './state';
+import { formatTable, type Alignment } from '../textTable';
+import { parseTimeArgument } from '../timeArgument';
 
 interface ListOptions {
   readonly from?: Timestamp;
@@ -37,9 +37,59 @@ function toJson(blob: ExportBlob): Record<string, unknown> {
   };
 }
 
-function toRow(blob: ExportBlob): string[] {
-  const window = blob.windowFrom === undefined && blob.windowTo === undefined ? '-' : `${blob.windowFrom ?? '?'} → ${blob.windowTo ?? '?'}`;
-  return [blob.kind, displayTime(blob.executionTime), blob.incidents === undefined ? '?' : String(blob.incidents), window, formatBytes(blob.sizeBytes), blob.name];
+/** One column of the table: its header, alignment and cell. */
+interface ListColumn {
+  readonly header: string;
+  readonly align: Alignment;
+  cell(blob: ExportBlob): string;
+}
+
+/** `2026-11-25T08:12:52.8910000Z` → `11-25 08:12` (UTC, to the minute), for the narrow window column. */
+function shortTime(timestamp: string | undefined): string {
+  return timestamp === undefined ? '?' : `${timestamp.slice(5, 10)} ${timestamp.slice(11, 16)}`;
+}
+
+const KIND: ListColumn = { header: 'KIND', align: 'left', cell: (blob) => blob.kind };
+const EXECUTED: ListColumn = { header: 'EXECUTED', align: 'left', cell: (blob) => displayTime(blob.executionTime) };
+const INCIDENTS: ListColumn = { header: 'INCIDENTS', align: 'right', cell: (blob) => (blob.incidents === undefined ? '?' : String(blob.incidents)) };
+const WINDOW: ListColumn = { header: 'WINDOW', align: 'left', cell: (blob) => (blob.windowFrom === undefined && blob.windowTo === undefined ? '-' : `${blob.windowFrom ?? '?'} → ${blob.windowTo ?? '?'}`) };
+const SHORT_WINDOW: ListColumn = { header: 'WINDOW (UTC)', align: 'left', cell: (blob) => (blob.windowFrom === undefined && blob.windowTo === undefined ? '-' : `${shortTime(blob.windowFrom)} → ${shortTime(blob.windowTo)}`) };
+const SIZE: ListColumn = { header: 'SIZE', align: 'right', cell: (blob) => formatBytes(blob.sizeBytes) };
+const BLOB: ListColumn = { header: 'BLOB', align: 'left', cell: (blob) => blob.name };
+
+/**
+ * Layouts from the fullest to the narrowest. The blob name stays whole (it is what `show` takes); the kind
+ * and execution time go first because the name carries them too.
+ */
+const LAYOUTS: readonly (readonly ListColumn[])[] = [
+  [KIND, EXECUTED, INCIDENTS, WINDOW, SIZE, BLOB],
+  [KIND, EXECUTED, INCIDENTS, SHORT_WINDOW, SIZE, BLOB],
+  [KIND, INCIDENTS, SHORT_WINDOW, SIZE, BLOB],
+  [INCIDENTS, SHORT_WINDOW, SIZE, BLOB],
+  [INCIDENTS, SHORT_WINDOW, BLOB],
+  [INCIDENTS, SIZE, BLOB],
+  [INCIDENTS, BLOB],
+];
+
+/**
+ * The table in the fullest layout that fits `columns` (undefined: no limit, e.g. piped), and the headers
+ * of the full layout it left out (the window shortened to the minute does not count as left out).
+ */
+export function listTable(blobs: readonly ExportBlob[], columns?: number): { lines: string[]; hidden: string[] } {
+  const full = LAYOUTS[0] ?? [];
+  let lines: string[] = [];
+  let chosen: readonly ListColumn[] = full;
+  for (const layout of LAYOUTS) {
+    chosen = layout;
+    lines = formatTable(
+      layout.map((column) => column.header),
+      blobs.map((blob) => layout.map((column) => column.cell(blob))),
+      layout.map((column) => column.align),
+    );
+    if (columns === undefined || lines.every((line) => line.length <= columns)) break;
+  }
+  const shown = chosen.includes(SHORT_WINDOW) ? [...chosen, WINDOW] : chosen;
+  return { lines, hidden: full.filter((column) => !shown.includes(column)).map((column) => column.header) };
 }
 
 /** `list`: the export and backfill blobs, oldest first, as a table or as JSON. */
@@ -47,8 +97,8 @@ export function registerList(program: Command, context: CommandContext): void {
   program
     .command('list')
     .description('List the export blobs (incidents/...) and backfill blobs (backfill/...), newest last: kind, execution time, incidents, window covered, size, name.')
-    .option('--from <time>', 'only blobs executed at or after this ISO 8601 time', parseTimeOption)
-    .option('--to <time>', 'only blobs executed at or before this ISO 8601 time', parseTimeOption)
+    .option('--from <time>', 'only blobs executed at or after this ISO 8601 time', parseTimeArgument)
+    .option('--to <time>', 'only blobs executed at or before this ISO 8601 time', parseTimeArgument)
     .option('--json', 'print a JSON array (for scripts) instead of a table')
     .action(async (options: ListOptions, command: Command) => {
       const { from, to } = options;
@@ -66,8 +116,10 @@ export function registerList(program: Command, context: CommandContext): void {
         context.print(filtered ? `No export blobs in container '${container.containerName}' executed in that time range.` : `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`);
         return;
       }
-      for (const line of formatTable(['KIND', 'EXECUTED', 'INCIDENTS', 'WINDOW', 'SIZE', 'BLOB'], blobs.map(toRow), ['left', 'left', 'right', 'left', 'right', 'left'])) context.print(line);
+      const table = listTable(blobs, context.columns);
+      for (const line of table.lines) context.print(line);
       const incidents = blobs.reduce((sum, blob) => sum + (blob.incidents ?? 0), 0);
-      context.print(`${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident${incidents === 1 ? '' : 's'}, ${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}`);
+      const hidden = table.hidden.length === 0 ? '' : ` (${table.hidden.join(', ')} left out to fit ${context.columns ?? '?'} columns: widen the terminal, or use --json)`;
+      context.print(`${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident${incidents === 1 ? '' : 's'}, ${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}${hidden}`);
     });
 }

@@ -21,6 +21,22 @@ function nonEmpty(what: string): (value: string) => string {
   };
 }
 
+/** Severities of both APIs, compared without case: Defender's (UnSpecified, Informational, Low, Medium, High) and Graph's (unknown, ..., unknownFutureValue). */
+const SEVERITIES = ['high', 'medium', 'low', 'informational', 'unspecified', 'unknown', 'unknownfuturevalue'];
+
+/** A severity one of the APIs writes; anything else would silently match nothing. */
+export function parseSeverity(value: string): string {
+  const severity = value.trim();
+  if (!SEVERITIES.includes(severity.toLowerCase())) throw new InvalidArgumentError(`'${severity}' is not a severity: use high, medium, low or informational (or unspecified, unknown), in any case.`);
+  return severity;
+}
+
+/** Why nothing was shown, on stderr: an empty result of a filter looks the same as a typo otherwise. */
+function describeNoMatch(options: ShowOptions, names: readonly string[], read: number): string {
+  const criteria = [options.id === undefined ? undefined : `id ${options.id}`, options.severity === undefined ? undefined : `severity ${options.severity}`].filter((criterion) => criterion !== undefined);
+  return `no incident with ${criteria.join(' and ')} in ${names.length === 1 ? names[0] ?? '' : `the ${names.length} parts of the run`} (${read} incident${read === 1 ? '' : 's'} read).`;
+}
+
 /**
  * The blobs `show` reads: `latest` is every part of the newest export run (`incidents/...`, not
  * backfills); anything else is a blob name, as `list` prints it or as copied from Storage Explorer
@@ -46,7 +62,7 @@ export function registerShow(program: Command, context: CommandContext): void {
     .argument('<blob>', "blob name as 'defender-export list' prints it (incidents/YYYY/MM/DD/....json), or 'latest'")
     .option('--ndjson', 'one compact JSON object per line instead of a pretty array')
     .option('--id <incidentId>', "only the incident with this id (Defender's incidentId or Graph's id)", nonEmpty('--id'))
-    .option('--severity <severity>', 'only incidents of this severity (e.g. High, medium; case-insensitive)', nonEmpty('--severity'))
+    .option('--severity <severity>', 'only incidents of this severity: high, medium, low, informational (case-insensitive)', parseSeverity)
     .action(async (blob: string, options: ShowOptions) => {
       const container = context.storage().container;
       const names = await resolveBlobs(container, blob);
@@ -57,6 +73,7 @@ export function registerShow(program: Command, context: CommandContext): void {
       }
       const shown = incidents.filter((incident) => matchesFilter(incident, { id: options.id, severity: options.severity }));
       context.logger.info('Incidents shown', { incidents: incidents.length, shown: shown.length });
+      if (shown.length === 0 && incidents.length > 0 && (options.id !== undefined || options.severity !== undefined)) context.note(describeNoMatch(options, names, incidents.length));
       if (options.ndjson === true) {
         for (const incident of shown) context.print(JSON.stringify(incident));
         return;

@@ -1,14 +1,28 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { parseTimestamp, type Timestamp } from '../../common/timestamp';
+import { StateError } from '../../common/errors';
+import { fromDate, type Timestamp } from '../../common/timestamp';
 import { STATE_BLOB, type ExportState } from '../../export/exportState';
 import { StateStore } from '../../export/stateStore';
 import type { CommandContext } from '../commandContext';
+import { parseTimeArgument } from '../timeArgument';
+import { UsageError } from '../usageError';
 
-export function parseTimeOption(value: string): Timestamp {
-  const parsed = parseTimestamp(value);
-  if (!parsed) throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z.`);
-  return parsed;
+/** What a reset does to the exports, in one line: re-exports (back), skips (forward) or starts a state (none). */
+export function describeReset(previous: Timestamp | undefined, next: Timestamp): string {
+  const since = `the next run exports the incidents updated since ${next} (minus the overlap window)`;
+  if (previous === undefined || previous === next) return `state reset: ${since}.`;
+  if (next < previous) return `state reset: watermark moved back from ${previous} to ${next}: ${since}, so incidents already exported after ${next} are exported again, into new blobs.`;
+  return `state reset: watermark moved forward from ${previous} to ${next}: ${since}; incidents updated in between are not exported (run 'defender-export backfill --from ${previous} --to ${next}' to get them).`;
+}
+
+/** The current watermark, if a readable state exists: a reset is also the recovery from an unreadable one. */
+async function currentWatermark(store: StateStore): Promise<Timestamp | undefined> {
+  try {
+    return (await store.read()).state?.watermark;
+  } catch (error) {
+    if (error instanceof StateError) return undefined;
+    throw error;
+  }
 }
 
 /** `state show` and `state reset`: inspect the watermark, and the documented recovery from a lost or corrupted state blob. */
@@ -23,12 +37,18 @@ export function registerState(program: Command, context: CommandContext): void {
     });
   state
     .command('reset')
-    .description('Replace the state with a new watermark (recovery from a lost or corrupted state). A lower watermark re-exports, never loses.')
-    .requiredOption('--watermark <time>', 'ISO 8601 time the next run continues from (minus the overlap)', parseTimeOption)
+    .description('Replace the state with a new watermark (recovery from a lost or corrupted state). A lower watermark re-exports, never loses; a time in the future is refused.')
+    .requiredOption('--watermark <time>', 'ISO 8601 time the next run continues from (minus the overlap)', parseTimeArgument)
     .action(async (options: { watermark: Timestamp }) => {
-      const now = new Date().toISOString();
-      const next: ExportState = { schemaVersion: 1, watermark: options.watermark, exported: {}, source: 'defender', updatedAt: now };
-      await new StateStore(context.storage().container).overwrite(next);
-      context.print(`state reset: the next run exports incidents updated since ${options.watermark} (minus the overlap window).`);
+      const { container, clock } = context.storage();
+      const now = clock.now();
+      if (options.watermark > fromDate(now)) {
+        throw new UsageError(`--watermark ${options.watermark} is in the future (now ${fromDate(now)}): every incident updated until then would be skipped. Give a past time.`);
+      }
+      const store = new StateStore(container);
+      const previous = await currentWatermark(store);
+      const next: ExportState = { schemaVersion: 1, watermark: options.watermark, exported: {}, source: 'defender', updatedAt: now.toISOString() };
+      await store.overwrite(next);
+      context.print(describeReset(previous, options.watermark));
     });
 }
