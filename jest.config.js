@@ -11,6 +11,8 @@ const common = { preset: 'ts-jest', testEnvironment: 'node', roots: ['<rootDir>/
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A global option (projects cannot set it): generous, since integration suites start servers and processes.
+  testTimeout: 60000,
   // Integration suites each start Azurite and a simulated tenant; two workers fit this 2-core machine.
   maxWorkers: 2,
   projects: [
@@ -18,14 +20,12 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: [...UNIT_FOLDERS.map((folder) => `<rootDir>/test/${folder}**/*.test.ts`), ...UNIT_FILES.map((file) => `<rootDir>/test/${file}`)],
-      testTimeout: 10000,
     },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', ...UNIT_FOLDERS.map((folder) => `/test/${escape(folder)}`), ...UNIT_FILES.map((file) => `/test/${escape(file)}$`)],
-      testTimeout: 60000,
     },
   ],
 };
