@@ -2,7 +2,7 @@ import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
 import { fromDate, type Timestamp } from '../common/timestamp';
 import { BACKFILL_PREFIX, EXPORT_PREFIX } from '../export/blobNames';
-import { statusOf } from '../export/stateStore';
+import { storageStatusOf } from '../export/jsonBlobStore';
 import { parseExportBlobName, type ExportBlobName } from './exportBlobName';
 
 /** One export or backfill blob as listed: its name's facts, its metadata and its size. */
@@ -48,8 +48,8 @@ export async function* listOrNothing(container: ContainerClient, prefix: string)
   try {
     yield* container.listBlobsFlat({ prefix, includeMetadata: true });
   } catch (error) {
-    if (statusOf(error) === 404) return;
-    const status = statusOf(error);
+    if (storageStatusOf(error) === 404) return;
+    const status = storageStatusOf(error);
     const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
     throw new StorageError(`Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportListFailed', statusCode: status, retryable: status !== 403, cause: error });
   }

@@ -2,7 +2,7 @@ import { promisify } from 'util';
 import { gunzip } from 'zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, ExporterError, StorageError } from '../common/errors';
-import { statusOf } from '../export/stateStore';
+import { storageStatusOf } from '../export/jsonBlobStore';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -16,10 +16,10 @@ export async function readExportBlob(container: ContainerClient, blobName: strin
   try {
     response = await container.getBlobClient(blobName).download();
   } catch (error) {
-    if (statusOf(error) === 404) {
+    if (storageStatusOf(error) === 404) {
       throw new StorageError(`Blob '${blobName}' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs, or use 'defender-export show latest'.`, { code: 'ExportBlobNotFound', statusCode: 404 });
     }
-    const status = statusOf(error);
+    const status = storageStatusOf(error);
     const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
     throw new StorageError(`Reading blob '${blobName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportBlobReadFailed', statusCode: status, retryable: status !== 403, cause: error });
   }

@@ -12,43 +12,17 @@ export interface VaultServicePrincipal {
   readonly clientSecret: string;
 }
 
-/** Typed, validated, frozen settings. Built once per entry point by `loadConfig`. */
-export interface Config {
-  readonly tenantId: string;
-  readonly clientId: string;
-  readonly keyVaultUri: string;
-  readonly secretName: string;
-  /** Which incidents API the runs read (INCIDENTS_API). */
-  readonly incidentsApi: 'defender' | 'graph';
-  /** DEFENDER_CLOUD: the source of the defaults below and of the token scopes. */
+/**
+ * Typed, validated, frozen settings. Built once per entry point by `loadConfig`: the table's values
+ * (SettingValues, under the same names) with the cloud resolved to its name and token scopes.
+ */
+export interface Config extends Omit<SettingValues, 'cloud' | 'blobServiceUri' | 'statusMaxAgeMinutes'> {
+  /** DEFENDER_CLOUD: the source of the host defaults and of the token scopes. */
   readonly cloud: CloudName;
-  /** Defender API base (DEFENDER_API_URL, else the cloud's). */
-  readonly apiUrl: string;
   /** Token scope of the Defender API in this cloud. */
   readonly defenderScope: string;
-  /** Microsoft Graph base without /v1.0 (GRAPH_API_URL, else the cloud's). */
-  readonly graphApiUrl: string;
   /** Token scope of Microsoft Graph in this cloud. */
   readonly graphScope: string;
-  readonly authorityHost: string;
-  /** Graph source: ask for alerts with `$expand=alerts`. */
-  readonly graphExpandAlerts: boolean;
-  /** From this instant (epoch ms, UTC midnight) runs on the Defender source warn about its retirement. */
-  readonly defenderRetirementWarningFromMs: number;
-  readonly storage: StorageTarget;
-  readonly container: string;
-  readonly schedule: string;
-  readonly initialLookbackHours: number;
-  readonly overlapMinutes: number;
-  readonly exportFormat: 'json' | 'ndjson';
-  readonly exportCompression: 'none' | 'gzip';
-  readonly exportIndexTags: boolean;
-  /** Parts of a run's output are cut past this size. */
-  readonly exportMaxBlobBytes: number;
-  /** Explicit run budget; undefined: derived from host.json's functionTimeout. */
-  readonly runBudgetMs: number | undefined;
-  readonly apiCallsPerMinute: number;
-  readonly apiCallsPerHour: number;
   /** Set when AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET are all present; otherwise DefaultAzureCredential reads the vault. */
   readonly vaultServicePrincipal: VaultServicePrincipal | undefined;
 }

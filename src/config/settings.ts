@@ -32,11 +32,15 @@ export interface SettingValues {
   readonly clientId: string;
   readonly keyVaultUri: string;
   readonly secretName: string;
+  /** Which incidents API the runs read (INCIDENTS_API). */
   readonly incidentsApi: 'defender' | 'graph';
   readonly cloud: CloudEndpoints;
+  /** Defender API base (DEFENDER_API_URL, else the cloud's). */
   readonly apiUrl: string;
+  /** Microsoft Graph base without /v1.0 (GRAPH_API_URL, else the cloud's). */
   readonly graphApiUrl: string;
   readonly authorityHost: string;
+  /** Graph source: ask for alerts with `$expand=alerts`. */
   readonly graphExpandAlerts: boolean;
   /** Epoch ms of 00:00 UTC on the warning date. */
   readonly defenderRetirementWarningFromMs: number;
@@ -49,6 +53,7 @@ export interface SettingValues {
   readonly exportFormat: 'json' | 'ndjson';
   readonly exportCompression: 'none' | 'gzip';
   readonly exportIndexTags: boolean;
+  /** Parts of a run's output are cut past this size. */
   readonly exportMaxBlobBytes: number;
   /** Undefined: derived from host.json's functionTimeout by the runtime. */
   readonly runBudgetMs: number | undefined;

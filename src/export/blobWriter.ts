@@ -4,7 +4,7 @@ import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
 import { compactJson } from '../sources/rawJson';
 import { DEFAULT_ENCODING, type BlobEncoding } from './blobNames';
-import { statusOf } from './stateStore';
+import { storageStatusOf } from './jsonBlobStore';
 
 /**
  * Content type of a blob. Gzip blobs are served as application/gzip with no Content-Encoding, so that the
@@ -112,7 +112,7 @@ export class ExportBlobWriter {
         ...(tags ? { tags } : {}),
       });
     } catch (error) {
-      const status = statusOf(error);
+      const status = storageStatusOf(error);
       throw new StorageError(
         status === 409
           ? `Export blob ${this.blobName} already exists (another run used the same execution time); nothing was overwritten and the watermark is unchanged, so the next run exports these incidents.`
@@ -164,7 +164,7 @@ export class ExportBlobWriter {
     try {
       await this.blob.stageBlock(blockId, body, body.length, { transactionalContentMD5 });
     } catch (error) {
-      throw new StorageError(`Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`, { code: 'BlobUploadFailed', statusCode: statusOf(error), retryable: true, cause: error });
+      throw new StorageError(`Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`, { code: 'BlobUploadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error });
     }
   }
 }

@@ -49,3 +49,8 @@ export async function pullIntoParts(options: PullLoopOptions): Promise<PullOutco
   }
   return { complete, checkpointStop: false };
 }
+
+/** Epoch ms after which no wait may end: the budget minus a reserve to commit the open part and the state. */
+export function waitDeadlineMs(started: Date, budgetMs: number): number {
+  return started.getTime() + budgetMs - Math.min(30_000, budgetMs * 0.1);
+}

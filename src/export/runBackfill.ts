@@ -6,8 +6,7 @@ import { BackfillJobStore, backfillJobId, type BackfillJob } from './backfillJob
 import { BackfillLedger, type BackfillProgress } from './backfillLedger';
 import type { ExportDependencies } from './exportDependencies';
 import { PartWriter } from './partWriter';
-import { pullIntoParts } from './pullLoop';
-import { waitDeadlineMs } from './runSummary';
+import { pullIntoParts, waitDeadlineMs } from './pullLoop';
 
 export type { BackfillProgress } from './backfillLedger';
 

@@ -4,8 +4,8 @@ import type { Logger } from '../common/logger';
 import type { ExportDependencies } from './exportDependencies';
 import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
-import { pullIntoParts } from './pullLoop';
-import { runRecord, summarise, waitDeadlineMs, type RunSummary } from './runSummary';
+import { pullIntoParts, waitDeadlineMs } from './pullLoop';
+import { runRecord, summarise, type RunSummary } from './runSummary';
 import { StateFile } from './stateFile';
 import { genesisState, planWindow } from './windowPlan';
 

@@ -69,8 +69,3 @@ export function summarise(run: { runId: string; trigger: string; started: Date; 
     durationMs: run.finished.getTime() - run.started.getTime(),
   };
 }
-
-/** Epoch ms after which no wait may end: the budget minus a reserve to commit the open part and the state. */
-export function waitDeadlineMs(started: Date, budgetMs: number): number {
-  return started.getTime() + budgetMs - Math.min(30_000, budgetMs * 0.1);
-}

@@ -1,7 +1,7 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { StateError } from '../common/errors';
 import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
-import { BlobConflictError, JsonBlobStore, storageStatusOf } from './jsonBlobStore';
+import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 
 /** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
 export interface StateSnapshot {
@@ -45,6 +45,3 @@ export class StateStore {
 export function stateMissingError(exportCount: number, newestExport: string): StateError {
   return new StateError(`The state blob ${STATE_BLOB} is missing but the container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. ${RECOVERY_HINT}.`, { code: 'StateMissing' });
 }
-
-/** The HTTP status of a storage error (kept for the CLI's readers). */
-export const statusOf = storageStatusOf;
