@@ -28,6 +28,33 @@ export async function startWorld(): Promise<CliWorld & { azurite: AzuriteBlob }>
   return { azurite, service, close: () => azurite.close() };
 }
 
+/**
+ * The Azurite of one test file: started before its first test and closed after its last (registers the
+ * `beforeAll`/`afterAll` hooks; call it in the `describe` body).
+ */
+export function suiteWorld(): CliWorld & { readonly azurite: AzuriteBlob } {
+  let started: (CliWorld & { azurite: AzuriteBlob }) | undefined;
+  const current = (): CliWorld & { azurite: AzuriteBlob } => {
+    if (!started) throw new Error('the suite world is used before beforeAll started it');
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startWorld();
+  });
+  afterAll(async () => {
+    await started?.close();
+  });
+  return {
+    get service() {
+      return current().service;
+    },
+    get azurite() {
+      return current().azurite;
+    },
+    close: () => current().close(),
+  };
+}
+
 /** A fresh, empty container per test, so tests never see each other's blobs. */
 export async function freshContainer(world: CliWorld): Promise<ContainerClient> {
   const container = world.service.getContainerClient(`cli-${randomUUID()}`);

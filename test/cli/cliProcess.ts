@@ -1,14 +1,10 @@
-import { mkdtempSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { ChildRun } from '../support/childRun';
 import type { AzuriteBlob } from '../../src/local/azurite';
 
-/** A fresh empty folder to run a CLI process in (HOME and cwd), so no local.settings.json is read. */
-export function emptyFolder(): string {
-  return mkdtempSync(join(tmpdir(), 'defender-export-cli-'));
-}
+import { emptyFolder } from '../support/cli';
+
+export { emptyFolder } from '../support/cli';
 
 /** Only what the read-only commands need: the storage of `container` on Azurite, nothing of a tenant. */
 export function storageEnvironment(azurite: AzuriteBlob, container: ContainerClient): Record<string, string> {

@@ -3,17 +3,11 @@ import { EXIT } from '../../src/cli/exitCodes';
 import { listTable } from '../../src/cli/commands/list';
 import type { ExportBlob } from '../../src/cli/exportListing';
 import { requireTimestamp } from '../../src/common/timestamp';
-import { defenderIncident, freshContainer, runCli, startWorld, writeExportBlob, writeState, type CliWorld } from './cliHarness';
+import { defenderIncident, freshContainer, runCli, writeExportBlob, writeState, suiteWorld } from './cliHarness';
 
 describe('defender-export list', () => {
-  let world: CliWorld;
+  const world = suiteWorld();
   let container: ContainerClient;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
-  });
   beforeEach(async () => {
     container = await freshContainer(world);
   });

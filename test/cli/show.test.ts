@@ -1,21 +1,15 @@
 import { gzipSync } from 'zlib';
 import type { ContainerClient } from '@azure/storage-blob';
 import { EXIT } from '../../src/cli/exitCodes';
-import { defenderIncident, freshContainer, runCli, startWorld, writeExportBlob, type CliWorld } from './cliHarness';
+import { defenderIncident, freshContainer, runCli, writeExportBlob, suiteWorld } from './cliHarness';
 
 const OLDER = 'incidents/2026/11/26/2026-11-26T23-55-00.004Z.json';
 const NEWER = 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json';
 const BACKFILL = 'backfill/2026/11/27/2026-11-27T09-00-00.000Z.json';
 
 describe('defender-export show', () => {
-  let world: CliWorld;
+  const world = suiteWorld();
   let container: ContainerClient;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
-  });
   beforeEach(async () => {
     container = await freshContainer(world);
     await writeExportBlob(container, { name: OLDER, incidents: [defenderIncident(1, 'Low', '2026-11-26T23:50:00Z')] });

@@ -1,18 +1,12 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { EXIT } from '../../src/cli/exitCodes';
-import { freshContainer, runCli, startWorld, writeState, type CliWorld } from './cliHarness';
+import { freshContainer, runCli, writeState, suiteWorld } from './cliHarness';
 
 const NOW = new Date('2026-11-27T08:10:00.000Z');
 
 describe('defender-export state reset', () => {
-  let world: CliWorld;
+  const world = suiteWorld();
   let container: ContainerClient;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
-  });
   beforeEach(async () => {
     container = await freshContainer(world);
     await writeState(container, { schemaVersion: 1, watermark: '2026-11-27T07:59:41.2630000Z', exported: {}, source: 'defender', updatedAt: '2026-11-27T08:00:04.000Z' });

@@ -1,6 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { EXIT } from '../../src/cli/exitCodes';
-import { defenderIncident, freshContainer, runCli, startWorld, writeExportBlob, writeState, type CliWorld } from './cliHarness';
+import { defenderIncident, freshContainer, runCli, writeExportBlob, writeState, suiteWorld } from './cliHarness';
 
 const NOW = new Date('2026-11-27T08:10:00.000Z');
 const success = (at: string): Record<string, unknown> => ({ runId: `run-${at}`, at, trigger: 'timer', incidents: 212, blobs: ['incidents/2026/11/27/2026-11-27T08-00-03.512Z.json'] });
@@ -15,15 +15,9 @@ const state = (records: Record<string, unknown>): Record<string, unknown> => ({
 });
 
 describe('defender-export status', () => {
-  let world: CliWorld;
+  const world = suiteWorld();
   let container: ContainerClient;
   const savedMaxAge = process.env.STATUS_MAX_AGE_MINUTES;
-  beforeAll(async () => {
-    world = await startWorld();
-  });
-  afterAll(async () => {
-    await world.close();
-  });
   beforeEach(async () => {
     container = await freshContainer(world);
     delete process.env.STATUS_MAX_AGE_MINUTES;

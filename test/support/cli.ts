@@ -14,9 +14,14 @@ export interface CliResult {
   readonly stderr: string;
 }
 
+/** A fresh empty folder to run a CLI process in (HOME and cwd), so no local.settings.json is read. */
+export function emptyFolder(): string {
+  return mkdtempSync(join(tmpdir(), 'defender-export-'));
+}
+
 /** The environment a real deployment-like process gets: the world's settings, its vault identity, and its CA through NODE_EXTRA_CA_CERTS. */
 export function cliEnvironment(world: World, extra: Environment = {}): Record<string, string> {
-  const folder = mkdtempSync(join(tmpdir(), 'defender-export-'));
+  const folder = emptyFolder();
   const caFile = join(folder, 'ca.pem');
   writeFileSync(caFile, world.tenant.caCertPem);
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: folder, NODE_EXTRA_CA_CERTS: caFile };
