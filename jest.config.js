@@ -4,7 +4,13 @@
  * `npm run test:integration`). `npm test` runs both. A test file is integration unless it is listed here.
  */
 const UNIT_FOLDERS = ['architecture/', 'common/', 'config/', 'export/', 'infra/', 'sources/'];
-const UNIT_FILES = ['cli/exportBlobName.test.ts', 'cli/statusReport.test.ts', 'local/simulator/incidentListing.test.ts', 'local/simulator/incidentStore.test.ts', 'local/simulator/timestamp.test.ts'];
+const UNIT_FILES = [
+  'cli/exportBlobName.test.ts',
+  'cli/statusReport.test.ts',
+  'local/simulator/incidentListing.test.ts',
+  'local/simulator/incidentStore.test.ts',
+  'local/simulator/timestamp.test.ts',
+];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const common = { preset: 'ts-jest', testEnvironment: 'node', roots: ['<rootDir>/test'] };
@@ -19,13 +25,20 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: [...UNIT_FOLDERS.map((folder) => `<rootDir>/test/${folder}**/*.test.ts`), ...UNIT_FILES.map((file) => `<rootDir>/test/${file}`)],
+      testMatch: [
+        ...UNIT_FOLDERS.map((folder) => `<rootDir>/test/${folder}**/*.test.ts`),
+        ...UNIT_FILES.map((file) => `<rootDir>/test/${file}`),
+      ],
     },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', ...UNIT_FOLDERS.map((folder) => `/test/${escape(folder)}`), ...UNIT_FILES.map((file) => `/test/${escape(file)}$`)],
+      testPathIgnorePatterns: [
+        '/node_modules/',
+        ...UNIT_FOLDERS.map((folder) => `/test/${escape(folder)}`),
+        ...UNIT_FILES.map((file) => `/test/${escape(file)}$`),
+      ],
     },
   ],
 };

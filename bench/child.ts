@@ -48,26 +48,56 @@ function peakRssMb(): number {
 
 async function main(): Promise<void> {
   const task = JSON.parse(process.env.BENCH_CHILD ?? '{}') as ChildTask;
-  const credential = new ClientSecretCredential(task.vaultReader.tenantId, task.vaultReader.clientId, task.vaultReader.clientSecret, {
-    authorityHost: task.vaultReader.authorityHost,
-    disableInstanceDiscovery: true,
-    tlsOptions: { ca: task.ca },
-  });
+  const credential = new ClientSecretCredential(
+    task.vaultReader.tenantId,
+    task.vaultReader.clientId,
+    task.vaultReader.clientSecret,
+    {
+      authorityHost: task.vaultReader.authorityHost,
+      disableInstanceDiscovery: true,
+      tlsOptions: { ca: task.ca },
+    },
+  );
   const config = loadConfig(task.env);
   const started = process.hrtime.bigint();
   let result: Omit<ChildResult, 'wallMs' | 'peakRssMb'>;
   if (task.mode === 'exporter') {
-    const deps = buildDependencies(config, { azureCredential: credential, tlsCa: task.ca, runBudgetMs: 3_600_000, ...(task.rateLimits ? { rateLimits: task.rateLimits } : {}) });
+    const deps = buildDependencies(config, {
+      azureCredential: credential,
+      tlsCa: task.ca,
+      runBudgetMs: 3_600_000,
+      ...(task.rateLimits ? { rateLimits: task.rateLimits } : {}),
+    });
     const summary = await runExport(deps, { trigger: 'bench', logger: silentLogger });
-    result = { incidents: summary.incidents, apiCalls: summary.apiCalls, bytes: summary.bytesWritten, throttledWaits: summary.throttledWaits };
+    result = {
+      incidents: summary.incidents,
+      apiCalls: summary.apiCalls,
+      bytes: summary.bytesWritten,
+      throttledWaits: summary.throttledWaits,
+    };
   } else {
     // The naive script authenticates as the app directly with the secret it read from the vault.
     const { SecretClient } = await import('@azure/keyvault-secrets');
-    const secret = await new SecretClient(config.keyVaultUri, credential, { disableChallengeResourceVerification: true, tlsOptions: { ca: task.ca } }).getSecret(config.secretName);
-    const app = new ClientSecretCredential(config.tenantId, config.clientId, secret.value ?? '', { authorityHost: config.authorityHost, disableInstanceDiscovery: true, tlsOptions: { ca: task.ca } });
-    const container = BlobServiceClient.fromConnectionString(task.env.EXPORT_STORAGE ?? '').getContainerClient(config.container);
+    const secret = await new SecretClient(config.keyVaultUri, credential, {
+      disableChallengeResourceVerification: true,
+      tlsOptions: { ca: task.ca },
+    }).getSecret(config.secretName);
+    const app = new ClientSecretCredential(config.tenantId, config.clientId, secret.value ?? '', {
+      authorityHost: config.authorityHost,
+      disableInstanceDiscovery: true,
+      tlsOptions: { ca: task.ca },
+    });
+    const container = BlobServiceClient.fromConnectionString(task.env.EXPORT_STORAGE ?? '').getContainerClient(
+      config.container,
+    );
     await container.createIfNotExists();
-    const naive = await naivePull({ apiUrl: config.apiUrl, credential: app, container, ca: task.ca, since: task.since });
+    const naive = await naivePull({
+      apiUrl: config.apiUrl,
+      credential: app,
+      container,
+      ca: task.ca,
+      since: task.since,
+    });
     result = { ...naive, throttledWaits: 0 };
   }
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -78,6 +108,14 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
-  const report: ChildResult = { error: message, wallMs: 0, incidents: 0, apiCalls: 0, bytes: 0, throttledWaits: 0, peakRssMb: peakRssMb() };
+  const report: ChildResult = {
+    error: message,
+    wallMs: 0,
+    incidents: 0,
+    apiCalls: 0,
+    bytes: 0,
+    throttledWaits: 0,
+    peakRssMb: peakRssMb(),
+  };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 });

@@ -46,7 +46,21 @@ async function startAzuriteProcess(): Promise<AzuriteBlob & { pid: number }> {
     });
   });
   const main = join(ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
-  const child = spawn(process.execPath, [main, '--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck', '--silent', '--disableTelemetry'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--silent',
+      '--disableTelemetry',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       if (chunk.toString().includes('successfully listens')) resolve();
@@ -68,7 +82,10 @@ async function startAzuriteProcess(): Promise<AzuriteBlob & { pid: number }> {
 
 function runChild(task: ChildTask, nodeArgs: readonly string[] = []): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--max-old-space-size=12000', ...nodeArgs, join(__dirname, 'child.js')], { env: { PATH: process.env.PATH ?? '', BENCH_CHILD: JSON.stringify(task) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--max-old-space-size=12000', ...nodeArgs, join(__dirname, 'child.js')], {
+      env: { PATH: process.env.PATH ?? '', BENCH_CHILD: JSON.stringify(task) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -95,23 +112,40 @@ function ownCpuS(): number {
   return (usage.user + usage.system) / 1e6;
 }
 
-async function measure(tenant: SimulatedTenant, azurite: AzuriteBlob & { pid: number }, scenario: string, mode: ChildTask['mode'], n: number, container: string, rateLimits?: RateLimit[], nodeArgs: readonly string[] = []): Promise<Row> {
+async function measure(
+  tenant: SimulatedTenant,
+  azurite: AzuriteBlob & { pid: number },
+  scenario: string,
+  mode: ChildTask['mode'],
+  n: number,
+  container: string,
+  rateLimits?: RateLimit[],
+  nodeArgs: readonly string[] = [],
+): Promise<Row> {
   const since = minusMs(fromDate(new Date()), 49 * 3_600_000);
   const before = tenant.requests.length;
   const cpuBefore = { simulator: ownCpuS(), azurite: processCpuS(azurite.pid) };
-  const result = await runChild({
-    mode,
-    since,
-    ca: tenant.caCertPem,
-    rateLimits,
-    vaultReader: { tenantId: tenant.tenantId, clientId: tenant.vaultReader.clientId, clientSecret: tenant.vaultReader.clientSecret, authorityHost: tenant.authorityHost },
-    env: {
-      ...definedOnly(tenantSettings(tenant)),
-      EXPORT_STORAGE: azurite.connectionString,
-      EXPORT_CONTAINER: container,
-      INITIAL_LOOKBACK_HOURS: '49',
+  const result = await runChild(
+    {
+      mode,
+      since,
+      ca: tenant.caCertPem,
+      rateLimits,
+      vaultReader: {
+        tenantId: tenant.tenantId,
+        clientId: tenant.vaultReader.clientId,
+        clientSecret: tenant.vaultReader.clientSecret,
+        authorityHost: tenant.authorityHost,
+      },
+      env: {
+        ...definedOnly(tenantSettings(tenant)),
+        EXPORT_STORAGE: azurite.connectionString,
+        EXPORT_CONTAINER: container,
+        INITIAL_LOOKBACK_HOURS: '49',
+      },
     },
-  }, nodeArgs);
+    nodeArgs,
+  );
   const simulatorCpuS = ownCpuS() - cpuBefore.simulator;
   const azuriteCpuS = processCpuS(azurite.pid) - cpuBefore.azurite;
   const requests = tenant.requests.slice(before);
@@ -171,7 +205,11 @@ async function main(): Promise<void> {
     plan.push([`exporter, heap capped ${HEAP_CAP_MB} MB`, 'exporter', [`--max-old-space-size=${HEAP_CAP_MB}`]]);
     for (const [scenario, mode, nodeArgs] of plan) {
       // Once the naive pull has failed at this size (it cannot build a string that large), it is not run again.
-      if (mode === 'naive' && rows.some((row) => row.n === n && row.scenario === 'naive' && row.result.error !== undefined)) continue;
+      if (
+        mode === 'naive' &&
+        rows.some((row) => row.n === n && row.scenario === 'naive' && row.result.error !== undefined)
+      )
+        continue;
       containerIndex += 1;
       process.stderr.write(`${scenario} at ${n}...\n`);
       rows.push(await measure(tenant, azurite, scenario, mode, n, `bench-${containerIndex}`, unpaced, nodeArgs));
@@ -181,7 +219,14 @@ async function main(): Promise<void> {
 
   // Paced: the simulator enforces a scaled-down limit and the exporter paces to the same figure.
   const pacedN = Number(process.env.BENCH_PACED_N ?? 30000);
-  const pacedRows: { row: Row; limit: RateLimit; calls: number; spanMs: number; maxInWindow: number; utilisation: number }[] = [];
+  const pacedRows: {
+    row: Row;
+    limit: RateLimit;
+    calls: number;
+    spanMs: number;
+    maxInWindow: number;
+    utilisation: number;
+  }[] = [];
   // 50 calls per 5 s is the documented count with time scaled down 12x, so the reply time stays small against
   // the window as it is against 60 s in Azure; 50 per second shows what one sequential pull can do when the
   // window is about as short as 50 replies.
@@ -194,8 +239,19 @@ async function main(): Promise<void> {
     containerIndex += 1;
     process.stderr.write(`paced exporter at ${pacedN}, ${limit.maxCalls} per ${limit.windowMs} ms...\n`);
     const before = tenant.requests.length;
-    const row = await measure(tenant, azurite, `exporter, paced ${limit.maxCalls} per ${limit.windowMs / 1000} s`, 'exporter', pacedN, `bench-${containerIndex}`, [limit]);
-    const listCalls = tenant.requests.slice(before).filter((r) => r.server === 'defender').map((r) => r.at);
+    const row = await measure(
+      tenant,
+      azurite,
+      `exporter, paced ${limit.maxCalls} per ${limit.windowMs / 1000} s`,
+      'exporter',
+      pacedN,
+      `bench-${containerIndex}`,
+      [limit],
+    );
+    const listCalls = tenant.requests
+      .slice(before)
+      .filter((r) => r.server === 'defender')
+      .map((r) => r.at);
     await tenant.close();
     const spanMs = (listCalls[listCalls.length - 1] ?? 0) - (listCalls[0] ?? 0);
     let maxInWindow = 0;
@@ -215,7 +271,12 @@ async function main(): Promise<void> {
   // load (a new instance reading its files for the first time), where bundling matters most; needs root.
   const bundleFile = join(ROOT, 'dist', 'bundle', 'functions', 'index.js');
   const buildFile = join(ROOT, 'dist', 'src', 'functions', 'index.js');
-  const loads = { bundled: [] as number[], unbundled: [] as number[], bundledCold: [] as number[], unbundledCold: [] as number[] };
+  const loads = {
+    bundled: [] as number[],
+    unbundled: [] as number[],
+    bundledCold: [] as number[],
+    unbundledCold: [] as number[],
+  };
   for (let i = 0; i < 7; i += 1) {
     loads.bundled.push(loadTimeMs(bundleFile));
     loads.unbundled.push(loadTimeMs(buildFile));
@@ -226,21 +287,29 @@ async function main(): Promise<void> {
   const unbundledMs = median(loads.unbundled);
 
   const lines: string[] = [];
-  lines.push('| scenario | incidents | wall s | incidents/s | CPU s: run / simulator / Azurite | API calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |');
+  lines.push(
+    '| scenario | incidents | wall s | incidents/s | CPU s: run / simulator / Azurite | API calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |',
+  );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const seen = new Map<string, number>();
   for (const row of [...rows, ...pacedRows.map((p) => p.row)]) {
     const r = row.result;
     const key = `${row.scenario}@${row.n}`;
     seen.set(key, (seen.get(key) ?? 0) + 1);
-    const label = row.scenario === 'exporter' || row.scenario === 'naive' ? `${row.scenario} (run ${seen.get(key) ?? 1})` : row.scenario;
+    const label =
+      row.scenario === 'exporter' || row.scenario === 'naive'
+        ? `${row.scenario} (run ${seen.get(key) ?? 1})`
+        : row.scenario;
     if (r.error !== undefined) {
       lines.push(`| ${label} | ${row.n} | failed: ${r.error} |  |  |  |  |  |  |  | ${r.peakRssMb.toFixed(0)} |  |  |`);
       continue;
     }
-    lines.push(`| ${label} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.incidents / (r.wallMs / 1000))} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} / ${row.simulatorCpuS.toFixed(1)} / ${row.azuriteCpuS.toFixed(1)} | ${r.apiCalls} | ${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`);
+    lines.push(
+      `| ${label} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.incidents / (r.wallMs / 1000))} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} / ${row.simulatorCpuS.toFixed(1)} / ${row.azuriteCpuS.toFixed(1)} | ${r.apiCalls} | ${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`,
+    );
   }
-  const runsOf = (scenario: string, n: number): ChildResult[] => rows.filter((r) => r.scenario === scenario && r.n === n).map((r) => r.result);
+  const runsOf = (scenario: string, n: number): ChildResult[] =>
+    rows.filter((r) => r.scenario === scenario && r.n === n).map((r) => r.result);
   const ok = (results: ChildResult[]): ChildResult[] => results.filter((r) => r.error === undefined);
   const listed = (values: number[], digits: number): string => values.map((v) => v.toFixed(digits)).join(', ');
   const ratios: string[] = [];
@@ -249,13 +318,17 @@ async function main(): Promise<void> {
   const smallRss = ok(runsOf('exporter', smallest)).map((r) => r.peakRssMb);
   const largeRss = ok(runsOf('exporter', largest)).map((r) => r.peakRssMb);
   if (smallRss.length > 0 && largeRss.length > 0) {
-    ratios.push(`- Peak RSS, exporter at ${largest} vs ${smallest} incidents (medians of ${repeats} runs): ${median(largeRss).toFixed(0)} / ${median(smallRss).toFixed(0)} MB = **${(median(largeRss) / median(smallRss)).toFixed(2)}x** (target at most 1.25; runs: ${listed(largeRss, 0)} vs ${listed(smallRss, 0)} MB).`);
+    ratios.push(
+      `- Peak RSS, exporter at ${largest} vs ${smallest} incidents (medians of ${repeats} runs): ${median(largeRss).toFixed(0)} / ${median(smallRss).toFixed(0)} MB = **${(median(largeRss) / median(smallRss)).toFixed(2)}x** (target at most 1.25; runs: ${listed(largeRss, 0)} vs ${listed(smallRss, 0)} MB).`,
+    );
   }
   const [smallCapped] = runsOf(`exporter, heap capped ${HEAP_CAP_MB} MB`, smallest);
   const [largeCapped] = runsOf(`exporter, heap capped ${HEAP_CAP_MB} MB`, largest);
   const largeWall = ok(runsOf('exporter', largest)).map((r) => r.wallMs);
   if (smallCapped && largeCapped && largeWall.length > 0) {
-    ratios.push(`- The same with V8's old space capped at ${HEAP_CAP_MB} MB (one run each): **${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ${(largeCapped.wallMs / median(largeWall)).toFixed(2)}x the uncapped median: what the cap removes is garbage V8 had not yet collected, not data the exporter keeps.`);
+    ratios.push(
+      `- The same with V8's old space capped at ${HEAP_CAP_MB} MB (one run each): **${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ${(largeCapped.wallMs / median(largeWall)).toFixed(2)}x the uncapped median: what the cap removes is garbage V8 had not yet collected, not data the exporter keeps.`,
+    );
   }
   for (const n of sizes) {
     const ours = ok(runsOf('exporter', n));
@@ -264,21 +337,31 @@ async function main(): Promise<void> {
     const naive = ok(naiveRuns);
     const oursRss = median(ours.map((r) => r.peakRssMb));
     if (failed?.error !== undefined) {
-      ratios.push(`- At ${n}: the naive pull failed (${failed.error}) after reaching ${failed.peakRssMb.toFixed(0)} MB; the exporter wrote ${ours[0]?.incidents ?? 0} incidents each run with a median peak of ${oursRss.toFixed(0)} MB.`);
+      ratios.push(
+        `- At ${n}: the naive pull failed (${failed.error}) after reaching ${failed.peakRssMb.toFixed(0)} MB; the exporter wrote ${ours[0]?.incidents ?? 0} incidents each run with a median peak of ${oursRss.toFixed(0)} MB.`,
+      );
     } else if (ours.length > 0 && naive.length > 0) {
       const oursWall = ours.map((r) => r.wallMs / 1000);
       const naiveWall = naive.map((r) => r.wallMs / 1000);
-      ratios.push(`- At ${n}: wall time exporter/naive **${(median(oursWall) / median(naiveWall)).toFixed(2)}** (medians; target at most 1.0 at 10k; runs: ${listed(oursWall, 2)} vs ${listed(naiveWall, 2)} s), peak RSS exporter/naive **${(oursRss / median(naive.map((r) => r.peakRssMb))).toFixed(2)}**.`);
+      ratios.push(
+        `- At ${n}: wall time exporter/naive **${(median(oursWall) / median(naiveWall)).toFixed(2)}** (medians; target at most 1.0 at 10k; runs: ${listed(oursWall, 2)} vs ${listed(naiveWall, 2)} s), peak RSS exporter/naive **${(oursRss / median(naive.map((r) => r.peakRssMb))).toFixed(2)}**.`,
+      );
     }
   }
   for (const p of pacedRows) {
-    ratios.push(`- Paced at ${p.limit.maxCalls} calls per ${p.limit.windowMs} ms: ${p.calls} list calls in ${(p.spanMs / 1000).toFixed(1)} s, at most ${p.maxInWindow} in any window (ceiling ${p.limit.maxCalls}), **${(p.utilisation * 100).toFixed(1)}%** of the allowed rate (the fastest schedule the limit allows would take ${((Math.floor((p.calls - 1) / p.limit.maxCalls) * p.limit.windowMs) / 1000).toFixed(1)} s), ${p.row.status429} answers 429; ${(p.spanMs / Math.max(1, p.calls - 1)).toFixed(1)} ms per call on average.`);
+    ratios.push(
+      `- Paced at ${p.limit.maxCalls} calls per ${p.limit.windowMs} ms: ${p.calls} list calls in ${(p.spanMs / 1000).toFixed(1)} s, at most ${p.maxInWindow} in any window (ceiling ${p.limit.maxCalls}), **${(p.utilisation * 100).toFixed(1)}%** of the allowed rate (the fastest schedule the limit allows would take ${((Math.floor((p.calls - 1) / p.limit.maxCalls) * p.limit.windowMs) / 1000).toFixed(1)} s), ${p.row.status429} answers 429; ${(p.spanMs / Math.max(1, p.calls - 1)).toFixed(1)} ms per call on average.`,
+    );
   }
-  ratios.push(`- Module load, warm page cache (median of 7 fresh processes): bundled ${bundledMs.toFixed(1)} ms, unbundled tsc build ${unbundledMs.toFixed(1)} ms: **${(unbundledMs / bundledMs).toFixed(2)}x** faster (target at least 3).`);
+  ratios.push(
+    `- Module load, warm page cache (median of 7 fresh processes): bundled ${bundledMs.toFixed(1)} ms, unbundled tsc build ${unbundledMs.toFixed(1)} ms: **${(unbundledMs / bundledMs).toFixed(2)}x** faster (target at least 3).`,
+  );
   if (loads.bundledCold.length > 0 && loads.unbundledCold.length > 0) {
     const coldBundled = median(loads.bundledCold);
     const coldUnbundled = median(loads.unbundledCold);
-    ratios.push(`- Module load, cold page cache (caches dropped before each load, as on a new instance; median of ${loads.bundledCold.length}): bundled ${coldBundled.toFixed(1)} ms, unbundled ${coldUnbundled.toFixed(1)} ms: **${(coldUnbundled / coldBundled).toFixed(2)}x** faster.`);
+    ratios.push(
+      `- Module load, cold page cache (caches dropped before each load, as on a new instance; median of ${loads.bundledCold.length}): bundled ${coldBundled.toFixed(1)} ms, unbundled ${coldUnbundled.toFixed(1)} ms: **${(coldUnbundled / coldBundled).toFixed(2)}x** faster.`,
+    );
   } else {
     ratios.push('- Module load with a cold page cache: not measured (dropping the page cache needs root).');
   }

@@ -10,7 +10,9 @@ try {
 } catch (error) {
   // Only the missing build itself gets this message; a module missing inside the build is a real error.
   if (error && error.code === 'MODULE_NOT_FOUND' && String(error.message).includes(entry)) {
-    process.stderr.write(`defender-export is not built yet: run 'npm run build' in ${path.join(__dirname, '..')}, then try again.\n`);
+    process.stderr.write(
+      `defender-export is not built yet: run 'npm run build' in ${path.join(__dirname, '..')}, then try again.\n`,
+    );
     // EXIT.failed (src/cli/exitCodes.ts), which cannot be loaded before the build.
     process.exitCode = 1;
     return;

@@ -30,5 +30,8 @@ buildSync({
 });
 copyFileSync(join(root, 'host.json'), join(out, 'host.json'));
 const pkg = require(join(root, 'package.json'));
-writeFileSync(join(out, 'package.json'), `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, main: 'functions/index.js' }, null, 2)}\n`);
+writeFileSync(
+  join(out, 'package.json'),
+  `${JSON.stringify({ name: pkg.name, version: pkg.version, private: true, main: 'functions/index.js' }, null, 2)}\n`,
+);
 process.stdout.write(`bundled into ${out}\n`);

@@ -39,7 +39,11 @@ export class TokenProvider {
     } catch (error) {
       throw explainTokenError(error, this.scope, this.describeApp);
     }
-    if (!token) throw new AuthError(`Entra returned no token for ${this.scope} (${this.describeApp}).`, { code: 'TokenMissing', retryable: true });
+    if (!token)
+      throw new AuthError(`Entra returned no token for ${this.scope} (${this.describeApp}).`, {
+        code: 'TokenMissing',
+        retryable: true,
+      });
     // Redacted for as long as this provider (and so the run that uses the token) can be reached.
     registerSensitiveWhileAlive(token.token, this);
     this.token = token;
@@ -60,7 +64,10 @@ function explainTokenError(error: unknown, scope: string, app: string): AuthErro
   const statusCode = numberProperty(error, 'statusCode');
   const retryable = aadCode === undefined && (statusCode === undefined || statusCode >= 500 || statusCode === 429);
   const fix = hint ?? 'check DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID, AZURE_AUTHORITY_HOST and the secret in Key Vault';
-  return new AuthError(`Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}: ${fix}. Entra said: ${entraSaid(text)}`, { code: aadCode ?? 'TokenRequestFailed', statusCode, retryable, cause: error });
+  return new AuthError(
+    `Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}: ${fix}. Entra said: ${entraSaid(text)}`,
+    { code: aadCode ?? 'TokenRequestFailed', statusCode, retryable, cause: error },
+  );
 }
 
 /** The AADSTS sentence (e.g. "AADSTS7000215: Invalid client secret provided."), else the first line. */
@@ -70,10 +77,12 @@ function entraSaid(text: string): string {
 }
 
 const HINTS: Readonly<Record<string, string>> = {
-  AADSTS7000215: "the client secret is wrong: store the secret's Value (not its ID) in Key Vault under DEFENDER_CLIENT_SECRET_NAME",
+  AADSTS7000215:
+    "the client secret is wrong: store the secret's Value (not its ID) in Key Vault under DEFENDER_CLIENT_SECRET_NAME",
   AADSTS7000222: 'the client secret has expired: create a new one in the app registration and store it in Key Vault',
   AADSTS700016: 'no app with DEFENDER_CLIENT_ID exists in that tenant: check DEFENDER_CLIENT_ID and DEFENDER_TENANT_ID',
   AADSTS90002: 'the tenant was not found: check DEFENDER_TENANT_ID (and AZURE_AUTHORITY_HOST for sovereign clouds)',
   AADSTS70011: 'the scope is not valid for this app: check DEFENDER_CLOUD and the API permissions',
-  AADSTS500011: "the API is not available in this tenant: grant the app the API's application permission (Incident.Read.All on Microsoft Threat Protection, or SecurityIncident.Read.All on Microsoft Graph) with admin consent, and check DEFENDER_CLOUD",
+  AADSTS500011:
+    "the API is not available in this tenant: grant the app the API's application permission (Incident.Read.All on Microsoft Threat Protection, or SecurityIncident.Read.All on Microsoft Graph) with admin consent, and check DEFENDER_CLOUD",
 };

@@ -26,8 +26,18 @@ function seconds(ms: number): string {
 
 /** The figures both displays share: `42% | 12 pages | 1,143 incidents | 410/s | ETA 3 min 5 s` or `... | waiting for the API quota: 43 s`. */
 function figures(view: ProgressView): string[] {
-  const state = view.stopping ? 'stopping at the next page boundary' : view.waitingMs !== undefined ? `waiting for the API quota: ${seconds(view.waitingMs)}` : `ETA ${view.etaMs === undefined ? '?' : seconds(view.etaMs)}`;
-  return [`${Math.floor(view.fraction * 100)}%`, `${view.pages} page${view.pages === 1 ? '' : 's'}`, `${view.incidents.toLocaleString('en-US')} incident${view.incidents === 1 ? '' : 's'}`, `${Math.round(view.ratePerSecond)}/s`, state];
+  const state = view.stopping
+    ? 'stopping at the next page boundary'
+    : view.waitingMs !== undefined
+      ? `waiting for the API quota: ${seconds(view.waitingMs)}`
+      : `ETA ${view.etaMs === undefined ? '?' : seconds(view.etaMs)}`;
+  return [
+    `${Math.floor(view.fraction * 100)}%`,
+    `${view.pages} page${view.pages === 1 ? '' : 's'}`,
+    `${view.incidents.toLocaleString('en-US')} incident${view.incidents === 1 ? '' : 's'}`,
+    `${Math.round(view.ratePerSecond)}/s`,
+    state,
+  ];
 }
 
 /** The bar on a terminal, cut to `columns` so it never wraps (a wrapped line cannot be redrawn in place). */

@@ -21,7 +21,11 @@ export function commandClock(base: Clock): CommandClock {
   const listeners = new Set<(waitMs: number) => void>();
   const waiting = new Set<AbortController>();
   let stopped = false;
-  const stoppedError = (): BudgetExceededError => new BudgetExceededError('Interrupted: stopping at the page boundary; the next run continues from here.', { code: 'Interrupted', retryable: true });
+  const stoppedError = (): BudgetExceededError =>
+    new BudgetExceededError('Interrupted: stopping at the page boundary; the next run continues from here.', {
+      code: 'Interrupted',
+      retryable: true,
+    });
   return {
     now: () => base.now(),
     sleep: async (ms, signal) => {

@@ -31,7 +31,8 @@ function findUnreachable(error: unknown): { code: string; url: string | undefine
   let current: unknown = error;
   for (let depth = 0; current !== undefined && depth < 5; depth += 1) {
     const code = stringProperty(current, 'code');
-    if (code !== undefined && UNREACHABLE.has(code)) return { code, url: stringProperty(property(current, 'request'), 'url') };
+    if (code !== undefined && UNREACHABLE.has(code))
+      return { code, url: stringProperty(property(current, 'request'), 'url') };
     current = property(current, 'cause');
   }
   return undefined;
@@ -39,5 +40,8 @@ function findUnreachable(error: unknown): { code: string; url: string | undefine
 
 function isStorage(error: unknown, url: string | undefined): boolean {
   if (error instanceof StorageError) return true;
-  return url !== undefined && /\.blob\.core\.(windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)$/.test(new URL(url).hostname);
+  return (
+    url !== undefined &&
+    /\.blob\.core\.(windows\.net|usgovcloudapi\.net|chinacloudapi\.cn)$/.test(new URL(url).hostname)
+  );
 }

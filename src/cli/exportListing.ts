@@ -50,8 +50,14 @@ export async function* listOrNothing(container: ContainerClient, prefix: string)
   } catch (error) {
     if (storageStatusOf(error) === 404) return;
     const status = storageStatusOf(error);
-    const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
-    throw new StorageError(`Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportListFailed', statusCode: status, retryable: status !== 403, cause: error });
+    const fix =
+      status === 403
+        ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)"
+        : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
+    throw new StorageError(
+      `Listing the blobs of container '${container.containerName}' failed: ${describeError(error)}. To fix it, ${fix}.`,
+      { code: 'ExportListFailed', statusCode: status, retryable: status !== 403, cause: error },
+    );
   }
 }
 

@@ -35,9 +35,13 @@ const START_HINT = "start 'npm start' in this folder in another terminal, wait f
  * The settings of `--local`: the usual ones (environment, then local.settings.json) under the simulated
  * tenant's, which win, so nothing of a real tenant leaks into the simulated run or the other way round.
  */
-export function readLocalTenant(directory: string, isRunning: (pid: number) => boolean = processIsRunning): LocalTenant {
+export function readLocalTenant(
+  directory: string,
+  isRunning: (pid: number) => boolean = processIsRunning,
+): LocalTenant {
   const file = join(directory, LOCAL_TENANT_FILE);
-  if (!existsSync(file)) throw new ConfigError([`--local: ${file} does not exist, so no simulated tenant is running here: ${START_HINT}.`]);
+  if (!existsSync(file))
+    throw new ConfigError([`--local: ${file} does not exist, so no simulated tenant is running here: ${START_HINT}.`]);
   let body: unknown;
   try {
     body = JSON.parse(readFileSync(file, 'utf8'));
@@ -50,7 +54,10 @@ export function readLocalTenant(directory: string, isRunning: (pid: number) => b
   if (typeof pid !== 'number' || typeof caCertPem !== 'string' || typeof settings !== 'object' || settings === null) {
     throw new ConfigError([`--local: ${file} is not what 'npm start' writes: delete it and ${START_HINT}.`]);
   }
-  if (!isRunning(pid)) throw new ConfigError([`--local: the 'npm start' that wrote ${file} (process ${pid}) is no longer running: ${START_HINT}.`]);
+  if (!isRunning(pid))
+    throw new ConfigError([
+      `--local: the 'npm start' that wrote ${file} (process ${pid}) is no longer running: ${START_HINT}.`,
+    ]);
   const values: Record<string, string> = {};
   for (const [key, value] of Object.entries(settings)) if (typeof value === 'string') values[key] = value;
   return { pid, settings: values, caCertPem };

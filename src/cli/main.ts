@@ -15,16 +15,21 @@ import { registerStatus } from './commands/status';
 import { describeFailure } from './describeFailure';
 import { EXIT } from './exitCodes';
 import { localEnvironment, readLocalTenant } from './localTenantFile';
-import { settingsEnvironment } from './settingsEnvironment';
+import { settingsEnvironment } from '../config/settingsEnvironment';
 import { UsageError } from './usageError';
 import { printError, printLine, stdoutColumns, terminalLogger, toleratePipeClosing } from './terminal';
 
 /** Builds the `defender-export` program. */
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('defender-export')
-    .description('Export Microsoft 365 Defender incidents to Azure Blob Storage (same settings as the function app: environment, then local.settings.json).')
+    .description(
+      'Export Microsoft 365 Defender incidents to Azure Blob Storage (same settings as the function app: environment, then local.settings.json).',
+    )
     .option('-v, --verbose', 'log progress to stderr')
-    .option('--local', "use the simulated tenant and Azurite of the 'npm start' running in this folder (what 'npm run local -- <command>' does)")
+    .option(
+      '--local',
+      "use the simulated tenant and Azurite of the 'npm start' running in this folder (what 'npm run local -- <command>' does)",
+    )
     .exitOverride();
   registerRun(program, context);
   registerState(program, context);
@@ -63,7 +68,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
         const { env, tlsCa } = commandSettings(local);
         return getRuntime(env, { clock, ...(tlsCa === undefined ? {} : { tlsCa }) });
       },
-      storage: () => ({ container: failFastContainer(buildContainerClient(loadStorageConfig(commandSettings(local).env))), clock: systemClock }),
+      storage: () => ({
+        container: failFastContainer(buildContainerClient(loadStorageConfig(commandSettings(local).env))),
+        clock: systemClock,
+      }),
       logger: terminalLogger(verbose),
       print: printLine,
       columns: stdoutColumns(),
@@ -77,7 +85,10 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
  * Parses `argv`, runs the command and returns the process exit code: what the command set through
  * `setExitCode` (0 unless it did) when it completed, or the code of its failure after printing it.
  */
-export async function execute(base: Omit<CommandContext, 'setExitCode' | 'note'>, argv: readonly string[]): Promise<number> {
+export async function execute(
+  base: Omit<CommandContext, 'setExitCode' | 'note'>,
+  argv: readonly string[],
+): Promise<number> {
   let exitCode: number = EXIT.ok;
   const context: CommandContext = {
     runtime: () => base.runtime(),

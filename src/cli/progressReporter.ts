@@ -1,5 +1,11 @@
 import type { BackfillProgress } from '../export/runBackfill';
-import { formatProgressBar, formatProgressLine, formatWaitLine, SHOWN_WAIT_MS, type ProgressView } from './backfillProgress';
+import {
+  formatProgressBar,
+  formatProgressLine,
+  formatWaitLine,
+  SHOWN_WAIT_MS,
+  type ProgressView,
+} from './backfillProgress';
 
 /** Where the reporter draws: stderr of a terminal (a bar redrawn in place) or not (plain lines). */
 export interface ProgressOutput {
@@ -36,7 +42,15 @@ export class ProgressReporter {
     private readonly output: ProgressOutput,
   ) {
     this.startedMs = output.now();
-    this.view = { fraction: start.fraction, pages: start.pages, incidents: start.incidents, ratePerSecond: 0, etaMs: undefined, waitingMs: undefined, stopping: false };
+    this.view = {
+      fraction: start.fraction,
+      pages: start.pages,
+      incidents: start.incidents,
+      ratePerSecond: 0,
+      etaMs: undefined,
+      waitingMs: undefined,
+      stopping: false,
+    };
     if (output.tty) this.draw();
   }
 

@@ -17,11 +17,22 @@ export async function readExportBlob(container: ContainerClient, blobName: strin
     response = await container.getBlobClient(blobName).download();
   } catch (error) {
     if (storageStatusOf(error) === 404) {
-      throw new StorageError(`Blob '${blobName}' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs, or use 'defender-export show latest'.`, { code: 'ExportBlobNotFound', statusCode: 404 });
+      throw new StorageError(
+        `Blob '${blobName}' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs, or use 'defender-export show latest'.`,
+        { code: 'ExportBlobNotFound', statusCode: 404 },
+      );
     }
     const status = storageStatusOf(error);
-    const fix = status === 403 ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)" : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
-    throw new StorageError(`Reading blob '${blobName}' failed: ${describeError(error)}. To fix it, ${fix}.`, { code: 'ExportBlobReadFailed', statusCode: status, retryable: status !== 403, cause: error });
+    const fix =
+      status === 403
+        ? "grant the identity the 'Storage Blob Data Reader' role on the container (or the account)"
+        : 'check EXPORT_STORAGE and EXPORT_CONTAINER';
+    throw new StorageError(`Reading blob '${blobName}' failed: ${describeError(error)}. To fix it, ${fix}.`, {
+      code: 'ExportBlobReadFailed',
+      statusCode: status,
+      retryable: status !== 403,
+      cause: error,
+    });
   }
   const stored = await readAll(response.readableStreamBody);
   const compressed = response.contentEncoding?.toLowerCase() === 'gzip' || blobName.endsWith('.gz');
@@ -49,7 +60,10 @@ async function decompress(stored: Buffer, compressedHint: boolean, blobName: str
   try {
     return await gunzipAsync(stored);
   } catch (error) {
-    throw unreadable(blobName, `it looks gzip-compressed${compressedHint ? '' : ' although its name and Content-Encoding do not say so'} but does not decompress (${describeError(error)})`);
+    throw unreadable(
+      blobName,
+      `it looks gzip-compressed${compressedHint ? '' : ' although its name and Content-Encoding do not say so'} but does not decompress (${describeError(error)})`,
+    );
   }
 }
 
@@ -79,5 +93,8 @@ function parseNdjson(text: string, blobName: string): unknown[] {
 }
 
 function unreadable(blobName: string, why: string): ExporterError {
-  return new ExporterError(`Blob '${blobName}' is not a readable export: ${why}. Pick an export blob from 'defender-export list'.`, { code: 'ExportBlobUnreadable' });
+  return new ExporterError(
+    `Blob '${blobName}' is not a readable export: ${why}. Pick an export blob from 'defender-export list'.`,
+    { code: 'ExportBlobUnreadable' },
+  );
 }

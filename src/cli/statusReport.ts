@@ -32,13 +32,19 @@ export interface StatusReport {
  * Judges the exporter's health from its state: unhealthy when it never ran, when the last run failed
  * (its error is newer than the last success), or when no run succeeded within `maxAgeMinutes`.
  */
-export function assessStatus(state: ExportState | undefined, now: Date, maxAgeMinutes: number, newestExport?: string): StatusReport {
+export function assessStatus(
+  state: ExportState | undefined,
+  now: Date,
+  maxAgeMinutes: number,
+  newestExport?: string,
+): StatusReport {
   const problems: string[] = [];
   const nowMs = now.getTime();
   const lastSuccess = state?.lastSuccess;
   const lastError = state?.lastError;
   const lastSuccessMs = lastSuccess === undefined ? undefined : Date.parse(lastSuccess.at);
-  const lastSuccessAgeMs = lastSuccessMs === undefined || Number.isNaN(lastSuccessMs) ? undefined : nowMs - lastSuccessMs;
+  const lastSuccessAgeMs =
+    lastSuccessMs === undefined || Number.isNaN(lastSuccessMs) ? undefined : nowMs - lastSuccessMs;
   if (state === undefined) {
     problems.push(
       newestExport === undefined
@@ -46,13 +52,22 @@ export function assessStatus(state: ExportState | undefined, now: Date, maxAgeMi
         : `the state blob ${STATE_BLOB} is missing although exports exist (newest: ${newestExport}), so runs stop. ${RECOVERY_HINT}.`,
     );
   } else {
-    if (lastError !== undefined && (lastSuccess === undefined || Date.parse(lastError.at) > Date.parse(lastSuccess.at))) {
-      problems.push(`the last run failed at ${lastError.at}${lastError.code === undefined ? '' : ` (${lastError.code})`}: ${lastError.message ?? 'no message recorded'}`);
+    if (
+      lastError !== undefined &&
+      (lastSuccess === undefined || Date.parse(lastError.at) > Date.parse(lastSuccess.at))
+    ) {
+      problems.push(
+        `the last run failed at ${lastError.at}${lastError.code === undefined ? '' : ` (${lastError.code})`}: ${lastError.message ?? 'no message recorded'}`,
+      );
     }
     if (lastSuccessAgeMs === undefined) {
-      problems.push(`no successful run is recorded (the state was written ${state.updatedAt || 'at an unknown time'}); the next successful run records one.`);
+      problems.push(
+        `no successful run is recorded (the state was written ${state.updatedAt || 'at an unknown time'}); the next successful run records one.`,
+      );
     } else if (lastSuccessAgeMs > maxAgeMinutes * 60_000) {
-      problems.push(`no run succeeded within the last ${maxAgeMinutes} minutes (last success ${lastSuccess?.at ?? '?'}).`);
+      problems.push(
+        `no run succeeded within the last ${maxAgeMinutes} minutes (last success ${lastSuccess?.at ?? '?'}).`,
+      );
     }
   }
   return {
@@ -80,5 +95,11 @@ export function readPass(state: ExportState): PassProgress | undefined {
     return typeof value === 'string' ? value : undefined;
   };
   const skip: unknown = Reflect.get(pass, 'skip');
-  return { from: text('from'), newest: text('newest'), cursor: text('cursor'), skip: typeof skip === 'number' ? skip : undefined, startedAt: text('startedAt') };
+  return {
+    from: text('from'),
+    newest: text('newest'),
+    cursor: text('cursor'),
+    skip: typeof skip === 'number' ? skip : undefined,
+    startedAt: text('startedAt'),
+  };
 }

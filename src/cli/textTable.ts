@@ -5,8 +5,14 @@ export type Alignment = 'left' | 'right';
  * Lays out a table for people: a header row and one line per row, columns padded to their widest cell
  * and separated by two spaces. The last column is not padded (no trailing blanks).
  */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[], alignments: readonly Alignment[] = []): string[] {
-  const widths = headers.map((header, column) => Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)));
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  alignments: readonly Alignment[] = [],
+): string[] {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, column) => {

@@ -27,7 +27,9 @@ export class ExporterError extends Error {
 export class ConfigError extends ExporterError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(`Invalid settings (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, { code: 'InvalidSettings' });
+    super(`Invalid settings (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, {
+      code: 'InvalidSettings',
+    });
     this.problems = problems;
   }
 }

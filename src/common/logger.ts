@@ -110,7 +110,11 @@ function format(message: string, properties?: LogProperties): string {
 }
 
 /** Sink-agnostic logger: each line is formatted, redacted and handed to the sink for its level. */
-export function createLogger(sink: { info(line: string): void; warn(line: string): void; error(line: string): void }): Logger {
+export function createLogger(sink: {
+  info(line: string): void;
+  warn(line: string): void;
+  error(line: string): void;
+}): Logger {
   return {
     info: (message, properties) => sink.info(format(message, properties)),
     warn: (message, properties) => sink.warn(format(message, properties)),

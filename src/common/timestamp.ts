@@ -14,9 +14,17 @@ export function parseTimestamp(text: string): Timestamp | undefined {
   const match = PATTERN.exec(text);
   if (!match) return undefined;
   const [, year, month, day, hour, minute, second, fraction = '', zone = 'Z'] = match;
-  const wholeSecondMs = Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second));
+  const wholeSecondMs = Date.UTC(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+  );
   const check = new Date(wholeSecondMs);
-  if (Number.isNaN(wholeSecondMs) || check.getUTCDate() !== Number(day) || check.getUTCMonth() !== Number(month) - 1) return undefined;
+  if (Number.isNaN(wholeSecondMs) || check.getUTCDate() !== Number(day) || check.getUTCMonth() !== Number(month) - 1)
+    return undefined;
   let offsetMs = 0;
   if (zone !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
@@ -29,7 +37,8 @@ export function parseTimestamp(text: string): Timestamp | undefined {
 /** Like parseTimestamp, but throws a message naming what was expected. */
 export function requireTimestamp(text: string, what: string): Timestamp {
   const parsed = parseTimestamp(text);
-  if (parsed === undefined) throw new Error(`${what} is not an ISO 8601 UTC timestamp (e.g. 2026-11-27T07:30:00Z): '${text}'`);
+  if (parsed === undefined)
+    throw new Error(`${what} is not an ISO 8601 UTC timestamp (e.g. 2026-11-27T07:30:00Z): '${text}'`);
   return parsed;
 }
 

@@ -1,7 +1,16 @@
 import { ConfigError } from '../common/errors';
 import type { CloudName } from './clouds';
 import type { Parsed } from './settingParsers';
-import { SETTING_KEYS, SETTING_TABLE, type Environment, type PlatformSettingName, type SettingContext, type SettingKey, type SettingValues, type StorageTarget } from './settings';
+import {
+  SETTING_KEYS,
+  SETTING_TABLE,
+  type Environment,
+  type PlatformSettingName,
+  type SettingContext,
+  type SettingKey,
+  type SettingValues,
+  type StorageTarget,
+} from './settings';
 
 export type { Environment, StorageTarget } from './settings';
 
@@ -95,7 +104,9 @@ export interface StatusConfig {
 
 /** Reads only STATUS_MAX_AGE_MINUTES, so `status` works wherever the container is reachable. */
 export function loadStatusConfig(env: Environment): StatusConfig {
-  return Object.freeze({ statusMaxAgeMinutes: readSettings(env, ['statusMaxAgeMinutes']).value('statusMaxAgeMinutes') });
+  return Object.freeze({
+    statusMaxAgeMinutes: readSettings(env, ['statusMaxAgeMinutes']).value('statusMaxAgeMinutes'),
+  });
 }
 
 /** Settings read and checked: every value is valid. */
@@ -150,5 +161,7 @@ function vaultServicePrincipal(env: Environment): VaultServicePrincipal | undefi
   const tenantId = read('AZURE_TENANT_ID');
   const clientId = read('AZURE_CLIENT_ID');
   const clientSecret = read('AZURE_CLIENT_SECRET');
-  return tenantId !== undefined && clientId !== undefined && clientSecret !== undefined ? Object.freeze({ tenantId, clientId, clientSecret }) : undefined;
+  return tenantId !== undefined && clientId !== undefined && clientSecret !== undefined
+    ? Object.freeze({ tenantId, clientId, clientSecret })
+    : undefined;
 }

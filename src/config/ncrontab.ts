@@ -22,7 +22,12 @@ const FIELDS: readonly FieldSpec[] = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
   { name: 'day', min: 1, max: 31 },
-  { name: 'month', min: 1, max: 12, names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] },
+  {
+    name: 'month',
+    min: 1,
+    max: 12,
+    names: ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'],
+  },
   { name: 'day-of-week', min: 0, max: 6, names: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] },
 ];
 
@@ -32,12 +37,21 @@ function parseValue(text: string, field: FieldSpec): number {
   if (named >= 0) return named + field.min;
   if (!/^\d+$/.test(text)) throw new Error(`'${text}' is not a valid ${field.name}`);
   const value = Number(text);
-  if (value < field.min || value > field.max) throw new Error(`${field.name} ${value} is outside ${field.min}-${field.max}`);
+  if (value < field.min || value > field.max)
+    throw new Error(`${field.name} ${value} is outside ${field.min}-${field.max}`);
   return value;
 }
 
 function fullName(short: string): string {
-  const full: Record<string, string> = { sun: 'sunday', mon: 'monday', tue: 'tuesday', wed: 'wednesday', thu: 'thursday', fri: 'friday', sat: 'saturday' };
+  const full: Record<string, string> = {
+    sun: 'sunday',
+    mon: 'monday',
+    tue: 'tuesday',
+    wed: 'wednesday',
+    thu: 'thursday',
+    fri: 'friday',
+    sat: 'saturday',
+  };
   return full[short] ?? short;
 }
 
@@ -46,7 +60,8 @@ function parseField(text: string, field: FieldSpec): Set<number> {
   for (const part of text.split(',')) {
     const [range = '', stepText] = part.split('/');
     const step = stepText === undefined ? 1 : Number(stepText);
-    if (!Number.isInteger(step) || step < 1) throw new Error(`step '${stepText ?? ''}' in ${field.name} must be a positive whole number`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new Error(`step '${stepText ?? ''}' in ${field.name} must be a positive whole number`);
     let low: number;
     let high: number;
     if (range === '*') {
@@ -70,14 +85,23 @@ function parseField(text: string, field: FieldSpec): Set<number> {
 export function parseNcrontab(expression: string): Schedule {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 6) {
-    throw new Error(`'${expression}' has ${parts.length} fields; NCRONTAB needs 6: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. '0 */5 * * * *'`);
+    throw new Error(
+      `'${expression}' has ${parts.length} fields; NCRONTAB needs 6: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. '0 */5 * * * *'`,
+    );
   }
   const sets = parts.map((part, index) => {
     const field = FIELDS[index];
     if (!field) throw new Error('unreachable');
     return parseField(part, field);
   });
-  const [seconds, minutes, hours, days, months, weekdays] = sets as [Set<number>, Set<number>, Set<number>, Set<number>, Set<number>, Set<number>];
+  const [seconds, minutes, hours, days, months, weekdays] = sets as [
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+    Set<number>,
+  ];
   const dayIsStar = parts[3] === '*';
   const weekdayIsStar = parts[5] === '*';
   const dayMatches = (date: Date): boolean => {

@@ -18,7 +18,12 @@ export function mapParsed<T, U>(parsed: Parsed<T>, convert: (value: T) => U): Pa
 }
 
 /** An https URL without trailing slashes (or with exactly one, for Key Vault). */
-export function httpsUrl(name: string, text: string | undefined, example: string, trailingSlash = false): Parsed<string> {
+export function httpsUrl(
+  name: string,
+  text: string | undefined,
+  example: string,
+  trailingSlash = false,
+): Parsed<string> {
   if (text === undefined) return problem(`${name} is missing: set it to an https URL (${example}).`);
   let url: URL;
   try {
@@ -32,16 +37,27 @@ export function httpsUrl(name: string, text: string | undefined, example: string
 }
 
 /** A finite number within `range`; `what` completes "'x' is not ...". */
-export function numberIn(name: string, text: string, range: { readonly min: number; readonly max: number; readonly what: string }): Parsed<number> {
+export function numberIn(
+  name: string,
+  text: string,
+  range: { readonly min: number; readonly max: number; readonly what: string },
+): Parsed<number> {
   const value = Number(text);
-  if (text === '' || !Number.isFinite(value) || value < range.min || value > range.max) return problem(`${name} '${text}' is not ${range.what}.`);
+  if (text === '' || !Number.isFinite(value) || value < range.min || value > range.max)
+    return problem(`${name} '${text}' is not ${range.what}.`);
   return ok(value);
 }
 
 /** One of `choices`, case-insensitively. */
-export function oneOf<T extends string>(name: string, text: string, choices: readonly [T, ...T[]], fix?: string): Parsed<T> {
+export function oneOf<T extends string>(
+  name: string,
+  text: string,
+  choices: readonly [T, ...T[]],
+  fix?: string,
+): Parsed<T> {
   const value = choices.find((choice) => choice === text.toLowerCase());
-  if (value === undefined) return problem(`${name} '${text}' is not one of ${choices.join(', ')}${fix ? `: ${fix}` : ''}.`);
+  if (value === undefined)
+    return problem(`${name} '${text}' is not one of ${choices.join(', ')}${fix ? `: ${fix}` : ''}.`);
   return ok(value);
 }
 
@@ -49,6 +65,7 @@ export function oneOf<T extends string>(name: string, text: string, choices: rea
 export function utcDate(name: string, text: string): Parsed<number> {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
   const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : Number.NaN;
-  if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text) return problem(`${name} '${text}' is not a date: use YYYY-MM-DD (UTC), e.g. 2026-11-01.`);
+  if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text)
+    return problem(`${name} '${text}' is not a date: use YYYY-MM-DD (UTC), e.g. 2026-11-01.`);
   return ok(ms);
 }

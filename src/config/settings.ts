@@ -106,18 +106,48 @@ interface RowText {
 }
 
 /** A setting without a default: absent or blank is a problem, `fix` says what to set. */
-function required<T>(row: RowText & { readonly fix: string; readonly parse: (text: string, context: SettingContext) => Parsed<T> }): Setting<T> {
-  return { name: row.name, required: true, description: row.description, parse: (text, context) => (text === undefined ? problem(`${row.name} is missing: ${row.fix}`) : row.parse(text, context)) };
+function required<T>(
+  row: RowText & { readonly fix: string; readonly parse: (text: string, context: SettingContext) => Parsed<T> },
+): Setting<T> {
+  return {
+    name: row.name,
+    required: true,
+    description: row.description,
+    parse: (text, context) =>
+      text === undefined ? problem(`${row.name} is missing: ${row.fix}`) : row.parse(text, context),
+  };
 }
 
 /** A setting whose literal default stands in for an absent or blank value. */
-function withDefault<T>(row: RowText & { readonly defaultValue: string; readonly parse: (text: string, context: SettingContext) => Parsed<T> }): Setting<T> {
-  return { name: row.name, required: false, defaultValue: row.defaultValue, description: row.description, parse: (text, context) => row.parse(text ?? row.defaultValue, context) };
+function withDefault<T>(
+  row: RowText & {
+    readonly defaultValue: string;
+    readonly parse: (text: string, context: SettingContext) => Parsed<T>;
+  },
+): Setting<T> {
+  return {
+    name: row.name,
+    required: false,
+    defaultValue: row.defaultValue,
+    description: row.description,
+    parse: (text, context) => row.parse(text ?? row.defaultValue, context),
+  };
 }
 
 /** A setting whose parser handles absence itself (a default computed from other settings, or none). */
-function optional<T>(row: RowText & { readonly defaultValue?: string; readonly parse: (text: string | undefined, context: SettingContext) => Parsed<T> }): Setting<T> {
-  return { name: row.name, required: false, ...(row.defaultValue === undefined ? {} : { defaultValue: row.defaultValue }), description: row.description, parse: row.parse };
+function optional<T>(
+  row: RowText & {
+    readonly defaultValue?: string;
+    readonly parse: (text: string | undefined, context: SettingContext) => Parsed<T>;
+  },
+): Setting<T> {
+  return {
+    name: row.name,
+    required: false,
+    ...(row.defaultValue === undefined ? {} : { defaultValue: row.defaultValue }),
+    description: row.description,
+    parse: row.parse,
+  };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -137,7 +167,10 @@ const cloudUrl = (pick: (cloud: CloudEndpoints) => string) => (text: string | un
 };
 
 /** `true` or `false`, listed in `choices`' order in the problem. */
-const flag = (choices: readonly ['true', 'false'] | readonly ['false', 'true'], fix?: string) => (text: string, context: SettingContext) => mapParsed(oneOf(context.name, text, choices, fix), (value) => value === 'true');
+const flag =
+  (choices: readonly ['true', 'false'] | readonly ['false', 'true'], fix?: string) =>
+  (text: string, context: SettingContext) =>
+    mapParsed(oneOf(context.name, text, choices, fix), (value) => value === 'true');
 
 /** The table. Its order is the README's. */
 export const SETTING_TABLE: SettingTable = {
@@ -145,13 +178,23 @@ export const SETTING_TABLE: SettingTable = {
     name: 'DEFENDER_TENANT_ID',
     description: 'Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com).',
     fix: 'set it to your Entra tenant id (a GUID) or domain (e.g. contoso.onmicrosoft.com).',
-    parse: (text, { name }) => (GUID.test(text) || DOMAIN.test(text) ? ok(text) : problem(`${name} '${text}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the app registration's overview.`)),
+    parse: (text, { name }) =>
+      GUID.test(text) || DOMAIN.test(text)
+        ? ok(text)
+        : problem(
+            `${name} '${text}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the app registration's overview.`,
+          ),
   }),
   clientId: required({
     name: 'DEFENDER_CLIENT_ID',
     description: "App registration's client (application) id, a GUID.",
     fix: "set it to the app registration's Application (client) ID.",
-    parse: (text, { name }) => (GUID.test(text) ? ok(text) : problem(`${name} '${text}' is not a GUID: copy the Application (client) ID from the app registration's overview.`)),
+    parse: (text, { name }) =>
+      GUID.test(text)
+        ? ok(text)
+        : problem(
+            `${name} '${text}' is not a GUID: copy the Application (client) ID from the app registration's overview.`,
+          ),
   }),
   keyVaultUri: required({
     name: 'KEY_VAULT_URI',
@@ -163,14 +206,23 @@ export const SETTING_TABLE: SettingTable = {
     name: 'DEFENDER_CLIENT_SECRET_NAME',
     defaultValue: 'defender-client-secret',
     description: 'Name of the secret in that vault.',
-    parse: (text, { name }) => (SECRET_NAME.test(text) ? ok(text) : problem(`${name} '${text}' is not a valid Key Vault secret name: use 1-127 letters, digits and dashes.`)),
+    parse: (text, { name }) =>
+      SECRET_NAME.test(text)
+        ? ok(text)
+        : problem(`${name} '${text}' is not a valid Key Vault secret name: use 1-127 letters, digits and dashes.`),
   }),
   incidentsApi: withDefault({
     name: 'INCIDENTS_API',
     defaultValue: 'defender',
     description:
       'Which incidents API to read: defender (GET /api/incidents, retiring after 2027-02-01) or graph (Microsoft Graph GET /v1.0/security/incidents, permission SecurityIncident.Read.All). Switching keeps the watermark: the first run after a switch continues where the other source stopped.',
-    parse: (text, { name }) => oneOf(name, text, ['defender', 'graph'], 'set defender (the Defender XDR API) or graph (Microsoft Graph security incidents)'),
+    parse: (text, { name }) =>
+      oneOf(
+        name,
+        text,
+        ['defender', 'graph'],
+        'set defender (the Defender XDR API) or graph (Microsoft Graph security incidents)',
+      ),
   }),
   cloud: withDefault({
     name: 'DEFENDER_CLOUD',
@@ -179,25 +231,32 @@ export const SETTING_TABLE: SettingTable = {
       'Microsoft cloud of the tenant: public, gcc, gcchigh or dod. Sets the Defender and Graph API hosts, the Entra authority and the token scopes; DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST override the hosts.',
     parse: (text, { name }) => {
       const cloud = findCloud(text);
-      return cloud === undefined ? problem(`${name} '${text}' is not one of ${CLOUD_NAMES.join(', ')}: use public for commercial tenants, gcc, gcchigh or dod for US Government tenants.`) : ok(cloud);
+      return cloud === undefined
+        ? problem(
+            `${name} '${text}' is not one of ${CLOUD_NAMES.join(', ')}: use public for commercial tenants, gcc, gcchigh or dod for US Government tenants.`,
+          )
+        : ok(cloud);
     },
   }),
   apiUrl: optional({
     name: 'DEFENDER_API_URL',
-    defaultValue: 'from DEFENDER_CLOUD: https://api.security.microsoft.com (public), https://api-gcc.security.microsoft.us (gcc), https://api-gov.security.microsoft.us (gcchigh, dod)',
+    defaultValue:
+      'from DEFENDER_CLOUD: https://api.security.microsoft.com (public), https://api-gcc.security.microsoft.us (gcc), https://api-gov.security.microsoft.us (gcchigh, dod)',
     description:
       "Defender API base URL. Regional hosts of the public cloud, closer to the tenant's data: https://api-us.security.microsoft.com, https://api-eu.security.microsoft.com, https://api-uk.security.microsoft.com, and the newer https://us.api.security.microsoft.com, eu., uk., au. (same token scope as the default host). Also used by tests.",
     parse: cloudUrl((cloud) => cloud.defenderApiUrl),
   }),
   graphApiUrl: optional({
     name: 'GRAPH_API_URL',
-    defaultValue: 'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
+    defaultValue:
+      'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
     description: 'Microsoft Graph base URL, without /v1.0 (used when INCIDENTS_API=graph; tests).',
     parse: cloudUrl((cloud) => cloud.graphApiUrl),
   }),
   authorityHost: optional({
     name: 'AZURE_AUTHORITY_HOST',
-    defaultValue: 'from DEFENDER_CLOUD: https://login.microsoftonline.com (public, gcc), https://login.microsoftonline.us (gcchigh, dod)',
+    defaultValue:
+      'from DEFENDER_CLOUD: https://login.microsoftonline.com (public, gcc), https://login.microsoftonline.us (gcchigh, dod)',
     description: 'Entra authority host (sovereign clouds, tests).',
     parse: cloudUrl((cloud) => cloud.authorityHost),
   }),
@@ -211,37 +270,51 @@ export const SETTING_TABLE: SettingTable = {
   defenderRetirementWarningFromMs: withDefault({
     name: 'DEFENDER_RETIREMENT_WARNING_DATE',
     defaultValue: '2026-11-01',
-    description: 'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning to set INCIDENTS_API=graph before the API stops working after 2027-02-01.',
+    description:
+      'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning to set INCIDENTS_API=graph before the API stops working after 2027-02-01.',
     parse: (text, { name }) => utcDate(name, text),
   }),
   storage: optional({
     name: 'EXPORT_STORAGE',
     defaultValue: 'AzureWebJobsStorage',
-    description: 'Connection string of the export storage account; falls back to AzureWebJobsStorage. For identity-based access set EXPORT_STORAGE__blobServiceUri instead.',
+    description:
+      'Connection string of the export storage account; falls back to AzureWebJobsStorage. For identity-based access set EXPORT_STORAGE__blobServiceUri instead.',
     parse: (text, context) => {
       // The identity-based endpoint wins; its own row reports a malformed one.
-      if (context.isSet('blobServiceUri')) return ok({ kind: 'identity', blobServiceUri: context.value('blobServiceUri') ?? '' });
+      if (context.isSet('blobServiceUri'))
+        return ok({ kind: 'identity', blobServiceUri: context.value('blobServiceUri') ?? '' });
       const host = context.platform('AzureWebJobsStorage');
       const connectionString = text ?? host;
       if (connectionString === undefined) {
-        return problem(`${context.name} is missing (and so is AzureWebJobsStorage): set EXPORT_STORAGE__blobServiceUri to the export account's blob endpoint (managed identity), or ${context.name} to a connection string (UseDevelopmentStorage=true for Azurite).`);
+        return problem(
+          `${context.name} is missing (and so is AzureWebJobsStorage): set EXPORT_STORAGE__blobServiceUri to the export account's blob endpoint (managed identity), or ${context.name} to a connection string (UseDevelopmentStorage=true for Azurite).`,
+        );
       }
       const settingName = text !== undefined ? context.name : 'AzureWebJobsStorage';
       // NOTE: the value may hold an account key, so it never appears in the message.
-      if (connectionString !== 'UseDevelopmentStorage=true' && !CONNECTION_STRING.test(connectionString)) return problem(`${settingName} is not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName=/BlobEndpoint=).`);
+      if (connectionString !== 'UseDevelopmentStorage=true' && !CONNECTION_STRING.test(connectionString))
+        return problem(
+          `${settingName} is not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName=/BlobEndpoint=).`,
+        );
       return ok({ kind: 'connectionString', connectionString, settingName });
     },
   }),
   blobServiceUri: optional({
     name: 'EXPORT_STORAGE__blobServiceUri',
     description: 'Blob endpoint of the export storage account, reached with the managed identity (no key).',
-    parse: (text, { name }) => (text === undefined ? ok(undefined) : httpsUrl(name, text, 'e.g. https://contosoexports.blob.core.windows.net')),
+    parse: (text, { name }) =>
+      text === undefined ? ok(undefined) : httpsUrl(name, text, 'e.g. https://contosoexports.blob.core.windows.net'),
   }),
   container: withDefault({
     name: 'EXPORT_CONTAINER',
     defaultValue: 'defender-incidents',
     description: 'Container for the export blobs (incidents/...) and the state (state/...).',
-    parse: (text, { name }) => (CONTAINER.test(text) ? ok(text) : problem(`${name} '${text}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`)),
+    parse: (text, { name }) =>
+      CONTAINER.test(text)
+        ? ok(text)
+        : problem(
+            `${name} '${text}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`,
+          ),
   }),
   schedule: withDefault({
     name: 'EXPORT_SCHEDULE',
@@ -252,7 +325,9 @@ export const SETTING_TABLE: SettingTable = {
         parseNcrontab(text);
         return ok(text);
       } catch (error) {
-        return problem(`${name} is not a valid NCRONTAB expression: ${error instanceof Error ? error.message : String(error)}.`);
+        return problem(
+          `${name} is not a valid NCRONTAB expression: ${error instanceof Error ? error.message : String(error)}.`,
+        );
       }
     },
   }),
@@ -260,7 +335,12 @@ export const SETTING_TABLE: SettingTable = {
     name: 'INITIAL_LOOKBACK_HOURS',
     defaultValue: '48',
     description: 'Window of the very first run, in hours (as in the Hello World scripts).',
-    parse: (text, { name }) => numberIn(name, text, { min: 0.01, max: 180 * 24, what: 'a number of hours above 0, at most 4320 (the API keeps 180 days)' }),
+    parse: (text, { name }) =>
+      numberIn(name, text, {
+        min: 0.01,
+        max: 180 * 24,
+        what: 'a number of hours above 0, at most 4320 (the API keeps 180 days)',
+      }),
   }),
   exportFormat: withDefault({
     name: 'EXPORT_FORMAT',
@@ -285,40 +365,62 @@ export const SETTING_TABLE: SettingTable = {
   exportMaxBlobBytes: withDefault({
     name: 'EXPORT_MAX_BLOB_MB',
     defaultValue: '100',
-    description: "A run's output is split into parts (…-part0002.json, …) past this many MB; each part is committed with the run's progress.",
-    parse: (text, { name }) => mapParsed(numberIn(name, text, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' }), (mb) => Math.round(mb * 1024 * 1024)),
+    description:
+      "A run's output is split into parts (…-part0002.json, …) past this many MB; each part is committed with the run's progress.",
+    parse: (text, { name }) =>
+      mapParsed(numberIn(name, text, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' }), (mb) =>
+        Math.round(mb * 1024 * 1024),
+      ),
   }),
   runBudgetMs: optional({
     name: 'RUN_BUDGET_SECONDS',
     defaultValue: "derived from host.json's functionTimeout",
-    description: "Time a run may spend before it stops cleanly (committing what it has) so the next run continues; defaults to functionTimeout minus a 10% margin (at least 60 s).",
-    parse: (text, { name }) => (text === undefined ? ok(undefined) : mapParsed(numberIn(name, text, { min: 1, max: 7 * 86_400, what: 'a number of seconds above 0' }), (seconds) => seconds * 1000)),
+    description:
+      'Time a run may spend before it stops cleanly (committing what it has) so the next run continues; defaults to functionTimeout minus a 10% margin (at least 60 s).',
+    parse: (text, { name }) =>
+      text === undefined
+        ? ok(undefined)
+        : mapParsed(
+            numberIn(name, text, { min: 1, max: 7 * 86_400, what: 'a number of seconds above 0' }),
+            (seconds) => seconds * 1000,
+          ),
   }),
   apiCallsPerMinute: withDefault({
     name: 'API_CALLS_PER_MINUTE',
     defaultValue: '50',
-    description: 'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 50 per minute; Graph documents none for this call).',
-    parse: (text, { name }) => mapParsed(numberIn(name, text, { min: 1, max: 100_000, what: 'a whole number of calls above 0' }), Math.floor),
+    description:
+      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 50 per minute; Graph documents none for this call).',
+    parse: (text, { name }) =>
+      mapParsed(numberIn(name, text, { min: 1, max: 100_000, what: 'a whole number of calls above 0' }), Math.floor),
   }),
   apiCallsPerHour: withDefault({
     name: 'API_CALLS_PER_HOUR',
     defaultValue: '1500',
-    description: 'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 1,500 per hour).',
-    parse: (text, { name }) => mapParsed(numberIn(name, text, { min: 1, max: 6_000_000, what: 'a whole number of calls above 0' }), Math.floor),
+    description:
+      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 1,500 per hour).',
+    parse: (text, { name }) =>
+      mapParsed(numberIn(name, text, { min: 1, max: 6_000_000, what: 'a whole number of calls above 0' }), Math.floor),
   }),
   overlapMinutes: withDefault({
     name: 'OVERLAP_MINUTES',
     defaultValue: '15',
-    description: 'Each run re-reads this many minutes below the watermark to catch updates that became visible late; versions already exported are dropped.',
-    parse: (text, { name }) => numberIn(name, text, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' }),
+    description:
+      'Each run re-reads this many minutes below the watermark to catch updates that became visible late; versions already exported are dropped.',
+    parse: (text, { name }) =>
+      numberIn(name, text, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' }),
   }),
   statusMaxAgeMinutes: withDefault({
     name: 'STATUS_MAX_AGE_MINUTES',
     defaultValue: '60',
-    description: "`defender-export status` reports unhealthy (exit code 3) when no run succeeded within this many minutes (a health probe's threshold; keep it above the schedule's interval).",
+    description:
+      "`defender-export status` reports unhealthy (exit code 3) when no run succeeded within this many minutes (a health probe's threshold; keep it above the schedule's interval).",
     parse: (text, { name }) => {
       const minutes = Number(text);
-      return text !== '' && Number.isFinite(minutes) && minutes > 0 ? ok(minutes) : problem(`${name} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`);
+      return text !== '' && Number.isFinite(minutes) && minutes > 0
+        ? ok(minutes)
+        : problem(
+            `${name} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`,
+          );
     },
   }),
 };

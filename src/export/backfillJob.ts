@@ -43,18 +43,27 @@ export function backfillJobId(from: Timestamp, to: Timestamp): string {
 }
 
 /** Checks a requested window; returns the problems, each with its fix (empty when valid). */
-export function validateBackfillWindow(fromText: string | undefined, toText: string | undefined, now: Date): { problems: string[]; from?: Timestamp; to?: Timestamp } {
+export function validateBackfillWindow(
+  fromText: string | undefined,
+  toText: string | undefined,
+  now: Date,
+): { problems: string[]; from?: Timestamp; to?: Timestamp } {
   const problems: string[] = [];
   const from = fromText === undefined ? undefined : parseTimestamp(fromText);
   const to = toText === undefined ? parseTimestamp(now.toISOString()) : parseTimestamp(toText);
   if (fromText === undefined) problems.push("'from' is required: an ISO 8601 time such as 2026-11-01T00:00:00Z.");
   else if (!from) problems.push(`'from' is not an ISO 8601 time: '${fromText}' (use e.g. 2026-11-01T00:00:00Z).`);
-  if (toText !== undefined && !to) problems.push(`'to' is not an ISO 8601 time: '${toText}' (use e.g. 2026-11-02T00:00:00Z).`);
+  if (toText !== undefined && !to)
+    problems.push(`'to' is not an ISO 8601 time: '${toText}' (use e.g. 2026-11-02T00:00:00Z).`);
   if (from && to) {
     if (from >= to) problems.push(`'from' (${from}) must be before 'to' (${to}): swap them.`);
     const oldest = new Date(now.getTime() - RETENTION_DAYS * 86_400_000).toISOString();
-    if (from < (parseTimestamp(oldest) ?? from)) problems.push(`'from' (${from}) is beyond the API's ${RETENTION_DAYS}-day retention (oldest available: ${oldest}): incidents older than that cannot be exported.`);
-    if (to > (parseTimestamp(new Date(now.getTime() + 60_000).toISOString()) ?? to)) problems.push(`'to' (${to}) is in the future: leave it out to mean now.`);
+    if (from < (parseTimestamp(oldest) ?? from))
+      problems.push(
+        `'from' (${from}) is beyond the API's ${RETENTION_DAYS}-day retention (oldest available: ${oldest}): incidents older than that cannot be exported.`,
+      );
+    if (to > (parseTimestamp(new Date(now.getTime() + 60_000).toISOString()) ?? to))
+      problems.push(`'to' (${to}) is in the future: leave it out to mean now.`);
   }
   return problems.length > 0 ? { problems } : { problems, from, to };
 }
@@ -117,8 +126,17 @@ function parseJob(text: string, id: string): BackfillJob {
   const from = time('from');
   const to = time('to');
   const status = get('status');
-  const corrupted = new StateError(`Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`, { code: 'BackfillCorrupted' });
-  if (get('schemaVersion') !== 1 || !from || !to || (status !== 'pending' && status !== 'running' && status !== 'complete')) throw corrupted;
+  const corrupted = new StateError(
+    `Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`,
+    { code: 'BackfillCorrupted' },
+  );
+  if (
+    get('schemaVersion') !== 1 ||
+    !from ||
+    !to ||
+    (status !== 'pending' && status !== 'running' && status !== 'complete')
+  )
+    throw corrupted;
   const number = (key: string): number => (typeof get(key) === 'number' ? Number(get(key)) : 0);
   const textField = (key: string): string => (typeof get(key) === 'string' ? String(get(key)) : '');
   const blobs = get('blobs');

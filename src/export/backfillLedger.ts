@@ -54,8 +54,16 @@ export class BackfillLedger {
     const job = this.current;
     const cursor = complete ? undefined : this.position.cursor;
     const spanMs = Date.parse(job.to) - Date.parse(job.from);
-    const fraction = cursor === undefined ? (complete ? 1 : 0) : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(cursor)) / spanMs));
-    return { job: { ...job, incidents: job.incidents + openIncidents, pages: job.pages + this.pagesSinceCheckpoint, cursor }, fraction };
+    const fraction =
+      cursor === undefined
+        ? complete
+          ? 1
+          : 0
+        : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(cursor)) / spanMs));
+    return {
+      job: { ...job, incidents: job.incidents + openIncidents, pages: job.pages + this.pagesSinceCheckpoint, cursor },
+      fraction,
+    };
   }
 
   /** The job after `part` (if any) was committed at `at`. */
@@ -85,5 +93,10 @@ export class BackfillLedger {
 }
 
 function jobPosition(job: BackfillJob): PullPosition {
-  return { cursor: job.cursor, skip: job.skip, ...(job.belowCursor === true ? { belowCursor: true } : {}), ...(job.tie ? { tie: job.tie } : {}) };
+  return {
+    cursor: job.cursor,
+    skip: job.skip,
+    ...(job.belowCursor === true ? { belowCursor: true } : {}),
+    ...(job.tie ? { tie: job.tie } : {}),
+  };
 }

@@ -117,7 +117,12 @@ export class ExportBlobWriter {
         status === 409
           ? `Export blob ${this.blobName} already exists (another run used the same execution time); nothing was overwritten and the watermark is unchanged, so the next run exports these incidents.`
           : `Committing export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`,
-        { code: status === 409 ? 'BlobAlreadyExists' : 'BlobCommitFailed', statusCode: status, retryable: true, cause: error },
+        {
+          code: status === 409 ? 'BlobAlreadyExists' : 'BlobCommitFailed',
+          statusCode: status,
+          retryable: true,
+          cause: error,
+        },
       );
     }
     return this.bytes;
@@ -141,7 +146,9 @@ export class ExportBlobWriter {
   private async send(plain: Buffer): Promise<void> {
     const body = this.encoding.compression === 'gzip' ? gzipSync(plain) : plain;
     await this.settleUpload();
-    const blockId = Buffer.from(`${this.blockIdPrefix}-${String(this.blockIds.length).padStart(6, '0')}`).toString('base64');
+    const blockId = Buffer.from(`${this.blockIdPrefix}-${String(this.blockIds.length).padStart(6, '0')}`).toString(
+      'base64',
+    );
     this.blockIds.push(blockId);
     this.bytes += body.length;
     const upload = this.stage(blockId, body);
@@ -164,7 +171,10 @@ export class ExportBlobWriter {
     try {
       await this.blob.stageBlock(blockId, body, body.length, { transactionalContentMD5 });
     } catch (error) {
-      throw new StorageError(`Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`, { code: 'BlobUploadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error });
+      throw new StorageError(
+        `Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`,
+        { code: 'BlobUploadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error },
+      );
     }
   }
 }

@@ -11,7 +11,12 @@ const MIN_SLICE_MS = 15_000;
  * (started by the HTTP trigger), oldest first, so a large window continues across invocations instead
  * of timing out. A failing job fails the invocation (after the export was committed) so it is seen.
  */
-export async function continueBackfills(deps: ExportDependencies, logger: Logger, invocationStartMs: number, trigger: string): Promise<BackfillResult[]> {
+export async function continueBackfills(
+  deps: ExportDependencies,
+  logger: Logger,
+  invocationStartMs: number,
+  trigger: string,
+): Promise<BackfillResult[]> {
   const results: BackfillResult[] = [];
   const jobs = await new BackfillJobStore(deps.container).pending();
   for (const job of jobs) {

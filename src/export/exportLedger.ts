@@ -42,7 +42,8 @@ export class ExportLedger {
 
   /** True when the incident is a version not exported yet (and records it); false for a duplicate. */
   accept(incident: RawIncident): boolean {
-    this.newestSeen = this.newestSeen === undefined ? incident.lastUpdateTime : maxTimestamp(this.newestSeen, incident.lastUpdateTime);
+    this.newestSeen =
+      this.newestSeen === undefined ? incident.lastUpdateTime : maxTimestamp(this.newestSeen, incident.lastUpdateTime);
     const key = versionKey(incident);
     const known = this.exported[incident.id];
     if (known === incident.lastUpdateTime || this.seenThisRun.has(key)) {
@@ -85,11 +86,19 @@ export class ExportLedger {
   /** The state after this run's committed parts: the new watermark when done, else the pull in progress. */
   nextState(input: StateInput): ExportState {
     const watermarkBefore = this.previous?.watermark;
-    const common = { schemaVersion: 1 as const, source: input.sourceName, updatedAt: input.at, lastRun: input.record, lastSuccess: input.failed ? this.previous?.lastSuccess : input.record, lastError: this.previous?.lastError };
+    const common = {
+      schemaVersion: 1 as const,
+      source: input.sourceName,
+      updatedAt: input.at,
+      lastRun: input.record,
+      lastSuccess: input.failed ? this.previous?.lastSuccess : input.record,
+      lastError: this.previous?.lastError,
+    };
     const position = this.current;
     const newest = this.newestSeen;
     if (input.done || position?.cursor === undefined || newest === undefined) {
-      const watermark = newest === undefined ? (watermarkBefore ?? this.plan.from) : maxTimestamp(watermarkBefore ?? newest, newest);
+      const watermark =
+        newest === undefined ? (watermarkBefore ?? this.plan.from) : maxTimestamp(watermarkBefore ?? newest, newest);
       return { ...common, watermark, exported: pruneExported(this.exported, watermark, this.overlapMs) };
     }
     const watermark = watermarkBefore ?? this.plan.from;
@@ -102,7 +111,12 @@ export class ExportLedger {
       ...(position.tie ? { tie: position.tie } : {}),
       startedAt: this.plan.resumed?.startedAt ?? this.startedAt,
     };
-    return { ...common, watermark, pass, exported: prunePassExported(this.exported, watermark, newest, this.overlapMs) };
+    return {
+      ...common,
+      watermark,
+      pass,
+      exported: prunePassExported(this.exported, watermark, newest, this.overlapMs),
+    };
   }
 
   /**

@@ -50,10 +50,15 @@ export interface ExportState {
 }
 
 export const STATE_BLOB = 'state/exporter-state.json';
-export const RECOVERY_HINT = "Inspect it with 'defender-export state show' and recover with 'defender-export state reset --watermark <ISO time>' (the newest export's window end is a safe choice; a lower time re-exports, never loses)";
+export const RECOVERY_HINT =
+  "Inspect it with 'defender-export state show' and recover with 'defender-export state reset --watermark <ISO time>' (the newest export's window end is a safe choice; a lower time re-exports, never loses)";
 
 /** Keeps only the remembered versions the next run can re-read (within `overlapMs` below the watermark). */
-export function pruneExported(exported: Readonly<Record<string, Timestamp>>, watermark: Timestamp, overlapMs: number): Record<string, Timestamp> {
+export function pruneExported(
+  exported: Readonly<Record<string, Timestamp>>,
+  watermark: Timestamp,
+  overlapMs: number,
+): Record<string, Timestamp> {
   const floor = minusMs(watermark, overlapMs);
   const kept: Record<string, Timestamp> = {};
   for (const [id, time] of Object.entries(exported)) if (time >= floor) kept[id] = time;
@@ -64,11 +69,17 @@ export function pruneExported(exported: Readonly<Record<string, Timestamp>>, wat
  * While a pull is in progress, remember what the resumed pull and the next pull will re-read: the
  * overlap below the old watermark (the pull's bottom) and the overlap below its newest incident (the top).
  */
-export function prunePassExported(exported: Readonly<Record<string, Timestamp>>, watermark: Timestamp, newest: Timestamp, overlapMs: number): Record<string, Timestamp> {
+export function prunePassExported(
+  exported: Readonly<Record<string, Timestamp>>,
+  watermark: Timestamp,
+  newest: Timestamp,
+  overlapMs: number,
+): Record<string, Timestamp> {
   const bottomFloor = minusMs(watermark, overlapMs);
   const topFloor = minusMs(newest, overlapMs);
   const kept: Record<string, Timestamp> = {};
-  for (const [id, time] of Object.entries(exported)) if ((time >= bottomFloor && time <= watermark) || time >= topFloor) kept[id] = time;
+  for (const [id, time] of Object.entries(exported))
+    if ((time >= bottomFloor && time <= watermark) || time >= topFloor) kept[id] = time;
   return kept;
 }
 
@@ -84,13 +95,16 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
     const other = exported[id];
     if (other === undefined || time > other) exported[id] = time;
   }
-  const newer = (a: RunRecord | undefined, b: RunRecord | undefined): RunRecord | undefined => (a === undefined ? b : b === undefined ? a : a.at >= b.at ? a : b);
+  const newer = (a: RunRecord | undefined, b: RunRecord | undefined): RunRecord | undefined =>
+    a === undefined ? b : b === undefined ? a : a.at >= b.at ? a : b;
   const pass = mergePasses(ours.pass, theirs.pass, watermark);
   return {
     ...ours,
     watermark,
     pass,
-    exported: pass ? prunePassExported(exported, watermark, pass.newest, overlapMs) : pruneExported(exported, watermark, overlapMs),
+    exported: pass
+      ? prunePassExported(exported, watermark, pass.newest, overlapMs)
+      : pruneExported(exported, watermark, overlapMs),
     lastSuccess: newer(ours.lastSuccess, theirs.lastSuccess),
     lastError: newer(ours.lastError, theirs.lastError),
   };
@@ -101,7 +115,11 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
  * so keeping either loses nothing; the other's work at worst is exported again as the same versions).
  * A pull whose newest incident is not above the merged watermark was completed by someone: drop it.
  */
-function mergePasses(a: PassProgress | undefined, b: PassProgress | undefined, watermark: Timestamp): PassProgress | undefined {
+function mergePasses(
+  a: PassProgress | undefined,
+  b: PassProgress | undefined,
+  watermark: Timestamp,
+): PassProgress | undefined {
   const live = [a, b].filter((p): p is PassProgress => p !== undefined && p.newest > watermark);
   if (live.length < 2) return live[0];
   const [x, y] = live as [PassProgress, PassProgress];
@@ -121,12 +139,14 @@ export function parseState(text: string): ExportState {
   }
   if (typeof body !== 'object' || body === null) throw corrupted('it is not a JSON object');
   const get = (key: string): unknown => Reflect.get(body, key);
-  if (get('schemaVersion') !== 1) throw corrupted(`schemaVersion is ${JSON.stringify(get('schemaVersion')) ?? 'missing'}, expected 1`);
+  if (get('schemaVersion') !== 1)
+    throw corrupted(`schemaVersion is ${JSON.stringify(get('schemaVersion')) ?? 'missing'}, expected 1`);
   const watermarkText = get('watermark');
   const watermark = typeof watermarkText === 'string' ? parseTimestamp(watermarkText) : undefined;
   if (!watermark) throw corrupted('the watermark is missing or not a timestamp');
   const exportedValue = get('exported');
-  if (typeof exportedValue !== 'object' || exportedValue === null || Array.isArray(exportedValue)) throw corrupted("'exported' is not an object");
+  if (typeof exportedValue !== 'object' || exportedValue === null || Array.isArray(exportedValue))
+    throw corrupted("'exported' is not an object");
   const exported: Record<string, Timestamp> = {};
   for (const [id, value] of Object.entries(exportedValue)) {
     const time = typeof value === 'string' ? parseTimestamp(value) : undefined;
@@ -158,14 +178,25 @@ function readPass(value: unknown): PassProgress | undefined {
     return parsed;
   };
   const skip: unknown = Reflect.get(value, 'skip');
-  if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0) throw corrupted("'pass.skip' is not a whole number");
+  if (typeof skip !== 'number' || !Number.isInteger(skip) || skip < 0)
+    throw corrupted("'pass.skip' is not a whole number");
   const startedAt: unknown = Reflect.get(value, 'startedAt');
   const position = readPositionExtras(value, (what) => corrupted(`'pass.${what}' is not valid`));
-  return { from: time('from'), newest: time('newest'), cursor: time('cursor'), skip, ...position, startedAt: typeof startedAt === 'string' ? startedAt : '' };
+  return {
+    from: time('from'),
+    newest: time('newest'),
+    cursor: time('cursor'),
+    skip,
+    ...position,
+    startedAt: typeof startedAt === 'string' ? startedAt : '',
+  };
 }
 
 /** The optional parts of a stored pull position (deep-tie slice, below the cursor); `invalid` names what does not parse. */
-export function readPositionExtras(value: object, invalid: (what: string) => Error): Pick<PullPosition, 'belowCursor' | 'tie'> {
+export function readPositionExtras(
+  value: object,
+  invalid: (what: string) => Error,
+): Pick<PullPosition, 'belowCursor' | 'tie'> {
   const belowCursor: unknown = Reflect.get(value, 'belowCursor');
   const tie: unknown = Reflect.get(value, 'tie');
   if (belowCursor !== undefined && typeof belowCursor !== 'boolean') throw invalid('belowCursor');
@@ -203,5 +234,8 @@ function readRecord(value: unknown): RunRecord | undefined {
 }
 
 function corrupted(what: string): StateError {
-  return new StateError(`The exporter's state blob ${STATE_BLOB} is corrupted (${what}). The exporter will not guess a watermark. ${RECOVERY_HINT}.`, { code: 'StateCorrupted' });
+  return new StateError(
+    `The exporter's state blob ${STATE_BLOB} is corrupted (${what}). The exporter will not guess a watermark. ${RECOVERY_HINT}.`,
+    { code: 'StateCorrupted' },
+  );
 }

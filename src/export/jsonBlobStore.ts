@@ -45,7 +45,10 @@ export class JsonBlobStore<T> {
       etag = reply.etag ?? '';
     } catch (error) {
       if (storageStatusOf(error) === 404) return undefined;
-      throw new StorageError(`Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.readHint}`, { code: 'StateReadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error });
+      throw new StorageError(
+        `Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.readHint}`,
+        { code: 'StateReadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error },
+      );
     }
     return { value: this.kind.parse(text, blobName), etag };
   }
@@ -65,16 +68,26 @@ export class JsonBlobStore<T> {
     } catch (error) {
       const status = storageStatusOf(error);
       if (status === 412 || status === 409) {
-        throw new BlobConflictError(`Another run changed the ${this.kind.what} ${blobName} meanwhile.`, { code: 'StateConflict', statusCode: status, retryable: true, cause: error });
+        throw new BlobConflictError(`Another run changed the ${this.kind.what} ${blobName} meanwhile.`, {
+          code: 'StateConflict',
+          statusCode: status,
+          retryable: true,
+          cause: error,
+        });
       }
-      throw new StorageError(`Writing the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.writeHint}`, { code: 'StateWriteFailed', statusCode: status, retryable: true, cause: error });
+      throw new StorageError(
+        `Writing the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.writeHint}`,
+        { code: 'StateWriteFailed', statusCode: status, retryable: true, cause: error },
+      );
     }
   }
 
   /** Writes `value` whatever is there (operator recovery commands only). */
   async overwrite(blobName: string, value: T): Promise<string> {
     const body = JSON.stringify(value, null, 2);
-    const result = await this.container.getBlockBlobClient(blobName).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+    const result = await this.container
+      .getBlockBlobClient(blobName)
+      .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
     return result.etag ?? '';
   }
 

@@ -28,14 +28,27 @@ export class PartWriter {
     private readonly container: ContainerClient,
     private readonly executionTime: Date,
     private readonly maxBytes: number,
-    private readonly options: { readonly encoding?: BlobEncoding; readonly prefix?: string; readonly indexTags?: boolean } = {},
+    private readonly options: {
+      readonly encoding?: BlobEncoding;
+      readonly prefix?: string;
+      readonly indexTags?: boolean;
+    } = {},
   ) {}
 
   async append(json: string): Promise<void> {
     if (!this.current) {
       this.partNumber += 1;
       const encoding = this.options.encoding ?? DEFAULT_ENCODING;
-      this.current = new ExportBlobWriter(this.container, exportBlobName(this.executionTime, this.partNumber, extensionOf(encoding), this.options.prefix ?? EXPORT_PREFIX), encoding);
+      this.current = new ExportBlobWriter(
+        this.container,
+        exportBlobName(
+          this.executionTime,
+          this.partNumber,
+          extensionOf(encoding),
+          this.options.prefix ?? EXPORT_PREFIX,
+        ),
+        encoding,
+      );
     }
     try {
       await this.current.append(json);

@@ -35,13 +35,18 @@ export interface PullOutcome {
 export async function pullIntoParts(options: PullLoopOptions): Promise<PullOutcome> {
   let complete = false;
   try {
-    for await (const page of options.source.pull(options.window, { start: options.start, shouldContinue: options.shouldContinue, abortSignal: options.abortSignal })) {
+    for await (const page of options.source.pull(options.window, {
+      start: options.start,
+      shouldContinue: options.shouldContinue,
+      abortSignal: options.abortSignal,
+    })) {
       for (const incident of page.incidents) {
         if (options.accept(incident)) await options.writer.append(incident.json);
       }
       options.advance(page.next);
       if (page.next === undefined) complete = true;
-      else if (options.writer.partFull && !(await options.checkpoint())) return { complete: false, checkpointStop: true };
+      else if (options.writer.partFull && !(await options.checkpoint()))
+        return { complete: false, checkpointStop: true };
     }
   } catch (error) {
     if (!(error instanceof BudgetExceededError)) throw error;

@@ -31,14 +31,33 @@ export interface BackfillResult {
 }
 
 /** Creates the job for a window, or returns the existing one (same window, same id). */
-export async function startBackfill(deps: Pick<ExportDependencies, 'container' | 'clock' | 'ensureContainer'>, from: Timestamp, to: Timestamp, requestedBy: string, options: { restart?: boolean } = {}): Promise<BackfillJob> {
+export async function startBackfill(
+  deps: Pick<ExportDependencies, 'container' | 'clock' | 'ensureContainer'>,
+  from: Timestamp,
+  to: Timestamp,
+  requestedBy: string,
+  options: { restart?: boolean } = {},
+): Promise<BackfillJob> {
   await deps.ensureContainer();
   const store = new BackfillJobStore(deps.container);
   const id = backfillJobId(from, to);
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) return existing.job;
   const now = deps.clock.now().toISOString();
-  const job: BackfillJob = { schemaVersion: 1, id, from, to, status: 'pending', skip: 0, incidents: 0, pages: 0, blobs: [], createdAt: now, updatedAt: now, requestedBy };
+  const job: BackfillJob = {
+    schemaVersion: 1,
+    id,
+    from,
+    to,
+    status: 'pending',
+    skip: 0,
+    incidents: 0,
+    pages: 0,
+    blobs: [],
+    createdAt: now,
+    updatedAt: now,
+    requestedBy,
+  };
   const written = await store.write(job, existing?.etag);
   if (written === undefined) {
     const current = await store.read(id);
@@ -53,22 +72,47 @@ export async function startBackfill(deps: Pick<ExportDependencies, 'container' |
  * each committed part, so an interrupted job resumes exactly there. Never touches the exporter's watermark.
  * Stops cleanly at the budget, on request, or when another worker moved the same job on.
  */
-export async function runBackfill(deps: ExportDependencies, jobId: string, options: BackfillOptions): Promise<BackfillResult> {
+export async function runBackfill(
+  deps: ExportDependencies,
+  jobId: string,
+  options: BackfillOptions,
+): Promise<BackfillResult> {
   const store = new BackfillJobStore(deps.container);
   const found = await store.read(jobId);
-  if (!found) throw new ExporterError(`No backfill job '${jobId}': start one with 'defender-export backfill --from <time> --to <time>'.`, { code: 'BackfillNotFound' });
+  if (!found)
+    throw new ExporterError(
+      `No backfill job '${jobId}': start one with 'defender-export backfill --from <time> --to <time>'.`,
+      { code: 'BackfillNotFound' },
+    );
   if (found.job.status === 'complete') return { job: found.job, incidents: 0, blobs: [] };
   let etag = found.etag;
   const started = deps.clock.now();
   const deadlineMs = waitDeadlineMs(started, options.budgetMs ?? deps.settings.runBudgetMs);
   const log = options.logger;
   const ledger = new BackfillLedger(found.job);
-  log.info('Backfill started', { job: jobId, from: found.job.from, to: found.job.to, resumingAt: found.job.cursor, trigger: options.trigger });
+  log.info('Backfill started', {
+    job: jobId,
+    from: found.job.from,
+    to: found.job.to,
+    resumingAt: found.job.cursor,
+    trigger: options.trigger,
+  });
   const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
-  const writer = new PartWriter(deps.container, started, deps.settings.maxBlobBytes, { encoding: deps.settings.encoding, prefix: BACKFILL_PREFIX, indexTags: deps.settings.indexTags });
+  const writer = new PartWriter(deps.container, started, deps.settings.maxBlobBytes, {
+    encoding: deps.settings.encoding,
+    prefix: BACKFILL_PREFIX,
+    indexTags: deps.settings.indexTags,
+  });
   /** Commits the open part and records the job's position; false when another worker moved the job on. */
   const checkpoint = async (done: boolean): Promise<boolean> => {
-    const part = await writer.commitOpenPart({ kind: 'backfill', windowfrom: ledger.job.from, windowto: ledger.job.to, source: source.name, backfilljob: jobId, trigger: options.trigger });
+    const part = await writer.commitOpenPart({
+      kind: 'backfill',
+      windowfrom: ledger.job.from,
+      windowto: ledger.job.to,
+      source: source.name,
+      backfilljob: jobId,
+      trigger: options.trigger,
+    });
     const next = ledger.nextJob(done, part, deps.clock.now().toISOString());
     const newEtag = await store.write(next, etag);
     if (newEtag === undefined) return false;
@@ -91,12 +135,25 @@ export async function runBackfill(deps: ExportDependencies, jobId: string, optio
     abortSignal: options.abortSignal,
   }).catch(async (error: unknown) => {
     const current = await store.read(jobId).catch(() => undefined);
-    if (current) await store.write({ ...current.job, lastError: describeError(error).slice(0, 500), updatedAt: deps.clock.now().toISOString() }, current.etag).catch(() => undefined);
+    if (current)
+      await store
+        .write(
+          { ...current.job, lastError: describeError(error).slice(0, 500), updatedAt: deps.clock.now().toISOString() },
+          current.etag,
+        )
+        .catch(() => undefined);
     throw error;
   });
-  let stoppedBecause: BackfillResult['stoppedBecause'] = outcome.checkpointStop || !(await checkpoint(outcome.complete)) ? 'another worker' : undefined;
-  if (stoppedBecause === undefined && !outcome.complete) stoppedBecause = options.shouldContinue?.() === false ? 'interrupted' : 'budget';
+  let stoppedBecause: BackfillResult['stoppedBecause'] =
+    outcome.checkpointStop || !(await checkpoint(outcome.complete)) ? 'another worker' : undefined;
+  if (stoppedBecause === undefined && !outcome.complete)
+    stoppedBecause = options.shouldContinue?.() === false ? 'interrupted' : 'budget';
   const blobs = writer.committed.map((p) => p.name);
-  log.info(outcome.complete ? 'Backfill complete' : 'Backfill paused', { job: jobId, incidents: ledger.written, blobs: blobs.join(',') || 'none', stoppedBecause });
+  log.info(outcome.complete ? 'Backfill complete' : 'Backfill paused', {
+    job: jobId,
+    incidents: ledger.written,
+    blobs: blobs.join(',') || 'none',
+    stoppedBecause,
+  });
   return { job: ledger.job, incidents: ledger.written, blobs, stoppedBecause };
 }

@@ -44,11 +44,31 @@ export interface SummaryLine {
 
 /** What a run is remembered by in the state (`lastRun`, `lastSuccess`). */
 export function runRecord(runId: string, at: string, trigger: string, writer: PartWriter): RunRecord {
-  return { runId, at, trigger, incidents: writer.committed.reduce((n, p) => n + p.incidents, 0), blobs: writer.committed.map((p) => p.name) };
+  return {
+    runId,
+    at,
+    trigger,
+    incidents: writer.committed.reduce((n, p) => n + p.incidents, 0),
+    blobs: writer.committed.map((p) => p.name),
+  };
 }
 
 /** Everything a finished run reports, from its parts, its source's counters and its states before and after. */
-export function summarise(run: { runId: string; trigger: string; started: Date; finished: Date; windowFrom: Timestamp; complete: boolean; duplicatesDropped: number }, writer: PartWriter, stats: SourceStats, before: ExportState | undefined, after: ExportState | undefined): RunSummary {
+export function summarise(
+  run: {
+    runId: string;
+    trigger: string;
+    started: Date;
+    finished: Date;
+    windowFrom: Timestamp;
+    complete: boolean;
+    duplicatesDropped: number;
+  },
+  writer: PartWriter,
+  stats: SourceStats,
+  before: ExportState | undefined,
+  after: ExportState | undefined,
+): RunSummary {
   return {
     runId: run.runId,
     trigger: run.trigger,
@@ -68,4 +88,25 @@ export function summarise(run: { runId: string; trigger: string; started: Date; 
     complete: run.complete,
     durationMs: run.finished.getTime() - run.started.getTime(),
   };
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** One line a person can read, with the figures a script needs (printed by the CLI and the local host). */
+export function formatSummary(summary: RunSummary): string {
+  const blobs =
+    summary.blobs.length === 0
+      ? 'no blob (nothing new)'
+      : `${plural(summary.blobs.length, 'blob')} (${summary.blobs.join(', ')})`;
+  const before = summary.watermarkBefore;
+  const moved =
+    before === undefined ? ' (first run)' : before !== summary.watermarkAfter ? ` (was ${before})` : ' (unchanged)';
+  const incomplete = summary.complete ? '' : '; incomplete: stopped at the run budget, the next run continues the pull';
+  return (
+    `exported ${plural(summary.incidents, 'incident')} to ${blobs}; watermark ${summary.watermarkAfter}${moved}; ` +
+    `${plural(summary.pages, 'page')}, ${summary.duplicatesDropped} already exported, ` +
+    `${plural(summary.throttledWaits, 'throttled wait')}, ${(summary.durationMs / 1000).toFixed(1)} s${incomplete}`
+  );
 }

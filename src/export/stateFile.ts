@@ -60,7 +60,10 @@ export class StateFile {
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= MAX_STATE_WRITE_ATTEMPTS) throw error;
         const current = await this.store.read();
-        this.log.warn('Another run updated the state meanwhile; merging', { attempt, theirWatermark: current.state?.watermark ?? 'none' });
+        this.log.warn('Another run updated the state meanwhile; merging', {
+          attempt,
+          theirWatermark: current.state?.watermark ?? 'none',
+        });
         candidate = current.state ? mergeStates(next, current.state, this.overlapMs) : next;
         this.etag = current.etag;
       }
@@ -75,7 +78,10 @@ export class StateFile {
     try {
       const current = await this.store.read();
       if (!current.state) return;
-      await this.store.write({ ...current.state, lastRun: record, lastError: record, updatedAt: record.at }, current.etag);
+      await this.store.write(
+        { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
+        current.etag,
+      );
     } catch (error) {
       this.log.warn('Could not record the failure in the state blob', { error: describeError(error).slice(0, 300) });
     }

@@ -43,5 +43,8 @@ export class StateStore {
 
 /** The state is missing although exports exist: refuse to restart from the initial lookback. */
 export function stateMissingError(exportCount: number, newestExport: string): StateError {
-  return new StateError(`The state blob ${STATE_BLOB} is missing but the container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. ${RECOVERY_HINT}.`, { code: 'StateMissing' });
+  return new StateError(
+    `The state blob ${STATE_BLOB} is missing but the container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. ${RECOVERY_HINT}.`,
+    { code: 'StateMissing' },
+  );
 }

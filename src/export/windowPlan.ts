@@ -15,7 +15,13 @@ export interface WindowPlan {
 
 /** The state a first run records before it writes anything: its start point, `initialLookbackHours` ago. */
 export function genesisState(now: Date, settings: Pick<ExportSettings, 'initialLookbackHours'>): ExportState {
-  return { schemaVersion: 1, watermark: firstRunStart(now, settings), exported: {}, source: 'none', updatedAt: now.toISOString() };
+  return {
+    schemaVersion: 1,
+    watermark: firstRunStart(now, settings),
+    exported: {},
+    source: 'none',
+    updatedAt: now.toISOString(),
+  };
 }
 
 /**
@@ -26,11 +32,20 @@ export function genesisState(now: Date, settings: Pick<ExportSettings, 'initialL
  *   be ordered differently there; the ledger drops the versions already exported.
  * - Otherwise: from the watermark minus the overlap, which catches updates that became visible late.
  */
-export function planWindow(state: ExportState | undefined, now: Date, settings: Pick<ExportSettings, 'initialLookbackHours' | 'overlapMinutes' | 'sourceName'>): WindowPlan {
+export function planWindow(
+  state: ExportState | undefined,
+  now: Date,
+  settings: Pick<ExportSettings, 'initialLookbackHours' | 'overlapMinutes' | 'sourceName'>,
+): WindowPlan {
   const resumed = state?.pass;
   if (resumed) {
     const switched = state.source !== settings.sourceName;
-    const start: PullPosition = { cursor: resumed.cursor, skip: switched ? 0 : resumed.skip, ...(resumed.belowCursor === true ? { belowCursor: true } : {}), ...(resumed.tie ? { tie: resumed.tie } : {}) };
+    const start: PullPosition = {
+      cursor: resumed.cursor,
+      skip: switched ? 0 : resumed.skip,
+      ...(resumed.belowCursor === true ? { belowCursor: true } : {}),
+      ...(resumed.tie ? { tie: resumed.tie } : {}),
+    };
     return { from: resumed.from, start, resumed };
   }
   const from = state ? minusMs(state.watermark, settings.overlapMinutes * 60_000) : firstRunStart(now, settings);

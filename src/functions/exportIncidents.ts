@@ -14,7 +14,9 @@ import { contextLogger } from './contextLogger';
  * export, the rest of the budget goes to pending backfill jobs (see functions/backfill.ts). Each run, failed
  * or not, logs one `ExportRunSummary {json}` line that the health workbook and the alerts read.
  */
-export function exportIncidentsHandler(runtime: () => ExporterRuntime): (timer: Timer, context: InvocationContext) => Promise<void> {
+export function exportIncidentsHandler(
+  runtime: () => ExporterRuntime,
+): (timer: Timer, context: InvocationContext) => Promise<void> {
   return async (timer, context) => {
     const logger = contextLogger(context);
     // NOTE: scheduleStatus is null on manual runs although the type says otherwise.
@@ -29,7 +31,14 @@ export function exportIncidentsHandler(runtime: () => ExporterRuntime): (timer: 
       summary = { ...(await runExport(deps, { trigger, logger, runId })), outcome: 'succeeded', budgetMs };
     } catch (error) {
       const failure = toError(error);
-      const failed: SummaryLine = { runId, trigger, outcome: 'failed', code: failure instanceof ExporterError ? failure.code : failure.name, budgetMs, durationMs: deps.clock.now().getTime() - startedMs };
+      const failed: SummaryLine = {
+        runId,
+        trigger,
+        outcome: 'failed',
+        code: failure instanceof ExporterError ? failure.code : failure.name,
+        budgetMs,
+        durationMs: deps.clock.now().getTime() - startedMs,
+      };
       logger.error(`ExportRunSummary ${JSON.stringify(failed)}`);
       throw failure;
     }

@@ -33,8 +33,12 @@ const ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteBlob> {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const { default: BlobServer } = require('azurite/dist/src/blob/BlobServer') as { default: new (config: unknown) => AzuriteServer };
-  const { default: BlobConfiguration } = require('azurite/dist/src/blob/BlobConfiguration') as { default: new (...args: unknown[]) => unknown };
+  const { default: BlobServer } = require('azurite/dist/src/blob/BlobServer') as {
+    default: new (config: unknown) => AzuriteServer;
+  };
+  const { default: BlobConfiguration } = require('azurite/dist/src/blob/BlobConfiguration') as {
+    default: new (...args: unknown[]) => unknown;
+  };
   /* eslint-enable @typescript-eslint/no-require-imports */
   const host = options.host ?? '127.0.0.1';
   const port = options.port ?? 0;

@@ -1,8 +1,8 @@
 import { join } from 'path';
 import { describeError } from '../common/errors';
 import { createLogger, registerSensitive, type Logger } from '../common/logger';
-import { settingsEnvironment } from '../cli/settingsEnvironment';
-import { formatSummary } from '../cli/commands/run';
+import { settingsEnvironment } from '../config/settingsEnvironment';
+import { formatSummary } from '../export/runSummary';
 import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../cli/localTenantFile';
 import { loadConfig, type Environment } from '../config/loadConfig';
 import { parseNcrontab } from '../config/ncrontab';
@@ -16,7 +16,8 @@ const AZURITE_PORT = 10000;
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
 
 function hostLogger(): Logger {
-  const line = (level: string) => (text: string) => process.stdout.write(`${new Date().toISOString()} ${level.padEnd(5)} ${text}\n`);
+  const line = (level: string) => (text: string) =>
+    process.stdout.write(`${new Date().toISOString()} ${level.padEnd(5)} ${text}\n`);
   return createLogger({ info: line('info'), warn: line('warn'), error: line('error') });
 }
 
@@ -40,9 +41,13 @@ async function main(): Promise<void> {
     try {
       azurite = await startAzurite({ port: AZURITE_PORT, location: join(projectRoot, '.azurite') });
     } catch (error) {
-      throw new Error(`Could not start Azurite on 127.0.0.1:${AZURITE_PORT} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`);
+      throw new Error(
+        `Could not start Azurite on 127.0.0.1:${AZURITE_PORT} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`,
+      );
     }
-    logger.info(`Azurite blob service on ${azurite.blobEndpoint} (data in .azurite/; Storage Explorer: "Local storage emulator")`);
+    logger.info(
+      `Azurite blob service on ${azurite.blobEndpoint} (data in .azurite/; Storage Explorer: "Local storage emulator")`,
+    );
     env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
   }
   if (embedded) {
@@ -50,8 +55,12 @@ async function main(): Promise<void> {
     registerSensitive(tenant.tenant.exporterApp.clientSecret);
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
     env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
-    logger.info(`No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours.`);
-    logger.info('Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.');
+    logger.info(
+      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours.`,
+    );
+    logger.info(
+      'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
+    );
     const sim = tenant.tenant;
     activity = setInterval(() => {
       const all = sim.incidents.all();
@@ -66,11 +75,19 @@ async function main(): Promise<void> {
   const schedule = parseNcrontab(config.schedule);
   if (tenant) {
     // What a second terminal needs to reach this simulated tenant: only `--local` (npm run local -- <command>) reads it.
-    writeLocalTenant(projectRoot, { pid: process.pid, settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container }, caCertPem: tenant.tenant.caCertPem });
-    const kept = azurite ? (await new StateStore(deps.container).read().catch(() => undefined))?.state?.watermark : undefined;
+    writeLocalTenant(projectRoot, {
+      pid: process.pid,
+      settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container },
+      caCertPem: tenant.tenant.caCertPem,
+    });
+    const kept = azurite
+      ? (await new StateStore(deps.container).read().catch(() => undefined))?.state?.watermark
+      : undefined;
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);
-    logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From another terminal in this folder: 'npm run local -- list' (or run, show latest, status, backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`);
+    logger.info(
+      `Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From another terminal in this folder: 'npm run local -- list' (or run, show latest, status, backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`,
+    );
   } else {
     logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Ctrl+C stops.`);
   }

@@ -33,14 +33,19 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
   const clock = options.clock ?? systemClock;
   const tlsOptions = options.tlsCa === undefined ? undefined : { ca: options.tlsCa };
   const disableInstanceDiscovery = !isMicrosoftAuthority(config.authorityHost);
-  const azureCredential = options.azureCredential ?? defaultAzureCredential(config, disableInstanceDiscovery, tlsOptions);
+  const azureCredential =
+    options.azureCredential ?? defaultAzureCredential(config, disableInstanceDiscovery, tlsOptions);
 
   const secretClient = new SecretClient(config.keyVaultUri, azureCredential, {
     disableChallengeResourceVerification: !isMicrosoftVault(config.keyVaultUri),
     ...(tlsOptions ? { tlsOptions } : {}),
   });
   const container = containerClient(config, azureCredential);
-  const agent = new Agent({ keepAlive: true, maxSockets: 8, ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }) });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: 8,
+    ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
+  });
   let containerReady: Promise<void> | undefined;
   // One pacer per process for the active API (INCIDENTS_API): the quota belongs to the app, whichever run spends it.
   // Graph documents no limit for this call, so API_CALLS_PER_MINUTE/HOUR apply to whichever API is active.
@@ -84,25 +89,45 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
       });
       return containerReady;
     },
-    createSource: (clientSecret, deadlineMs, logger) => createIncidentSource(config, sourceSharing, clientSecret, deadlineMs, logger),
+    createSource: (clientSecret, deadlineMs, logger) =>
+      createIncidentSource(config, sourceSharing, clientSecret, deadlineMs, logger),
   };
 }
 
-function defaultAzureCredential(config: Config, disableInstanceDiscovery: boolean, tlsOptions: { ca: string } | undefined): TokenCredential {
+function defaultAzureCredential(
+  config: Config,
+  disableInstanceDiscovery: boolean,
+  tlsOptions: { ca: string } | undefined,
+): TokenCredential {
   const sp = config.vaultServicePrincipal;
   if (sp) {
-    return new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery, ...(tlsOptions ? { tlsOptions } : {}) });
+    return new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, {
+      authorityHost: config.authorityHost,
+      disableInstanceDiscovery,
+      ...(tlsOptions ? { tlsOptions } : {}),
+    });
   }
   // In Azure: the function's managed identity (AZURE_CLIENT_ID selects a user-assigned one); locally: az login and friends.
   return new DefaultAzureCredential({ authorityHost: config.authorityHost });
 }
 
 /** Only the container client, for the read-only commands: no tenant, vault or API settings needed. */
-export function buildContainerClient(config: StorageConfig, options: Pick<BuildOptions, 'azureCredential'> = {}): ContainerClient {
-  if (config.storage.kind === 'connectionString') return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(config.container);
+export function buildContainerClient(
+  config: StorageConfig,
+  options: Pick<BuildOptions, 'azureCredential'> = {},
+): ContainerClient {
+  if (config.storage.kind === 'connectionString')
+    return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(config.container);
   const sp = config.vaultServicePrincipal;
-  const authority = config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost, disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost) };
-  const credential = options.azureCredential ?? (sp ? new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, authority) : new DefaultAzureCredential(config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost }));
+  const authority =
+    config.authorityHost === undefined
+      ? {}
+      : { authorityHost: config.authorityHost, disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost) };
+  const credential =
+    options.azureCredential ??
+    (sp
+      ? new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, authority)
+      : new DefaultAzureCredential(config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost }));
   return new BlobServiceClient(config.storage.blobServiceUri, credential).getContainerClient(config.container);
 }
 

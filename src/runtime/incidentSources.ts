@@ -34,14 +34,25 @@ export interface SourceSharing {
  * configured cloud. While the Defender source is in use past DEFENDER_RETIREMENT_WARNING_DATE, every
  * run warns in its log, naming the setting that switches.
  */
-export function createIncidentSource(config: Config, shared: SourceSharing, clientSecret: string, deadlineMs: number, logger: Logger): IncidentSource {
+export function createIncidentSource(
+  config: Config,
+  shared: SourceSharing,
+  clientSecret: string,
+  deadlineMs: number,
+  logger: Logger,
+): IncidentSource {
   const graph = config.incidentsApi === 'graph';
   if (!graph) warnIfDefenderRetiring(config, shared, logger);
   const stats = newSourceStats();
   const scope = graph ? config.graphScope : config.defenderScope;
   const baseUrl = graph ? config.graphApiUrl : config.apiUrl;
   const tokens = new TokenProvider(
-    () => new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, { authorityHost: config.authorityHost, disableInstanceDiscovery: shared.disableInstanceDiscovery, ...(shared.tlsOptions ? { tlsOptions: shared.tlsOptions } : {}) }),
+    () =>
+      new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, {
+        authorityHost: config.authorityHost,
+        disableInstanceDiscovery: shared.disableInstanceDiscovery,
+        ...(shared.tlsOptions ? { tlsOptions: shared.tlsOptions } : {}),
+      }),
     scope,
     `app ${config.clientId} in tenant ${config.tenantId}`,
     () => shared.clock.now().getTime(),
@@ -62,12 +73,22 @@ export function createIncidentSource(config: Config, shared: SourceSharing, clie
     pacer: shared.pacer,
   });
   if (!graph) return new DefenderSource(client, baseUrl, stats);
-  return new GraphSource({ client, apiUrl: baseUrl, stats, logger, expandAlerts: config.graphExpandAlerts, behaviour: shared.graphBehaviour });
+  return new GraphSource({
+    client,
+    apiUrl: baseUrl,
+    stats,
+    logger,
+    expandAlerts: config.graphExpandAlerts,
+    behaviour: shared.graphBehaviour,
+  });
 }
 
 function warnIfDefenderRetiring(config: Config, shared: SourceSharing, logger: Logger): void {
   if (shared.retirementWarned || shared.clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
   shared.retirementWarned = true;
   // Short on purpose: the whole story (permission, zero-gap switch) is in the README, "Switching to Microsoft Graph".
-  logger.warn(`The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set INCIDENTS_API=graph (README: Switching to Microsoft Graph)`, { setting: 'INCIDENTS_API' });
+  logger.warn(
+    `The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set INCIDENTS_API=graph (README: Switching to Microsoft Graph)`,
+    { setting: 'INCIDENTS_API' },
+  );
 }

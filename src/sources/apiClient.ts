@@ -66,13 +66,21 @@ export class ApiClient {
       const outcome = await this.attempt(url, parse, abortSignal);
       if (outcome.kind === 'parsed') return outcome.value;
       // Throttling waits are counted per run (stats), so the backoff keeps growing across pages.
-      const decision = decideRetry(outcome, { failures, tokenRenewed, throttledWaits: stats.throttledWaits }, this.policy, url, clock.now().getTime());
+      const decision = decideRetry(
+        outcome,
+        { failures, tokenRenewed, throttledWaits: stats.throttledWaits },
+        this.policy,
+        url,
+        clock.now().getTime(),
+      );
       switch (decision.kind) {
         case 'fail':
           throw decision.error;
         case 'renewToken':
           tokens.invalidate();
-          logger.warn(`${this.options.apiName} rejected the token (401); renewing it once`, { trackingId: decision.trackingId });
+          logger.warn(`${this.options.apiName} rejected the token (401); renewing it once`, {
+            trackingId: decision.trackingId,
+          });
           tokenRenewed = true;
           break;
         case 'throttled':
@@ -91,7 +99,11 @@ export class ApiClient {
   }
 
   /** One attempt: a token, a paced slot, the request with its timeout, the whole reply, and `parse` on a 2xx. */
-  private async attempt<T>(url: string, parse: (body: Buffer) => T, abortSignal: AbortSignal | undefined): Promise<{ readonly kind: 'parsed'; readonly value: T } | AttemptFailure> {
+  private async attempt<T>(
+    url: string,
+    parse: (body: Buffer) => T,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<{ readonly kind: 'parsed'; readonly value: T } | AttemptFailure> {
     const token = await this.options.tokens.getToken(abortSignal);
     // The slot is taken right before sending (after any token request), so the server counts it when we do.
     const releaseSlot = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
@@ -112,7 +124,10 @@ export class ApiClient {
       reply = await this.replies.read(response.body, Number(response.headers.get('content-length')));
     } catch (error) {
       if (abortSignal?.aborted) throw error;
-      return { kind: 'networkError', reason: timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error) };
+      return {
+        kind: 'networkError',
+        reason: timeout.signal.aborted ? `no complete reply within ${this.requestTimeoutMs} ms` : describeError(error),
+      };
     } finally {
       clearTimeout(timer);
       abortSignal?.removeEventListener('abort', onAbort);
@@ -120,7 +135,14 @@ export class ApiClient {
     }
     try {
       const status = response.status;
-      if (status < 200 || status >= 300) return { kind: 'reply', status, retryAfter: response.headers.get('retry-after'), location: response.headers.get('location'), body: reply.body.toString('utf8') };
+      if (status < 200 || status >= 300)
+        return {
+          kind: 'reply',
+          status,
+          retryAfter: response.headers.get('retry-after'),
+          location: response.headers.get('location'),
+          body: reply.body.toString('utf8'),
+        };
       try {
         return { kind: 'parsed', value: parse(reply.body) };
       } catch (error) {
@@ -140,7 +162,10 @@ export class ApiClient {
       throw new ApiError(`${this.options.apiName} gave a link that is not a URL: '${url}'.`, { code: 'ForeignHost' });
     }
     if (target.origin !== this.origin) {
-      throw new ApiError(`${this.options.apiName} pointed to ${target.origin}, which is not the configured host ${this.origin}; the request was refused so the token is not sent there.`, { code: 'ForeignHost' });
+      throw new ApiError(
+        `${this.options.apiName} pointed to ${target.origin}, which is not the configured host ${this.origin}; the request was refused so the token is not sent there.`,
+        { code: 'ForeignHost' },
+      );
     }
   }
 
@@ -148,7 +173,10 @@ export class ApiClient {
   private async wait(ms: number, reason: string, abortSignal: AbortSignal | undefined): Promise<void> {
     const now = this.options.clock.now().getTime();
     if (now + ms > this.options.deadlineMs) {
-      throw new BudgetExceededError(`${reason}: waiting ${Math.ceil(ms / 1000)} s would pass the run's time budget; stopping cleanly, the next run continues from the watermark.`, { code: 'BudgetExceeded', retryable: true });
+      throw new BudgetExceededError(
+        `${reason}: waiting ${Math.ceil(ms / 1000)} s would pass the run's time budget; stopping cleanly, the next run continues from the watermark.`,
+        { code: 'BudgetExceeded', retryable: true },
+      );
     }
     this.options.logger.info(`${reason}; waiting`, { waitMs: Math.round(ms) });
     await this.options.clock.sleep(ms, abortSignal);

@@ -18,7 +18,11 @@ export function readErrorBody(text: string): ErrorDetail {
   const error = property(body, 'error');
   if (typeof error !== 'object' || error === null) return {};
   const inner = property(error, 'innerError') ?? property(error, 'innererror');
-  return { code: stringProperty(error, 'code'), message: stringProperty(error, 'message'), trackingId: stringProperty(error, 'target') ?? stringProperty(inner, 'request-id') };
+  return {
+    code: stringProperty(error, 'code'),
+    message: stringProperty(error, 'message'),
+    trackingId: stringProperty(error, 'target') ?? stringProperty(inner, 'request-id'),
+  };
 }
 
 /** `GET /path?query` with the query decoded, for messages. */
@@ -29,8 +33,11 @@ export function describeRequest(url: string): string {
 
 /** What the operator can do about a refusal that retrying will not fix. */
 export function hintFor(status: number, apiName: string): string {
-  if (status === 401) return `The token was refused twice: check that the app registration belongs to DEFENDER_TENANT_ID and that AZURE_AUTHORITY_HOST matches the ${apiName}'s cloud.`;
-  if (status === 403) return "Grant the app registration the API's application permission (Incident.Read.All for Defender, SecurityIncident.Read.All for Graph) with admin consent.";
-  if (status === 404) return 'Check DEFENDER_API_URL (the API base, without /api) or GRAPH_API_URL (without /v1.0), and DEFENDER_CLOUD.';
+  if (status === 401)
+    return `The token was refused twice: check that the app registration belongs to DEFENDER_TENANT_ID and that AZURE_AUTHORITY_HOST matches the ${apiName}'s cloud.`;
+  if (status === 403)
+    return "Grant the app registration the API's application permission (Incident.Read.All for Defender, SecurityIncident.Read.All for Graph) with admin consent.";
+  if (status === 404)
+    return 'Check DEFENDER_API_URL (the API base, without /api) or GRAPH_API_URL (without /v1.0), and DEFENDER_CLOUD.';
   return 'This is not retryable; the watermark is unchanged.';
 }

@@ -1,7 +1,15 @@
 import { ApiError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { ApiClient } from './apiClient';
-import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, RawIncident, SourceStats } from './incident';
+import type {
+  IncidentPage,
+  IncidentSource,
+  PullOptions,
+  PullPosition,
+  PullWindow,
+  RawIncident,
+  SourceStats,
+} from './incident';
 import { keysetPages } from './keysetPager';
 import { parseIncidentPage, type IncidentFields } from './parsePage';
 import { positionClauses } from './pullPosition';
@@ -81,7 +89,10 @@ export class GraphSource implements IncidentSource {
     return `${this.options.apiUrl}/v1.0/security/incidents?${encodeQuery(query)}`;
   }
 
-  private async fetchPage(url: string, abortSignal: AbortSignal | undefined): Promise<{ incidents: RawIncident[]; nextLink: string | undefined }> {
+  private async fetchPage(
+    url: string,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<{ incidents: RawIncident[]; nextLink: string | undefined }> {
     let target = this.withCurrentOptions(url);
     let orderByDropped = false;
     for (;;) {
@@ -91,7 +102,10 @@ export class GraphSource implements IncidentSource {
         this.stats.pages += 1;
         if (!this.expandAlerts && this.options.expandAlerts) this.stats.alertsOmittedPages += 1;
         // A full page continues by time (no deep $skip); a short page with a nextLink is Graph paging on its own.
-        return { incidents: page.incidents, nextLink: page.incidents.length < GRAPH_PAGE_SIZE ? page.nextLink : undefined };
+        return {
+          incidents: page.incidents,
+          nextLink: page.incidents.length < GRAPH_PAGE_SIZE ? page.nextLink : undefined,
+        };
       } catch (error) {
         if (!orderByDropped && hasQueryOption(target, '$orderby') && isBadRequest(error)) {
           orderByDropped = true;
@@ -118,7 +132,9 @@ export class GraphSource implements IncidentSource {
 
   private rememberOrderByRefused(): void {
     this.options.behaviour.orderByRefused = true;
-    this.options.logger.warn(`Microsoft Graph refused $orderby=${ORDER_NEWEST_FIRST} (400) and accepted the same request without it; this process no longer sends $orderby and relies on Graph's default newest-first order, which every page is still checked against`);
+    this.options.logger.warn(
+      `Microsoft Graph refused $orderby=${ORDER_NEWEST_FIRST} (400) and accepted the same request without it; this process no longer sends $orderby and relies on Graph's default newest-first order, which every page is still checked against`,
+    );
   }
 
   private dropExpand(error: ApiError): void {

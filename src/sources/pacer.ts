@@ -58,7 +58,10 @@ export class SlidingWindowPacer implements RequestPacer {
         };
       }
       if (now + waitMs > deadlineMs) {
-        throw new BudgetExceededError(`Pacing to the API's rate limit needs a ${Math.ceil(waitMs / 1000)} s wait, past the run's time budget; stopping cleanly, the next run continues.`, { code: 'BudgetExceeded', retryable: true });
+        throw new BudgetExceededError(
+          `Pacing to the API's rate limit needs a ${Math.ceil(waitMs / 1000)} s wait, past the run's time budget; stopping cleanly, the next run continues.`,
+          { code: 'BudgetExceeded', retryable: true },
+        );
       }
       await this.clock.sleep(waitMs, abortSignal);
     }
@@ -69,10 +72,16 @@ export class SlidingWindowPacer implements RequestPacer {
     this.slots = this.slots.filter((slot) => slot.doneAt > now - this.longestWindowMs);
     let waitMs = 0;
     for (const limit of this.limits) {
-      const inWindow = this.slots.map((slot) => slot.doneAt).filter((t) => t > now - limit.windowMs).sort((a, b) => a - b);
+      const inWindow = this.slots
+        .map((slot) => slot.doneAt)
+        .filter((t) => t > now - limit.windowMs)
+        .sort((a, b) => a - b);
       if (inWindow.length < limit.maxCalls) continue;
       const oldest = inWindow[inWindow.length - limit.maxCalls] ?? now;
-      waitMs = Math.max(waitMs, oldest === Number.POSITIVE_INFINITY ? IN_FLIGHT_POLL_MS : oldest + limit.windowMs - now + 1);
+      waitMs = Math.max(
+        waitMs,
+        oldest === Number.POSITIVE_INFINITY ? IN_FLIGHT_POLL_MS : oldest + limit.windowMs - now + 1,
+      );
     }
     return waitMs;
   }

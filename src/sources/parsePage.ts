@@ -17,29 +17,46 @@ export interface IncidentFields {
  * client reuses it for the next reply). Invalid JSON (a truncated reply) throws a SyntaxError, which the
  * client retries; anything we rely on that is missing or malformed fails the page with a message naming it.
  */
-export function parseIncidentPage(body: Buffer, fields: IncidentFields): { incidents: RawIncident[]; nextLink: string | undefined } {
+export function parseIncidentPage(
+  body: Buffer,
+  fields: IncidentFields,
+): { incidents: RawIncident[]; nextLink: string | undefined } {
   const located = locateArrayElements(body, 'value');
   // The rest of the reply without the array: proves the whole reply is valid JSON and carries the nextLink.
-  const envelope: unknown = JSON.parse(located ? `${body.toString('utf8', 0, located.start)}[]${body.toString('utf8', located.end)}` : body.toString('utf8'));
+  const envelope: unknown = JSON.parse(
+    located
+      ? `${body.toString('utf8', 0, located.start)}[]${body.toString('utf8', located.end)}`
+      : body.toString('utf8'),
+  );
   if (!located || typeof envelope !== 'object' || envelope === null || !Array.isArray(Reflect.get(envelope, 'value'))) {
     throw malformed(fields, "the reply has no 'value' array");
   }
   const nextLinkValue: unknown = Reflect.get(envelope, '@odata.nextLink');
-  if (nextLinkValue !== undefined && nextLinkValue !== null && typeof nextLinkValue !== 'string') throw malformed(fields, "'@odata.nextLink' is not a string");
+  if (nextLinkValue !== undefined && nextLinkValue !== null && typeof nextLinkValue !== 'string')
+    throw malformed(fields, "'@odata.nextLink' is not a string");
   const incidents = located.elements.map(({ start, end }, index): RawIncident => {
     const json = body.toString('utf8', start, end);
     const item: unknown = JSON.parse(json);
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw malformed(fields, `element ${index} is not an object`);
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw malformed(fields, `element ${index} is not an object`);
     const id: unknown = Reflect.get(item, fields.id);
-    if ((typeof id !== 'number' || !Number.isFinite(id)) && (typeof id !== 'string' || id === '')) throw malformed(fields, `element ${index} has no valid '${fields.id}'`);
+    if ((typeof id !== 'number' || !Number.isFinite(id)) && (typeof id !== 'string' || id === ''))
+      throw malformed(fields, `element ${index} has no valid '${fields.id}'`);
     const lastUpdate: unknown = Reflect.get(item, fields.lastUpdate);
     const lastUpdateTime = typeof lastUpdate === 'string' ? parseTimestamp(lastUpdate) : undefined;
-    if (!lastUpdateTime) throw malformed(fields, `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`);
+    if (!lastUpdateTime)
+      throw malformed(
+        fields,
+        `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`,
+      );
     return { id: String(id), lastUpdateTime, json };
   });
   return { incidents, nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined };
 }
 
 function malformed(fields: IncidentFields, what: string): ApiError {
-  return new ApiError(`${fields.apiName} sent a malformed incidents page: ${what}. Nothing was written and the watermark is unchanged; if this persists, report the reply's shape.`, { code: 'MalformedResponse' });
+  return new ApiError(
+    `${fields.apiName} sent a malformed incidents page: ${what}. Nothing was written and the watermark is unchanged; if this persists, report the reply's shape.`,
+    { code: 'MalformedResponse' },
+  );
 }

@@ -43,7 +43,12 @@ export function positionClauses(position: PullPosition, fields: KeysetFields): s
  * next, older one at twice the span, and the last one is open-ended. Then the pull goes on below T. This
  * relies on no order inside a tie, only on the filters both APIs document.
  */
-export function nextPosition(position: PullPosition, incidents: readonly Pick<RawIncident, 'lastUpdateTime'>[], pageSize: number, moreRemain: boolean): PullPosition | undefined {
+export function nextPosition(
+  position: PullPosition,
+  incidents: readonly Pick<RawIncident, 'lastUpdateTime'>[],
+  pageSize: number,
+  moreRemain: boolean,
+): PullPosition | undefined {
   const full = moreRemain || incidents.length >= pageSize;
   if (position.tie !== undefined && position.cursor !== undefined) {
     if (!full) return nextSlice(position.cursor, position.tie);
@@ -62,7 +67,12 @@ export function nextPosition(position: PullPosition, incidents: readonly Pick<Ra
 /** True when `next` continues the same query as `position` (so an `@odata.nextLink` of the page may be followed). */
 export function sameQuery(position: PullPosition, next: PullPosition): boolean {
   if (position.tie === undefined && next.tie === undefined) return true;
-  return position.cursor === next.cursor && position.tie?.createdFrom === next.tie?.createdFrom && position.tie?.createdBefore === next.tie?.createdBefore && next.skip > position.skip;
+  return (
+    position.cursor === next.cursor &&
+    position.tie?.createdFrom === next.tie?.createdFrom &&
+    position.tie?.createdBefore === next.tie?.createdBefore &&
+    next.skip > position.skip
+  );
 }
 
 /** The slice below a finished one, twice as wide; after the open-ended one, the tie is done. */
@@ -71,7 +81,10 @@ function nextSlice(cursor: Timestamp, slice: TieSlice): PullPosition {
   const from = toTicks(slice.createdFrom);
   const width = upperTicks(cursor, slice) - from;
   const nextFrom = from - 2n * width;
-  const tie: TieSlice = nextFrom < toTicks(cursor) - OPEN_SLICE_AFTER_TICKS ? { createdBefore: slice.createdFrom } : { createdFrom: fromTicks(nextFrom), createdBefore: slice.createdFrom };
+  const tie: TieSlice =
+    nextFrom < toTicks(cursor) - OPEN_SLICE_AFTER_TICKS
+      ? { createdBefore: slice.createdFrom }
+      : { createdFrom: fromTicks(nextFrom), createdBefore: slice.createdFrom };
   return { cursor, skip: 0, tie };
 }
 
@@ -82,7 +95,12 @@ function nextSlice(cursor: Timestamp, slice: TieSlice): PullPosition {
  */
 function splitSlice(cursor: Timestamp, slice: TieSlice, skip: number): PullPosition {
   const upper = upperTicks(cursor, slice);
-  if (slice.createdFrom === undefined) return { cursor, skip: 0, tie: { createdFrom: fromTicks(upper - FIRST_SLICE_TICKS), createdBefore: slice.createdBefore } };
+  if (slice.createdFrom === undefined)
+    return {
+      cursor,
+      skip: 0,
+      tie: { createdFrom: fromTicks(upper - FIRST_SLICE_TICKS), createdBefore: slice.createdBefore },
+    };
   const width = upper - toTicks(slice.createdFrom);
   if (width <= 1n) return { cursor, skip, tie: slice };
   return { cursor, skip: 0, tie: { createdFrom: fromTicks(upper - width / 2n), createdBefore: slice.createdBefore } };

@@ -1,3 +1,6 @@
+/** A Content-Length up to this sizes a new buffer up front; beyond it the buffer grows as bytes arrive. */
+const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
+
 /**
  * Reads HTTP reply bodies into one buffer that is reused from reply to reply, instead of collecting
  * the network chunks and concatenating them into a new buffer each time. A 2 MB page then leaves no
@@ -8,9 +11,6 @@
  * copies out what it keeps first (parsePage decodes each incident into its own string). A read that
  * starts while the buffer is held gets a buffer of its own.
  */
-/** A Content-Length up to this sizes a new buffer up front; beyond it the buffer grows as bytes arrive. */
-const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
-
 export class ReplyBuffer {
   private shared: Buffer | undefined;
   private busy = false;
@@ -27,7 +27,8 @@ export class ReplyBuffer {
   async read(stream: AsyncIterable<unknown>, expectedBytes?: number): Promise<{ body: Buffer; release: () => void }> {
     const own = this.busy;
     this.busy = true;
-    const presize = Number.isSafeInteger(expectedBytes) && (expectedBytes ?? 0) <= MAX_PRESIZE_BYTES ? (expectedBytes ?? 0) : 0;
+    const presize =
+      Number.isSafeInteger(expectedBytes) && (expectedBytes ?? 0) <= MAX_PRESIZE_BYTES ? (expectedBytes ?? 0) : 0;
     let buffer = (own ? undefined : this.shared) ?? Buffer.allocUnsafeSlow(Math.max(presize, 1024 * 1024));
     const release = (): void => {
       if (own) return;

@@ -7,7 +7,17 @@ import { dirname, join, relative, resolve } from 'path';
  * reading of Microsoft's contract. Only src/functions imports @azure/functions.
  */
 const SRC = resolve(__dirname, '..', '..', 'src');
-const RANK: Readonly<Record<string, number>> = { common: 0, config: 1, auth: 2, sources: 2, export: 3, runtime: 4, functions: 5, cli: 5, local: 6 };
+const RANK: Readonly<Record<string, number>> = {
+  common: 0,
+  config: 1,
+  auth: 2,
+  sources: 2,
+  export: 3,
+  runtime: 4,
+  functions: 5,
+  cli: 5,
+  local: 6,
+};
 
 function modules(folder: string): string[] {
   return readdirSync(folder).flatMap((name) => {
@@ -18,7 +28,9 @@ function modules(folder: string): string[] {
 
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^(?:import|export)\s[^'";]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map((match) => match[1] ?? match[2] ?? '');
+  return [...text.matchAll(/^(?:import|export)\s[^'";]*?from\s+'([^']+)'|^import\s+'([^']+)'/gm)].map(
+    (match) => match[1] ?? match[2] ?? '',
+  );
 }
 
 const layerOf = (file: string): string => relative(SRC, file).split('/')[0] ?? '';
@@ -26,16 +38,33 @@ const isSimulator = (file: string): boolean => relative(SRC, file).startsWith('l
 const resolveLocal = (from: string, specifier: string): string => `${resolve(dirname(from), specifier)}.ts`;
 
 const files = modules(SRC);
-const graph = new Map(files.map((file) => [file, importsOf(file).filter((s) => s.startsWith('.')).map((s) => resolveLocal(file, s))]));
+const graph = new Map(
+  files.map((file) => [
+    file,
+    importsOf(file)
+      .filter((s) => s.startsWith('.'))
+      .map((s) => resolveLocal(file, s)),
+  ]),
+);
 
 describe('the import graph of src/', () => {
   it('never imports from a higher layer', () => {
-    const upward = files.flatMap((file) => (graph.get(file) ?? []).filter((target) => (RANK[layerOf(target)] ?? 99) > (RANK[layerOf(file)] ?? -1)).map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`));
+    const upward = files.flatMap((file) =>
+      (graph.get(file) ?? [])
+        .filter((target) => (RANK[layerOf(target)] ?? 99) > (RANK[layerOf(file)] ?? -1))
+        .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`),
+    );
     expect(upward).toEqual([]);
   });
 
   it('keeps the simulated tenant independent of the exporter', () => {
-    const leaks = files.filter(isSimulator).flatMap((file) => (graph.get(file) ?? []).filter((target) => !isSimulator(target)).map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`));
+    const leaks = files
+      .filter(isSimulator)
+      .flatMap((file) =>
+        (graph.get(file) ?? [])
+          .filter((target) => !isSimulator(target))
+          .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`),
+      );
     expect(leaks).toEqual([]);
   });
 
@@ -57,7 +86,9 @@ describe('the import graph of src/', () => {
   });
 
   it('lets only src/functions import @azure/functions, and the core never', () => {
-    const outside = files.filter((file) => layerOf(file) !== 'functions' && importsOf(file).includes('@azure/functions')).map((file) => relative(SRC, file));
+    const outside = files
+      .filter((file) => layerOf(file) !== 'functions' && importsOf(file).includes('@azure/functions'))
+      .map((file) => relative(SRC, file));
     expect(outside).toEqual([]);
   });
 });

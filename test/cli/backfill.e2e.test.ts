@@ -32,7 +32,10 @@ describe('defender-export backfill (the real CLI process)', () => {
 
   it.each([
     [['backfill', '--from', 'last tuesday'], /'last tuesday' is not an ISO 8601 time/],
-    [['backfill', '--from', '2099-01-01T00:00:00Z'], /^error: --from 2099-01-01T00:00:00.0000000Z is in the future \(now [^)]+\): a backfill re-exports a past window; give an earlier time.$/m],
+    [
+      ['backfill', '--from', '2099-01-01T00:00:00Z'],
+      /^error: --from 2099-01-01T00:00:00.0000000Z is in the future \(now [^)]+\): a backfill re-exports a past window; give an earlier time.$/m,
+    ],
     [['backfill', '--from', '2026-11-27T10:00:00Z', '--to', '2026-11-27T09:00:00Z'], /must be before 'to'/],
     [['backfill', '--from', '2020-01-01T00:00:00Z'], /beyond the API's 180-day retention/],
     [['backfill'], /required option '--from <time>' not specified/],
@@ -47,7 +50,8 @@ describe('defender-export backfill (the real CLI process)', () => {
     afterEach(() => {
       for (const run of running.splice(0)) run.kill();
     });
-    const paced = (container: string): Record<string, string> => cliEnvironment(world, { EXPORT_CONTAINER: container, API_CALLS_PER_MINUTE: '1' });
+    const paced = (container: string): Record<string, string> =>
+      cliEnvironment(world, { EXPORT_CONTAINER: container, API_CALLS_PER_MINUTE: '1' });
 
     it('says it waits, acknowledges the first Ctrl+C at once, commits what was read, and the same command resumes where it stood', async () => {
       const window = ['backfill', '--from', hoursAgo(24), '--to', hoursAgo(0)];
@@ -63,12 +67,19 @@ describe('defender-export backfill (the real CLI process)', () => {
 
       expect(Date.now() - interruptedAt).toBeLessThan(5_000);
       expect(result.code).toBe(EXIT.interrupted);
-      expect(result.stderr).toContain('Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.');
-      expect(result.stdout).toMatch(/^backfill \S+ paused \(interrupted\); run the same command again to resume: 100 incidents in 1 blob/);
+      expect(result.stderr).toContain(
+        'Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.',
+      );
+      expect(result.stdout).toMatch(
+        /^backfill \S+ paused \(interrupted\); run the same command again to resume: 100 incidents in 1 blob/,
+      );
       const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-once' }));
       expect(again.stderr).toMatch(/^resuming backfill \S+ at \d+%: 100 incidents in 1 blob already exported\.$/m);
       expect(again.stdout).toMatch(/complete: 250 incidents in 2 blobs \(150 this time\)/);
-      const exported = await readExports(BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-once'), 'backfill/');
+      const exported = await readExports(
+        BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-once'),
+        'backfill/',
+      );
       expect(exported).toHaveLength(250);
     });
 
@@ -89,10 +100,15 @@ describe('defender-export backfill (the real CLI process)', () => {
       world.tenant.faults.clear();
       expect(Date.now() - secondAt).toBeLessThan(2_000);
       expect(result.code).toBe(EXIT.interrupted);
-      expect(result.stderr).toContain('Stopped now. Run the same command again to resume from the last committed part.');
+      expect(result.stderr).toContain(
+        'Stopped now. Run the same command again to resume from the last committed part.',
+      );
       const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
       expect(again.code).toBe(EXIT.ok);
-      const exported = await readExports(BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-twice'), 'backfill/');
+      const exported = await readExports(
+        BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-twice'),
+        'backfill/',
+      );
       expect(new Set(exported.map((version) => `${version.id}@${version.lastUpdateTime}`)).size).toBe(250);
       expect(exported).toHaveLength(250);
     });

@@ -66,7 +66,11 @@ export async function freshContainer(world: CliWorld): Promise<ContainerClient> 
  * Runs `defender-export <args>` through the real program and exit-code mapping (`execute` in main.ts),
  * with a runtime whose only real dependency is the Azurite container and whose clock stands at `now`.
  */
-export async function runCli(container: ContainerClient, args: readonly string[], now: Date = new Date()): Promise<CliResult> {
+export async function runCli(
+  container: ContainerClient,
+  args: readonly string[],
+  now: Date = new Date(),
+): Promise<CliResult> {
   const lines: string[] = [];
   let stderr = '';
   const deps = { container, clock: { now: () => now, sleep: () => Promise.resolve() } };
@@ -79,11 +83,16 @@ export async function runCli(container: ContainerClient, args: readonly string[]
     return true;
   });
   const writeStdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(...(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).replace(/\n$/, '').split('\n'));
+    lines.push(
+      ...(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')).replace(/\n$/, '').split('\n'),
+    );
     return true;
   });
   try {
-    const exitCode = await execute({ runtime, storage: () => deps, logger: silentLogger, print: (text) => lines.push(...text.split('\n')) }, ['node', 'defender-export', ...args]);
+    const exitCode = await execute(
+      { runtime, storage: () => deps, logger: silentLogger, print: (text) => lines.push(...text.split('\n')) },
+      ['node', 'defender-export', ...args],
+    );
     return { exitCode, lines, stdout: lines.join('\n'), stderr };
   } finally {
     writeStderr.mockRestore();
@@ -104,11 +113,17 @@ export interface FixtureBlob {
 
 /** Writes an export blob the way the exporter does (content type, metadata), with the real SDK. */
 export async function writeExportBlob(container: ContainerClient, blob: FixtureBlob): Promise<void> {
-  const text = blob.format === 'ndjson' ? blob.incidents.map((incident) => `${JSON.stringify(incident)}\n`).join('') : `[\n${blob.incidents.map((incident) => JSON.stringify(incident)).join(',\n')}\n]\n`;
+  const text =
+    blob.format === 'ndjson'
+      ? blob.incidents.map((incident) => `${JSON.stringify(incident)}\n`).join('')
+      : `[\n${blob.incidents.map((incident) => JSON.stringify(incident)).join(',\n')}\n]\n`;
   const plain = Buffer.from(text, 'utf8');
   const body = blob.encode ? blob.encode(plain) : plain;
   await container.getBlockBlobClient(blob.name).upload(body, body.length, {
-    blobHTTPHeaders: { blobContentType: blob.format === 'ndjson' ? 'application/x-ndjson' : 'application/json', blobContentEncoding: blob.contentEncoding },
+    blobHTTPHeaders: {
+      blobContentType: blob.format === 'ndjson' ? 'application/x-ndjson' : 'application/json',
+      blobContentEncoding: blob.contentEncoding,
+    },
     metadata: blob.metadata ?? { incidentcount: String(blob.incidents.length) },
   });
 }
@@ -116,10 +131,26 @@ export async function writeExportBlob(container: ContainerClient, blob: FixtureB
 /** Writes the state blob as the exporter would (any shape: tests also write fields the parser may not know yet). */
 export async function writeState(container: ContainerClient, state: Record<string, unknown>): Promise<void> {
   const body = JSON.stringify(state, null, 2);
-  await container.getBlockBlobClient(STATE_BLOB).upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
+  await container
+    .getBlockBlobClient(STATE_BLOB)
+    .upload(body, Buffer.byteLength(body), { blobHTTPHeaders: { blobContentType: 'application/json' } });
 }
 
 /** A Defender incident as the API returns it (the fields `show` filters on, and a few more). */
-export function defenderIncident(incidentId: number, severity: string, lastUpdateTime: string): Record<string, unknown> {
-  return { incidentId, incidentName: `Incident ${incidentId}`, createdTime: '2026-11-26T10:00:00Z', lastUpdateTime, assignedTo: null, severity, status: 'Active', tags: [], alerts: [] };
+export function defenderIncident(
+  incidentId: number,
+  severity: string,
+  lastUpdateTime: string,
+): Record<string, unknown> {
+  return {
+    incidentId,
+    incidentName: `Incident ${incidentId}`,
+    createdTime: '2026-11-26T10:00:00Z',
+    lastUpdateTime,
+    assignedTo: null,
+    severity,
+    status: 'Active',
+    tags: [],
+    alerts: [],
+  };
 }

@@ -8,7 +8,12 @@ export { emptyFolder } from '../support/cli';
 
 /** Only what the read-only commands need: the storage of `container` on Azurite, nothing of a tenant. */
 export function storageEnvironment(azurite: AzuriteBlob, container: ContainerClient): Record<string, string> {
-  return { PATH: process.env.PATH ?? '', HOME: emptyFolder(), EXPORT_STORAGE: azurite.connectionString, EXPORT_CONTAINER: container.containerName };
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: emptyFolder(),
+    EXPORT_STORAGE: azurite.connectionString,
+    EXPORT_CONTAINER: container.containerName,
+  };
 }
 
 /** Everything a process printed so far, and a way to wait for a line (what was printed before the wait counts too). */
@@ -40,7 +45,8 @@ export function watchOutput(run: ChildRun): WatchedOutput {
         waiters.add(check);
         check();
         void run.done.then(() => {
-          if (waiters.delete(check)) reject(new Error(`exited before printing ${String(pattern)} on ${stream}: ${texts[stream]}`));
+          if (waiters.delete(check))
+            reject(new Error(`exited before printing ${String(pattern)} on ${stream}: ${texts[stream]}`));
         });
       }),
   };

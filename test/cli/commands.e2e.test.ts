@@ -10,7 +10,12 @@ describe('the read-only commands (real CLI processes, storage settings only)', (
     await world.run();
     const full = cliEnvironment(world);
     // Only what reading exports needs: no tenant, vault or API settings.
-    env = { PATH: full.PATH ?? '', HOME: full.HOME ?? '', EXPORT_STORAGE: full.EXPORT_STORAGE ?? '', EXPORT_CONTAINER: full.EXPORT_CONTAINER ?? '' };
+    env = {
+      PATH: full.PATH ?? '',
+      HOME: full.HOME ?? '',
+      EXPORT_STORAGE: full.EXPORT_STORAGE ?? '',
+      EXPORT_CONTAINER: full.EXPORT_CONTAINER ?? '',
+    };
   });
   afterAll(async () => {
     await world.close();
@@ -46,7 +51,10 @@ describe('the read-only commands (real CLI processes, storage settings only)', (
   it('state show prints the watermark; state reset refuses a malformed time', async () => {
     const ok = await runCli(['state', 'show'], env);
     expect(ok.code).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ schemaVersion: 1, watermark: expect.stringMatching(/Z$/) as unknown });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      schemaVersion: 1,
+      watermark: expect.stringMatching(/Z$/) as unknown,
+    });
     const bad = await runCli(['state', 'reset', '--watermark', 'never'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/'never' is not an ISO 8601 time/);

@@ -27,7 +27,10 @@ describe('what a failed command prints (real CLI processes)', () => {
   beforeAll(async () => {
     world = await startWorld();
     container = await freshContainer(world);
-    await writeExportBlob(container, { name: 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json', incidents: [defenderIncident(2, 'High', '2026-11-27T07:58:00Z')] });
+    await writeExportBlob(container, {
+      name: 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json',
+      incidents: [defenderIncident(2, 'High', '2026-11-27T07:58:00Z')],
+    });
     env = storageEnvironment(world.azurite, container);
   });
   afterAll(async () => {
@@ -35,9 +38,21 @@ describe('what a failed command prints (real CLI processes)', () => {
   });
 
   it.each([
-    [['state', 'reset'], "error: required option '--watermark <time>' not specified", 'see defender-export state reset --help'],
-    [['list', '--from', '2026-11-28T00:00:00Z', '--to', '2026-11-27T00:00:00Z'], 'error: --from 2026-11-28T00:00:00.0000000Z is after --to 2026-11-27T00:00:00.0000000Z: swap the two times.', 'see defender-export list --help'],
-    [['backfill', '--from', 'garbage'], "error: option '--from <time>' argument 'garbage' is invalid. 'garbage' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z (UTC) or 2026-11-27T08:30:00+01:00.", 'see defender-export backfill --help'],
+    [
+      ['state', 'reset'],
+      "error: required option '--watermark <time>' not specified",
+      'see defender-export state reset --help',
+    ],
+    [
+      ['list', '--from', '2026-11-28T00:00:00Z', '--to', '2026-11-27T00:00:00Z'],
+      'error: --from 2026-11-28T00:00:00.0000000Z is after --to 2026-11-27T00:00:00.0000000Z: swap the two times.',
+      'see defender-export list --help',
+    ],
+    [
+      ['backfill', '--from', 'garbage'],
+      "error: option '--from <time>' argument 'garbage' is invalid. 'garbage' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z (UTC) or 2026-11-27T08:30:00+01:00.",
+      'see defender-export backfill --help',
+    ],
     [['frobnicate'], "error: unknown command 'frobnicate'", 'see defender-export --help'],
   ])('answers %j with one line and where to find the usage, exit code 2', async (args, error, hint) => {
     const result = await runCli(args, env);
@@ -47,8 +62,14 @@ describe('what a failed command prints (real CLI processes)', () => {
   });
 
   it.each([
-    ['2026-11-28', 'It has no time and no time zone: write e.g. 2026-11-28T00:00:00Z (UTC) or 2026-11-28T00:00:00+01:00.'],
-    ['2026-11-28T10:00', 'It has no time zone: add Z (UTC) or an offset, e.g. 2026-11-28T10:00:00Z or 2026-11-28T10:00:00+01:00.'],
+    [
+      '2026-11-28',
+      'It has no time and no time zone: write e.g. 2026-11-28T00:00:00Z (UTC) or 2026-11-28T00:00:00+01:00.',
+    ],
+    [
+      '2026-11-28T10:00',
+      'It has no time zone: add Z (UTC) or an offset, e.g. 2026-11-28T10:00:00Z or 2026-11-28T10:00:00+01:00.',
+    ],
   ])('says that %s lacks a time zone, with an example', async (time, message) => {
     const result = await runCli(['list', '--from', time], env);
 
@@ -68,20 +89,30 @@ describe('what a failed command prints (real CLI processes)', () => {
 
     expect(result.code).toBe(EXIT.ok);
     expect(result.stdout.trim()).toBe('[]');
-    expect(lines(result.stderr)).toEqual(['no incident with id 999999999 in incidents/2026/11/27/2026-11-27T08-00-03.512Z.json (1 incident read).']);
+    expect(lines(result.stderr)).toEqual([
+      'no incident with id 999999999 in incidents/2026/11/27/2026-11-27T08-00-03.512Z.json (1 incident read).',
+    ]);
   });
 
-  it.each([[['list']], [['status']], [['show', 'latest']], [['state', 'show']]])('fails %j within seconds when the local storage emulator is not running, saying to start it', async (args) => {
-    const port = await closedPort();
-    const down = { ...env, EXPORT_STORAGE: world.azurite.connectionString.replace(/:\d+\/devstoreaccount1/, `:${port}/devstoreaccount1`) };
-    const started = Date.now();
+  it.each([[['list']], [['status']], [['show', 'latest']], [['state', 'show']]])(
+    'fails %j within seconds when the local storage emulator is not running, saying to start it',
+    async (args) => {
+      const port = await closedPort();
+      const down = {
+        ...env,
+        EXPORT_STORAGE: world.azurite.connectionString.replace(/:\d+\/devstoreaccount1/, `:${port}/devstoreaccount1`),
+      };
+      const started = Date.now();
 
-    const result = await runCli(args, down);
+      const result = await runCli(args, down);
 
-    expect(Date.now() - started).toBeLessThan(5_000);
-    expect(result.code).toBe(EXIT.failed);
-    expect(lines(result.stderr)).toEqual([`error: The local storage emulator at http://127.0.0.1:${port} is not running (ECONNREFUSED): start 'npm start' in the project folder (it starts Azurite), or Azurite itself, then try again.`]);
-  });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(result.code).toBe(EXIT.failed);
+      expect(lines(result.stderr)).toEqual([
+        `error: The local storage emulator at http://127.0.0.1:${port} is not running (ECONNREFUSED): start 'npm start' in the project folder (it starts Azurite), or Azurite itself, then try again.`,
+      ]);
+    },
+  );
 
   it('says to build first when the launcher runs before npm run build', async () => {
     const unbuilt = emptyFolder();
@@ -89,9 +120,13 @@ describe('what a failed command prints (real CLI processes)', () => {
     copyFileSync(CLI, join(unbuilt, 'bin', 'defender-export.js'));
     const { spawnSync } = await import('child_process');
 
-    const result = spawnSync(process.execPath, [join(unbuilt, 'bin', 'defender-export.js'), '--help'], { encoding: 'utf8' });
+    const result = spawnSync(process.execPath, [join(unbuilt, 'bin', 'defender-export.js'), '--help'], {
+      encoding: 'utf8',
+    });
 
     expect(result.status).toBe(EXIT.failed);
-    expect(result.stderr).toBe(`defender-export is not built yet: run 'npm run build' in ${unbuilt}, then try again.\n`);
+    expect(result.stderr).toBe(
+      `defender-export is not built yet: run 'npm run build' in ${unbuilt}, then try again.\n`,
+    );
   });
 });

@@ -17,19 +17,49 @@ describe('defender-export list', () => {
     await writeExportBlob(container, {
       name: 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json',
       incidents: [defenderIncident(3, 'High', '2026-11-27T07:59:41.263Z')],
-      metadata: { incidentcount: '1', windowfrom: '2026-11-27T07:15:00.0000000Z', windowto: '2026-11-27T07:59:41.2630000Z', source: 'defender', runid: 'run-3', trigger: 'timer' },
+      metadata: {
+        incidentcount: '1',
+        windowfrom: '2026-11-27T07:15:00.0000000Z',
+        windowto: '2026-11-27T07:59:41.2630000Z',
+        source: 'defender',
+        runid: 'run-3',
+        trigger: 'timer',
+      },
     });
     await writeExportBlob(container, {
       name: 'incidents/2026/11/26/2026-11-26T23-55-00.004Z.json',
-      incidents: [defenderIncident(1, 'Low', '2026-11-26T23:50:00Z'), defenderIncident(2, 'Medium', '2026-11-26T23:51:00Z')],
-      metadata: { incidentcount: '2', windowfrom: '2026-11-24T23:55:00.0040000Z', windowto: '2026-11-26T23:51:00.0000000Z', source: 'defender', runid: 'run-1', trigger: 'timer' },
+      incidents: [
+        defenderIncident(1, 'Low', '2026-11-26T23:50:00Z'),
+        defenderIncident(2, 'Medium', '2026-11-26T23:51:00Z'),
+      ],
+      metadata: {
+        incidentcount: '2',
+        windowfrom: '2026-11-24T23:55:00.0040000Z',
+        windowto: '2026-11-26T23:51:00.0000000Z',
+        source: 'defender',
+        runid: 'run-1',
+        trigger: 'timer',
+      },
     });
     await writeExportBlob(container, {
       name: 'backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz',
       incidents: [defenderIncident(1, 'Low', '2026-11-20T10:00:00Z')],
-      metadata: { incidentcount: '1', windowfrom: '2026-11-20T00:00:00.0000000Z', windowto: '2026-11-21T00:00:00.0000000Z', source: 'defender', runid: 'run-2', trigger: 'backfill' },
+      metadata: {
+        incidentcount: '1',
+        windowfrom: '2026-11-20T00:00:00.0000000Z',
+        windowto: '2026-11-21T00:00:00.0000000Z',
+        source: 'defender',
+        runid: 'run-2',
+        trigger: 'backfill',
+      },
     });
-    await writeState(container, { schemaVersion: 1, watermark: '2026-11-27T07:59:41.2630000Z', exported: {}, source: 'defender', updatedAt: '2026-11-27T08:00:04.000Z' });
+    await writeState(container, {
+      schemaVersion: 1,
+      watermark: '2026-11-27T07:59:41.2630000Z',
+      exported: {},
+      source: 'defender',
+      updatedAt: '2026-11-27T08:00:04.000Z',
+    });
   }
 
   it('prints the export and backfill blobs as an aligned table, newest last, without the state blob', async () => {
@@ -44,10 +74,13 @@ describe('defender-export list', () => {
     expect(rows[0]).toContain('2026-11-26T23:55:00.004Z');
     expect(rows[0]).toContain('2026-11-24T23:55:00.0040000Z → 2026-11-26T23:51:00.0000000Z');
     expect(rows[1]).toContain('backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz');
-    expect(rows[2]).toMatch(/2026-11-27T08:00:03\.512Z +1 +2026-11-27T07:15:00\.0000000Z → 2026-11-27T07:59:41\.2630000Z +\d+ B +incidents\/2026\/11\/27\/2026-11-27T08-00-03\.512Z\.json$/);
+    expect(rows[2]).toMatch(
+      /2026-11-27T08:00:03\.512Z +1 +2026-11-27T07:15:00\.0000000Z → 2026-11-27T07:59:41\.2630000Z +\d+ B +incidents\/2026\/11\/27\/2026-11-27T08-00-03\.512Z\.json$/,
+    );
     // Columns line up: every row starts its BLOB column where the header does.
     const blobColumn = result.lines[0]?.indexOf('BLOB');
-    for (const row of rows) expect(row.indexOf(row.includes('backfill/') ? 'backfill/' : 'incidents/')).toBe(blobColumn);
+    for (const row of rows)
+      expect(row.indexOf(row.includes('backfill/') ? 'backfill/' : 'incidents/')).toBe(blobColumn);
     expect(result.lines[4]).toMatch(/^3 blobs, 4 incidents, \d+ B$/);
     expect(result.stdout).not.toContain('state/');
   });
@@ -59,12 +92,35 @@ describe('defender-export list', () => {
 
     expect(result.exitCode).toBe(EXIT.ok);
     const listed = JSON.parse(result.stdout) as Record<string, unknown>[];
-    expect(listed.map((blob) => blob.name)).toEqual(['incidents/2026/11/26/2026-11-26T23-55-00.004Z.json', 'backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz', 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json']);
+    expect(listed.map((blob) => blob.name)).toEqual([
+      'incidents/2026/11/26/2026-11-26T23-55-00.004Z.json',
+      'backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz',
+      'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json',
+    ]);
     expect(listed[1]).toEqual(
-      expect.objectContaining({ kind: 'backfill', executionTime: '2026-11-27T06:00:00.000Z', part: 2, incidents: 1, format: 'ndjson', compression: 'gzip', trigger: 'backfill' }),
+      expect.objectContaining({
+        kind: 'backfill',
+        executionTime: '2026-11-27T06:00:00.000Z',
+        part: 2,
+        incidents: 1,
+        format: 'ndjson',
+        compression: 'gzip',
+        trigger: 'backfill',
+      }),
     );
     expect(listed[2]).toEqual(
-      expect.objectContaining({ kind: 'export', executionTime: '2026-11-27T08:00:03.512Z', part: null, incidents: 1, windowFrom: '2026-11-27T07:15:00.0000000Z', windowTo: '2026-11-27T07:59:41.2630000Z', source: 'defender', runId: 'run-3', format: 'json', compression: 'none' }),
+      expect.objectContaining({
+        kind: 'export',
+        executionTime: '2026-11-27T08:00:03.512Z',
+        part: null,
+        incidents: 1,
+        windowFrom: '2026-11-27T07:15:00.0000000Z',
+        windowTo: '2026-11-27T07:59:41.2630000Z',
+        source: 'defender',
+        runId: 'run-3',
+        format: 'json',
+        compression: 'none',
+      }),
     );
     expect(listed[2]?.sizeBytes).toEqual(expect.any(Number));
   });
@@ -72,10 +128,20 @@ describe('defender-export list', () => {
   it('keeps only the blobs executed between --from and --to, both included', async () => {
     await writeThreeExports();
 
-    const result = await runCli(container, ['list', '--json', '--from', '2026-11-27T06:00:00Z', '--to', '2026-11-27T08:00:03.512Z']);
+    const result = await runCli(container, [
+      'list',
+      '--json',
+      '--from',
+      '2026-11-27T06:00:00Z',
+      '--to',
+      '2026-11-27T08:00:03.512Z',
+    ]);
 
     expect(result.exitCode).toBe(EXIT.ok);
-    expect((JSON.parse(result.stdout) as { name: string }[]).map((blob) => blob.name)).toEqual(['backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz', 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json']);
+    expect((JSON.parse(result.stdout) as { name: string }[]).map((blob) => blob.name)).toEqual([
+      'backfill/2026/11/27/2026-11-27T06-00-00.000Z-part0002.ndjson.gz',
+      'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json',
+    ]);
   });
 
   it('accepts times with an offset and compares them in UTC', async () => {
@@ -85,7 +151,9 @@ describe('defender-export list', () => {
     const afterFirst = await runCli(container, ['list', '--json', '--to', '2026-11-27T02:00:00+02:00']);
 
     expect(JSON.parse(beforeFirst.stdout)).toEqual([]);
-    expect((JSON.parse(afterFirst.stdout) as { name: string }[]).map((blob) => blob.name)).toEqual(['incidents/2026/11/26/2026-11-26T23-55-00.004Z.json']);
+    expect((JSON.parse(afterFirst.stdout) as { name: string }[]).map((blob) => blob.name)).toEqual([
+      'incidents/2026/11/26/2026-11-26T23-55-00.004Z.json',
+    ]);
   });
 
   it('says so when no blob falls in the range', async () => {
@@ -94,14 +162,18 @@ describe('defender-export list', () => {
     const result = await runCli(container, ['list', '--from', '2027-01-01T00:00:00Z']);
 
     expect(result.exitCode).toBe(EXIT.ok);
-    expect(result.lines).toEqual([`No export blobs in container '${container.containerName}' executed in that time range.`]);
+    expect(result.lines).toEqual([
+      `No export blobs in container '${container.containerName}' executed in that time range.`,
+    ]);
   });
 
   it('tells how to get a first export when the container holds none', async () => {
     const table = await runCli(container, ['list']);
     const json = await runCli(container, ['list', '--json']);
 
-    expect(table.lines).toEqual([`No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`]);
+    expect(table.lines).toEqual([
+      `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`,
+    ]);
     expect(JSON.parse(json.stdout)).toEqual([]);
   });
 
@@ -111,7 +183,9 @@ describe('defender-export list', () => {
     const result = await runCli(missing, ['list']);
 
     expect(result.exitCode).toBe(EXIT.ok);
-    expect(result.lines).toEqual([`No export blobs yet in container '${missing.containerName}': run 'defender-export run' (or wait for the timer).`]);
+    expect(result.lines).toEqual([
+      `No export blobs yet in container '${missing.containerName}': run 'defender-export run' (or wait for the timer).`,
+    ]);
   });
 
   it('rejects a malformed time with a usage error naming the expected format', async () => {
@@ -128,7 +202,9 @@ describe('defender-export list', () => {
     const result = await runCli(container, ['list', '--from', '2026-11-28T00:00:00Z', '--to', '2026-11-27T00:00:00Z']);
 
     expect(result.exitCode).toBe(EXIT.usage);
-    expect(result.stderr).toContain('error: --from 2026-11-28T00:00:00.0000000Z is after --to 2026-11-27T00:00:00.0000000Z: swap the two times.');
+    expect(result.stderr).toContain(
+      'error: --from 2026-11-28T00:00:00.0000000Z is after --to 2026-11-27T00:00:00.0000000Z: swap the two times.',
+    );
     expect(result.lines).toEqual([]);
   });
 
@@ -155,7 +231,10 @@ describe('listTable', () => {
     sizeBytes: 467_763,
     metadata: {},
   });
-  const blobs = [blob('incidents/2026/11/27/2026-11-27T08-12-52.891Z.json'), blob('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json')];
+  const blobs = [
+    blob('incidents/2026/11/27/2026-11-27T08-12-52.891Z.json'),
+    blob('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json'),
+  ];
 
   it('prints every column in full when nothing limits the width (a pipe)', () => {
     const table = listTable(blobs);
@@ -164,13 +243,16 @@ describe('listTable', () => {
     expect(table.hidden).toEqual([]);
   });
 
-  it.each([80, 100, 120, 140])('fits %i columns, keeping the blob name whole and saying which columns it left out', (columns) => {
-    const table = listTable(blobs, columns);
+  it.each([80, 100, 120, 140])(
+    'fits %i columns, keeping the blob name whole and saying which columns it left out',
+    (columns) => {
+      const table = listTable(blobs, columns);
 
-    for (const line of table.lines) expect(line.length).toBeLessThanOrEqual(columns);
-    expect(table.lines[2]).toContain('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json');
-    expect(table.hidden.length).toBeGreaterThan(0);
-  });
+      for (const line of table.lines) expect(line.length).toBeLessThanOrEqual(columns);
+      expect(table.lines[2]).toContain('incidents/2026/11/27/2026-11-27T08-12-54.316Z-part0002.json');
+      expect(table.hidden.length).toBeGreaterThan(0);
+    },
+  );
 
   it('shortens the window to the minute before leaving it out', () => {
     const table = listTable(blobs, 140);

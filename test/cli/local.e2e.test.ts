@@ -23,7 +23,12 @@ describe('--local (npm run local -- <command>) from a second terminal while npm 
     // What npm start writes: here this test process plays the running host.
     writeLocalTenant(folder, {
       pid: process.pid,
-      settings: { ...world.env, AZURE_TENANT_ID: world.tenant.tenantId, AZURE_CLIENT_ID: world.tenant.vaultReader.clientId, AZURE_CLIENT_SECRET: world.tenant.vaultReader.clientSecret },
+      settings: {
+        ...world.env,
+        AZURE_TENANT_ID: world.tenant.tenantId,
+        AZURE_CLIENT_ID: world.tenant.vaultReader.clientId,
+        AZURE_CLIENT_SECRET: world.tenant.vaultReader.clientSecret,
+      },
       caCertPem: world.tenant.caCertPem,
     });
     // Nothing else: no settings in the environment, no NODE_EXTRA_CA_CERTS.
@@ -43,6 +48,29 @@ describe('--local (npm run local -- <command>) from a second terminal while npm 
     expect(list.stdout).toMatch(/^export\s+\S+Z\s+30\s/m);
   });
 
+  it('reports each run once, also with --verbose: one summary for a success, one error line for a failure', async () => {
+    const run = await runCli(['--local', '--verbose', 'run'], env);
+    expect(run.code).toBe(EXIT.ok);
+    expect(`${run.stdout}\n${run.stderr}`.match(/exported \d+ incident|Export run succeeded/g)).toHaveLength(1);
+
+    const badFolder = emptyFolder();
+    writeLocalTenant(badFolder, {
+      pid: process.pid,
+      settings: {
+        ...world.env,
+        EXPORT_CONTAINER: 'once-failed',
+        DEFENDER_CLIENT_SECRET_NAME: 'nope',
+        AZURE_TENANT_ID: world.tenant.tenantId,
+        AZURE_CLIENT_ID: world.tenant.vaultReader.clientId,
+        AZURE_CLIENT_SECRET: world.tenant.vaultReader.clientSecret,
+      },
+      caCertPem: world.tenant.caCertPem,
+    });
+    const failed = await runCli(['--local', '--verbose', 'run'], { ...env, HOME: badFolder });
+    expect(failed.code).toBe(EXIT.failed);
+    expect(failed.stderr.match(/'nope' was not found/g)).toHaveLength(1);
+  });
+
   it('never reads the simulated tenant without --local', async () => {
     const result = await runCli(['run'], env);
 
@@ -53,7 +81,9 @@ describe('--local (npm run local -- <command>) from a second terminal while npm 
   it('says to start npm start when none wrote the file, or the one that did has stopped', async () => {
     const none = await runCli(['--local', 'status'], { ...env, HOME: emptyFolder() });
     expect(none.code).toBe(EXIT.usage);
-    expect(none.stderr).toMatch(/\.local\/tenant\.json does not exist, so no simulated tenant is running here: start 'npm start' in this folder/);
+    expect(none.stderr).toMatch(
+      /\.local\/tenant\.json does not exist, so no simulated tenant is running here: start 'npm start' in this folder/,
+    );
 
     const staleFolder = emptyFolder();
     writeLocalTenant(staleFolder, { pid: await exitedPid(), settings: {}, caCertPem: '' });

@@ -18,7 +18,9 @@ describe('defender-export run (the real CLI process)', () => {
     // Only warnings (the Defender API's retirement notice) may reach stderr on success.
     expect(result.stderr.split('\n').filter((line) => line !== '' && !/^\S+Z warn /.test(line))).toEqual([]);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^exported 140 incidents to 1 blob \(incidents\/\d{4}\/.*\.json\); watermark \d{4}-.*Z \(first run\); 2 pages/);
+    expect(result.stdout).toMatch(
+      /^exported 140 incidents to 1 blob \(incidents\/\d{4}\/.*\.json\); watermark \d{4}-.*Z \(first run\); 2 pages/,
+    );
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
     expect(missing(currentVersions(world.tenant), await readExports(world.container))).toEqual([]);
   });
@@ -29,7 +31,9 @@ describe('defender-export run (the real CLI process)', () => {
     try {
       const result = await runCli(['run'], cliEnvironment(world));
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/^error: Entra refused the token request .* AADSTS7000215: the client secret is wrong/m);
+      expect(result.stderr).toMatch(
+        /^error: Entra refused the token request .* AADSTS7000215: the client secret is wrong/m,
+      );
       expect(result.stdout + result.stderr).not.toContain('wrong-secret-0123456789');
       expect(result.stdout + result.stderr).not.toContain(world.tenant.vaultReader.clientSecret);
     } finally {
@@ -38,7 +42,14 @@ describe('defender-export run (the real CLI process)', () => {
   });
 
   it('exits 2 and lists every bad setting at once', async () => {
-    const result = await runCli(['run'], cliEnvironment(world, { DEFENDER_CLIENT_ID: 'nope', KEY_VAULT_URI: 'http://vault', EXPORT_SCHEDULE: 'every minute' }));
+    const result = await runCli(
+      ['run'],
+      cliEnvironment(world, {
+        DEFENDER_CLIENT_ID: 'nope',
+        KEY_VAULT_URI: 'http://vault',
+        EXPORT_SCHEDULE: 'every minute',
+      }),
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Invalid settings \(3\)/);
     expect(result.stderr).toMatch(/DEFENDER_CLIENT_ID 'nope' is not a GUID/);

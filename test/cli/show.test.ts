@@ -15,13 +15,21 @@ describe('defender-export show', () => {
     await writeExportBlob(container, { name: OLDER, incidents: [defenderIncident(1, 'Low', '2026-11-26T23:50:00Z')] });
     await writeExportBlob(container, {
       name: NEWER,
-      incidents: [defenderIncident(2, 'High', '2026-11-27T07:58:00Z'), defenderIncident(3, 'Medium', '2026-11-27T07:59:00Z'), defenderIncident(23, 'high', '2026-11-27T07:59:41.263Z')],
+      incidents: [
+        defenderIncident(2, 'High', '2026-11-27T07:58:00Z'),
+        defenderIncident(3, 'Medium', '2026-11-27T07:59:00Z'),
+        defenderIncident(23, 'high', '2026-11-27T07:59:41.263Z'),
+      ],
     });
     // A backfill written after the newest export: 'latest' still means the newest export run.
-    await writeExportBlob(container, { name: BACKFILL, incidents: [defenderIncident(99, 'Low', '2026-11-01T00:00:00Z')] });
+    await writeExportBlob(container, {
+      name: BACKFILL,
+      incidents: [defenderIncident(99, 'Low', '2026-11-01T00:00:00Z')],
+    });
   });
 
-  const ids = (incidents: unknown): unknown[] => (incidents as { incidentId: number }[]).map((incident) => incident.incidentId);
+  const ids = (incidents: unknown): unknown[] =>
+    (incidents as { incidentId: number }[]).map((incident) => incident.incidentId);
 
   it('prints the incidents of the newest export as a pretty JSON array for latest', async () => {
     const result = await runCli(container, ['show', 'latest']);
@@ -30,7 +38,11 @@ describe('defender-export show', () => {
     expect(ids(JSON.parse(result.stdout))).toEqual([2, 3, 23]);
     expect(result.lines[0]).toBe('[');
     expect(result.lines[1]).toBe('  {');
-    expect(JSON.parse(result.stdout)).toEqual([defenderIncident(2, 'High', '2026-11-27T07:58:00Z'), defenderIncident(3, 'Medium', '2026-11-27T07:59:00Z'), defenderIncident(23, 'high', '2026-11-27T07:59:41.263Z')]);
+    expect(JSON.parse(result.stdout)).toEqual([
+      defenderIncident(2, 'High', '2026-11-27T07:58:00Z'),
+      defenderIncident(3, 'Medium', '2026-11-27T07:59:00Z'),
+      defenderIncident(23, 'high', '2026-11-27T07:59:41.263Z'),
+    ]);
   });
 
   it('prints the blob named, also when copied with the container in front', async () => {
@@ -57,11 +69,19 @@ describe('defender-export show', () => {
   });
 
   it("matches --id against Graph's id field too", async () => {
-    await writeExportBlob(container, { name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z.json', incidents: [{ id: '2971', severity: 'high', lastUpdateDateTime: '2026-11-27T23:59:00Z' }, { id: '2972', severity: 'low', lastUpdateDateTime: '2026-11-27T23:59:30Z' }] });
+    await writeExportBlob(container, {
+      name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z.json',
+      incidents: [
+        { id: '2971', severity: 'high', lastUpdateDateTime: '2026-11-27T23:59:00Z' },
+        { id: '2972', severity: 'low', lastUpdateDateTime: '2026-11-27T23:59:30Z' },
+      ],
+    });
 
     const result = await runCli(container, ['show', 'latest', '--id', '2971', '--ndjson']);
 
-    expect(result.lines).toEqual([JSON.stringify({ id: '2971', severity: 'high', lastUpdateDateTime: '2026-11-27T23:59:00Z' })]);
+    expect(result.lines).toEqual([
+      JSON.stringify({ id: '2971', severity: 'high', lastUpdateDateTime: '2026-11-27T23:59:00Z' }),
+    ]);
   });
 
   it('keeps only the incidents of the --severity given, ignoring case', async () => {
@@ -79,7 +99,15 @@ describe('defender-export show', () => {
 
   it('reads a gzip-compressed NDJSON blob by its name', async () => {
     const name = 'incidents/2026/11/28/2026-11-28T00-00-00.000Z.ndjson.gz';
-    await writeExportBlob(container, { name, format: 'ndjson', encode: (body) => gzipSync(body), incidents: [defenderIncident(7, 'Low', '2026-11-27T23:00:00Z'), defenderIncident(8, 'High', '2026-11-27T23:01:00Z')] });
+    await writeExportBlob(container, {
+      name,
+      format: 'ndjson',
+      encode: (body) => gzipSync(body),
+      incidents: [
+        defenderIncident(7, 'Low', '2026-11-27T23:00:00Z'),
+        defenderIncident(8, 'High', '2026-11-27T23:01:00Z'),
+      ],
+    });
 
     const result = await runCli(container, ['show', name, '--severity', 'high']);
 
@@ -89,7 +117,12 @@ describe('defender-export show', () => {
 
   it('reads a JSON blob stored with Content-Encoding: gzip under a plain .json name', async () => {
     const name = 'incidents/2026/11/28/2026-11-28T00-00-00.000Z.json';
-    await writeExportBlob(container, { name, contentEncoding: 'gzip', encode: (body) => gzipSync(body), incidents: [defenderIncident(9, 'Medium', '2026-11-27T23:00:00Z')] });
+    await writeExportBlob(container, {
+      name,
+      contentEncoding: 'gzip',
+      encode: (body) => gzipSync(body),
+      incidents: [defenderIncident(9, 'Medium', '2026-11-27T23:00:00Z')],
+    });
 
     const result = await runCli(container, ['show', 'latest']);
 
@@ -97,8 +130,14 @@ describe('defender-export show', () => {
   });
 
   it('shows every part of the newest run for latest, in part order', async () => {
-    await writeExportBlob(container, { name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z-part0002.json', incidents: [defenderIncident(12, 'Low', '2026-11-27T23:02:00Z')] });
-    await writeExportBlob(container, { name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z-part0001.json', incidents: [defenderIncident(11, 'Low', '2026-11-27T23:01:00Z')] });
+    await writeExportBlob(container, {
+      name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z-part0002.json',
+      incidents: [defenderIncident(12, 'Low', '2026-11-27T23:02:00Z')],
+    });
+    await writeExportBlob(container, {
+      name: 'incidents/2026/11/28/2026-11-28T00-00-00.000Z-part0001.json',
+      incidents: [defenderIncident(11, 'Low', '2026-11-27T23:01:00Z')],
+    });
 
     const result = await runCli(container, ['show', 'latest', '--ndjson']);
 
@@ -109,7 +148,9 @@ describe('defender-export show', () => {
     const result = await runCli(container, ['show', 'incidents/2026/01/01/2026-01-01T00-00-00.000Z.json']);
 
     expect(result.exitCode).toBe(EXIT.failed);
-    expect(result.stderr).toContain(`error: Blob 'incidents/2026/01/01/2026-01-01T00-00-00.000Z.json' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs`);
+    expect(result.stderr).toContain(
+      `error: Blob 'incidents/2026/01/01/2026-01-01T00-00-00.000Z.json' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs`,
+    );
     expect(result.stderr).not.toContain('RequestId');
     expect(result.lines).toEqual([]);
   });
@@ -129,7 +170,9 @@ describe('defender-export show', () => {
     const result = await runCli(container, ['show', 'state/exporter-state.json']);
 
     expect(result.exitCode).toBe(EXIT.failed);
-    expect(result.stderr).toContain("error: Blob 'state/exporter-state.json' is not a readable export: it is not a JSON array of incidents.");
+    expect(result.stderr).toContain(
+      "error: Blob 'state/exporter-state.json' is not a readable export: it is not a JSON array of incidents.",
+    );
   });
 
   it('asks for the blob when it is missing, with a usage error', async () => {

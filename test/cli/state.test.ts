@@ -9,16 +9,29 @@ describe('defender-export state reset', () => {
   let container: ContainerClient;
   beforeEach(async () => {
     container = await freshContainer(world);
-    await writeState(container, { schemaVersion: 1, watermark: '2026-11-27T07:59:41.2630000Z', exported: {}, source: 'defender', updatedAt: '2026-11-27T08:00:04.000Z' });
+    await writeState(container, {
+      schemaVersion: 1,
+      watermark: '2026-11-27T07:59:41.2630000Z',
+      exported: {},
+      source: 'defender',
+      updatedAt: '2026-11-27T08:00:04.000Z',
+    });
   });
 
-  const watermark = async (): Promise<unknown> => (JSON.parse((await container.getBlockBlobClient('state/exporter-state.json').downloadToBuffer()).toString('utf8')) as { watermark: unknown }).watermark;
+  const watermark = async (): Promise<unknown> =>
+    (
+      JSON.parse(
+        (await container.getBlockBlobClient('state/exporter-state.json').downloadToBuffer()).toString('utf8'),
+      ) as { watermark: unknown }
+    ).watermark;
 
   it('refuses a watermark in the future with one line and exit code 2, leaving the state alone', async () => {
     const result = await runCli(container, ['state', 'reset', '--watermark', '2030-01-01T00:00:00Z'], NOW);
 
     expect(result.exitCode).toBe(EXIT.usage);
-    expect(result.stderr).toBe('error: --watermark 2030-01-01T00:00:00.0000000Z is in the future (now 2026-11-27T08:10:00.0000000Z): every incident updated until then would be skipped. Give a past time.\n');
+    expect(result.stderr).toBe(
+      'error: --watermark 2030-01-01T00:00:00.0000000Z is in the future (now 2026-11-27T08:10:00.0000000Z): every incident updated until then would be skipped. Give a past time.\n',
+    );
     expect(await watermark()).toBe('2026-11-27T07:59:41.2630000Z');
   });
 
@@ -36,7 +49,9 @@ describe('defender-export state reset', () => {
     const result = await runCli(container, ['state', 'reset', '--watermark', '2026-11-27T08:05:00Z'], NOW);
 
     expect(result.exitCode).toBe(EXIT.ok);
-    expect(result.stdout).toContain("incidents updated in between are not exported (run 'defender-export backfill --from 2026-11-27T07:59:41.2630000Z --to 2026-11-27T08:05:00.0000000Z' to get them)");
+    expect(result.stdout).toContain(
+      "incidents updated in between are not exported (run 'defender-export backfill --from 2026-11-27T07:59:41.2630000Z --to 2026-11-27T08:05:00.0000000Z' to get them)",
+    );
   });
 
   it('replaces an unreadable state, which is what reset is for', async () => {

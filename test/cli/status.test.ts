@@ -3,8 +3,20 @@ import { EXIT } from '../../src/cli/exitCodes';
 import { defenderIncident, freshContainer, runCli, writeExportBlob, writeState, suiteWorld } from './cliHarness';
 
 const NOW = new Date('2026-11-27T08:10:00.000Z');
-const success = (at: string): Record<string, unknown> => ({ runId: `run-${at}`, at, trigger: 'timer', incidents: 212, blobs: ['incidents/2026/11/27/2026-11-27T08-00-03.512Z.json'] });
-const failure = (at: string): Record<string, unknown> => ({ runId: `run-${at}`, at, trigger: 'timer', code: 'ApiError', message: 'The incidents API answered 403 Forbidden: grant Incident.Read.All.' });
+const success = (at: string): Record<string, unknown> => ({
+  runId: `run-${at}`,
+  at,
+  trigger: 'timer',
+  incidents: 212,
+  blobs: ['incidents/2026/11/27/2026-11-27T08-00-03.512Z.json'],
+});
+const failure = (at: string): Record<string, unknown> => ({
+  runId: `run-${at}`,
+  at,
+  trigger: 'timer',
+  code: 'ApiError',
+  message: 'The incidents API answered 403 Forbidden: grant Incident.Read.All.',
+});
 const state = (records: Record<string, unknown>): Record<string, unknown> => ({
   schemaVersion: 1,
   watermark: '2026-11-27T07:59:41.2630000Z',
@@ -28,7 +40,10 @@ describe('defender-export status', () => {
   });
 
   it('reports a healthy exporter with watermark, lag, last success and its age, and exits 0', async () => {
-    await writeState(container, state({ lastRun: success('2026-11-27T08:00:04.000Z'), lastSuccess: success('2026-11-27T08:00:04.000Z') }));
+    await writeState(
+      container,
+      state({ lastRun: success('2026-11-27T08:00:04.000Z'), lastSuccess: success('2026-11-27T08:00:04.000Z') }),
+    );
 
     const result = await runCli(container, ['status'], NOW);
 
@@ -45,21 +60,32 @@ describe('defender-export status', () => {
   });
 
   it('reports an error that a later run recovered from without calling the exporter unhealthy', async () => {
-    await writeState(container, state({ lastError: failure('2026-11-27T07:55:00.000Z'), lastSuccess: success('2026-11-27T08:00:04.000Z') }));
+    await writeState(
+      container,
+      state({ lastError: failure('2026-11-27T07:55:00.000Z'), lastSuccess: success('2026-11-27T08:00:04.000Z') }),
+    );
 
     const result = await runCli(container, ['status'], NOW);
 
     expect(result.exitCode).toBe(EXIT.ok);
-    expect(result.lines).toContain('last error:    2026-11-27T07:55:00.000Z ApiError: The incidents API answered 403 Forbidden: grant Incident.Read.All. (a later run succeeded)');
+    expect(result.lines).toContain(
+      'last error:    2026-11-27T07:55:00.000Z ApiError: The incidents API answered 403 Forbidden: grant Incident.Read.All. (a later run succeeded)',
+    );
   });
 
   it('is unhealthy with exit code 3 when the last run failed', async () => {
-    await writeState(container, state({ lastSuccess: success('2026-11-27T08:00:04.000Z'), lastError: failure('2026-11-27T08:05:00.000Z') }));
+    await writeState(
+      container,
+      state({ lastSuccess: success('2026-11-27T08:00:04.000Z'), lastError: failure('2026-11-27T08:05:00.000Z') }),
+    );
 
     const result = await runCli(container, ['status'], NOW);
 
     expect(result.exitCode).toBe(EXIT.unhealthy);
-    expect(result.lines.slice(0, 2)).toEqual(['status: UNHEALTHY', '  - the last run failed at 2026-11-27T08:05:00.000Z (ApiError): The incidents API answered 403 Forbidden: grant Incident.Read.All.']);
+    expect(result.lines.slice(0, 2)).toEqual([
+      'status: UNHEALTHY',
+      '  - the last run failed at 2026-11-27T08:05:00.000Z (ApiError): The incidents API answered 403 Forbidden: grant Incident.Read.All.',
+    ]);
     expect(result.stderr).toBe('');
   });
 
@@ -70,7 +96,9 @@ describe('defender-export status', () => {
     const result = await runCli(container, ['status'], NOW);
 
     expect(result.exitCode).toBe(EXIT.unhealthy);
-    expect(result.lines).toContain('  - no run succeeded within the last 5 minutes (last success 2026-11-27T08:00:04.000Z).');
+    expect(result.lines).toContain(
+      '  - no run succeeded within the last 5 minutes (last success 2026-11-27T08:00:04.000Z).',
+    );
     expect(result.lines).toContain('max age:       5 min');
   });
 
@@ -115,17 +143,25 @@ describe('defender-export status', () => {
   });
 
   it('names the recovery when the state is missing although exports exist', async () => {
-    await writeExportBlob(container, { name: 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json', incidents: [defenderIncident(1, 'Low', '2026-11-27T07:00:00Z')] });
+    await writeExportBlob(container, {
+      name: 'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json',
+      incidents: [defenderIncident(1, 'Low', '2026-11-27T07:00:00Z')],
+    });
 
     const result = await runCli(container, ['status'], NOW);
 
     expect(result.exitCode).toBe(EXIT.unhealthy);
-    expect(result.lines[1]).toContain('the state blob state/exporter-state.json is missing although exports exist (newest: incidents/2026/11/27/2026-11-27T08-00-03.512Z.json)');
-    expect(result.lines[1]).toContain("defender-export state reset --watermark <ISO time>");
+    expect(result.lines[1]).toContain(
+      'the state blob state/exporter-state.json is missing although exports exist (newest: incidents/2026/11/27/2026-11-27T08-00-03.512Z.json)',
+    );
+    expect(result.lines[1]).toContain('defender-export state reset --watermark <ISO time>');
   });
 
   it('prints the report as JSON with --json, absent facts as null, and keeps the exit code', async () => {
-    await writeState(container, state({ lastSuccess: success('2026-11-27T08:00:04.000Z'), lastError: failure('2026-11-27T08:05:00.000Z') }));
+    await writeState(
+      container,
+      state({ lastSuccess: success('2026-11-27T08:00:04.000Z'), lastError: failure('2026-11-27T08:05:00.000Z') }),
+    );
 
     const result = await runCli(container, ['status', '--json'], NOW);
 
@@ -144,7 +180,13 @@ describe('defender-export status', () => {
       }),
     );
     const report = JSON.parse(result.stdout) as { lastSuccess: unknown; lastError: unknown };
-    expect(report.lastSuccess).toEqual({ runId: 'run-2026-11-27T08:00:04.000Z', at: '2026-11-27T08:00:04.000Z', trigger: 'timer', incidents: 212, blobs: ['incidents/2026/11/27/2026-11-27T08-00-03.512Z.json'] });
+    expect(report.lastSuccess).toEqual({
+      runId: 'run-2026-11-27T08:00:04.000Z',
+      at: '2026-11-27T08:00:04.000Z',
+      trigger: 'timer',
+      incidents: 212,
+      blobs: ['incidents/2026/11/27/2026-11-27T08-00-03.512Z.json'],
+    });
     expect(report.lastError).toEqual(expect.objectContaining({ at: '2026-11-27T08:05:00.000Z', code: 'ApiError' }));
   });
 
@@ -152,7 +194,9 @@ describe('defender-export status', () => {
     const result = await runCli(container, ['status', '--json'], NOW);
 
     expect(result.exitCode).toBe(EXIT.unhealthy);
-    expect(JSON.parse(result.stdout)).toEqual(expect.objectContaining({ healthy: false, watermark: null, lastSuccess: null, dedupeEntries: 0 }));
+    expect(JSON.parse(result.stdout)).toEqual(
+      expect.objectContaining({ healthy: false, watermark: null, lastSuccess: null, dedupeEntries: 0 }),
+    );
   });
 
   it.each(['0', '-5', 'soon'])('rejects --max-age %s with a usage error', async (maxAge) => {
@@ -168,7 +212,9 @@ describe('defender-export status', () => {
     const result = await runCli(container, ['status'], NOW);
 
     expect(result.exitCode).toBe(EXIT.usage);
-    expect(result.stderr).toContain("STATUS_MAX_AGE_MINUTES 'an hour' is not a positive number of minutes: set it to e.g. 60");
+    expect(result.stderr).toContain(
+      "STATUS_MAX_AGE_MINUTES 'an hour' is not a positive number of minutes: set it to e.g. 60",
+    );
   });
 
   it('explains its options and exit code with --help', async () => {

@@ -16,7 +16,16 @@ describe('the status report', () => {
 
   it('shows a resumable pull kept in the state as in progress, without judging it', () => {
     // The state's `pass` field: a pull that continues across invocations.
-    const withPass = { ...base, pass: { from: '2026-11-01T00:00:00.0000000Z' as Timestamp, newest: '2026-11-27T08:05:00.0000000Z' as Timestamp, cursor: '2026-11-20T12:00:00.0000000Z' as Timestamp, skip: 3, startedAt: '2026-11-27T08:06:00.000Z' } };
+    const withPass = {
+      ...base,
+      pass: {
+        from: '2026-11-01T00:00:00.0000000Z' as Timestamp,
+        newest: '2026-11-27T08:05:00.0000000Z' as Timestamp,
+        cursor: '2026-11-20T12:00:00.0000000Z' as Timestamp,
+        skip: 3,
+        startedAt: '2026-11-27T08:06:00.000Z',
+      },
+    };
 
     const report = assessStatus(withPass, now, 60);
 
@@ -40,7 +49,16 @@ describe('the status report', () => {
   });
 
   it('reports both problems when the last run failed and the last success is too old', () => {
-    const failing: ExportState = { ...base, lastError: { runId: 'r2', at: '2026-11-27T09:30:00.000Z', trigger: 'timer', code: 'AuthError', message: 'invalid client secret' } };
+    const failing: ExportState = {
+      ...base,
+      lastError: {
+        runId: 'r2',
+        at: '2026-11-27T09:30:00.000Z',
+        trigger: 'timer',
+        code: 'AuthError',
+        message: 'invalid client secret',
+      },
+    };
 
     const report = assessStatus(failing, new Date('2026-11-27T09:31:00.000Z'), 60);
 

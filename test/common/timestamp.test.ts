@@ -1,4 +1,12 @@
-import { compareTimestamps, fromDate, minusMs, parseTimestamp, requireTimestamp, toEpochMs, type Timestamp } from '../../src/common/timestamp';
+import {
+  compareTimestamps,
+  fromDate,
+  minusMs,
+  parseTimestamp,
+  requireTimestamp,
+  toEpochMs,
+  type Timestamp,
+} from '../../src/common/timestamp';
 
 const ts = (text: string): Timestamp => requireTimestamp(text, 'test');
 
@@ -20,7 +28,14 @@ describe('timestamps', () => {
   });
 
   it('rejects what is not a timestamp', () => {
-    for (const text of ['', '2026-11-27', '2026-13-01T00:00:00Z', '2026-02-30T00:00:00Z', '2026-11-27T07:30:00.12345678Z', 'yesterday']) {
+    for (const text of [
+      '',
+      '2026-11-27',
+      '2026-13-01T00:00:00Z',
+      '2026-02-30T00:00:00Z',
+      '2026-11-27T07:30:00.12345678Z',
+      'yesterday',
+    ]) {
       expect(parseTimestamp(text)).toBeUndefined();
     }
     expect(() => requireTimestamp('nope', '--from')).toThrow(/--from is not an ISO 8601/);

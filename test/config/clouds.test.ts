@@ -10,23 +10,59 @@ const valid: Environment = {
 
 describe('DEFENDER_CLOUD', () => {
   it.each([
-    ['public', 'https://api.security.microsoft.com', 'https://api.security.microsoft.com/.default', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default', 'https://login.microsoftonline.com'],
-    ['gcc', 'https://api-gcc.security.microsoft.us', 'https://api-gcc.security.microsoft.us/.default', 'https://graph.microsoft.com', 'https://graph.microsoft.com/.default', 'https://login.microsoftonline.com'],
-    ['gcchigh', 'https://api-gov.security.microsoft.us', 'https://api-gov.security.microsoft.us/.default', 'https://graph.microsoft.us', 'https://graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
-    ['dod', 'https://api-gov.security.microsoft.us', 'https://api-gov.security.microsoft.us/.default', 'https://dod-graph.microsoft.us', 'https://dod-graph.microsoft.us/.default', 'https://login.microsoftonline.us'],
-  ])('%s resolves the documented Defender and Graph hosts, scopes and login authority', (cloud, apiUrl, defenderScope, graphApiUrl, graphScope, authorityHost) => {
-    // Act
-    const config = loadConfig({ ...valid, DEFENDER_CLOUD: cloud });
+    [
+      'public',
+      'https://api.security.microsoft.com',
+      'https://api.security.microsoft.com/.default',
+      'https://graph.microsoft.com',
+      'https://graph.microsoft.com/.default',
+      'https://login.microsoftonline.com',
+    ],
+    [
+      'gcc',
+      'https://api-gcc.security.microsoft.us',
+      'https://api-gcc.security.microsoft.us/.default',
+      'https://graph.microsoft.com',
+      'https://graph.microsoft.com/.default',
+      'https://login.microsoftonline.com',
+    ],
+    [
+      'gcchigh',
+      'https://api-gov.security.microsoft.us',
+      'https://api-gov.security.microsoft.us/.default',
+      'https://graph.microsoft.us',
+      'https://graph.microsoft.us/.default',
+      'https://login.microsoftonline.us',
+    ],
+    [
+      'dod',
+      'https://api-gov.security.microsoft.us',
+      'https://api-gov.security.microsoft.us/.default',
+      'https://dod-graph.microsoft.us',
+      'https://dod-graph.microsoft.us/.default',
+      'https://login.microsoftonline.us',
+    ],
+  ])(
+    '%s resolves the documented Defender and Graph hosts, scopes and login authority',
+    (cloud, apiUrl, defenderScope, graphApiUrl, graphScope, authorityHost) => {
+      // Act
+      const config = loadConfig({ ...valid, DEFENDER_CLOUD: cloud });
 
-    // Assess
-    expect(config).toMatchObject({ cloud, apiUrl, defenderScope, graphApiUrl, graphScope, authorityHost });
-  });
+      // Assess
+      expect(config).toMatchObject({ cloud, apiUrl, defenderScope, graphApiUrl, graphScope, authorityHost });
+    },
+  );
 
   it('defaults to the public cloud', () => {
-    expect(loadConfig(valid)).toMatchObject({ cloud: 'public', apiUrl: CLOUDS.public.defenderApiUrl, graphApiUrl: CLOUDS.public.graphApiUrl, authorityHost: CLOUDS.public.authorityHost });
+    expect(loadConfig(valid)).toMatchObject({
+      cloud: 'public',
+      apiUrl: CLOUDS.public.defenderApiUrl,
+      graphApiUrl: CLOUDS.public.graphApiUrl,
+      authorityHost: CLOUDS.public.authorityHost,
+    });
   });
 
-  it('lets explicit DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST win over the cloud, keeping the cloud\'s scopes', () => {
+  it("lets explicit DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST win over the cloud, keeping the cloud's scopes", () => {
     // Act
     const config = loadConfig({
       ...valid,
@@ -55,7 +91,8 @@ describe('DEFENDER_CLOUD', () => {
     for (const name of CLOUD_NAMES) {
       const cloud = CLOUDS[name];
       expect(cloud.name).toBe(name);
-      for (const url of [cloud.defenderApiUrl, cloud.graphApiUrl, cloud.authorityHost]) expect(new URL(url).protocol).toBe('https:');
+      for (const url of [cloud.defenderApiUrl, cloud.graphApiUrl, cloud.authorityHost])
+        expect(new URL(url).protocol).toBe('https:');
       expect(cloud.defenderScope).toBe(`${cloud.defenderApiUrl}/.default`);
       expect(cloud.graphScope).toBe(`${cloud.graphApiUrl}/.default`);
     }

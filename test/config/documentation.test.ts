@@ -6,7 +6,9 @@ const root = join(__dirname, '..', '..');
 
 describe('the settings contract is documented', () => {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const sample = JSON.parse(readFileSync(join(root, 'local.settings.sample.json'), 'utf8')) as { Values: Record<string, string> };
+  const sample = JSON.parse(readFileSync(join(root, 'local.settings.sample.json'), 'utf8')) as {
+    Values: Record<string, string>;
+  };
 
   it.each(SETTINGS.map((s) => s.name))('the README settings table lists %s', (name) => {
     expect(readme).toContain(`| \`${name}\` |`);
@@ -18,6 +20,7 @@ describe('the settings contract is documented', () => {
       expect(known.has(name)).toBe(true);
       expect(value).not.toMatch(/AccountKey=|SharedAccessSignature=|client_secret/i);
     }
-    for (const setting of SETTINGS.filter((s) => s.required)) expect(Object.keys(sample.Values)).toContain(setting.name);
+    for (const setting of SETTINGS.filter((s) => s.required))
+      expect(Object.keys(sample.Values)).toContain(setting.name);
   });
 });

@@ -15,14 +15,22 @@ describe('loadConfig', () => {
       schedule: '0 */5 * * * *',
       initialLookbackHours: 48,
       overlapMinutes: 15,
-      storage: { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true', settingName: 'EXPORT_STORAGE' },
+      storage: {
+        kind: 'connectionString',
+        connectionString: 'UseDevelopmentStorage=true',
+        settingName: 'EXPORT_STORAGE',
+      },
       vaultServicePrincipal: undefined,
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('trims values and accepts a tenant domain', () => {
-    const config = loadConfig({ ...valid, DEFENDER_TENANT_ID: '  contoso.onmicrosoft.com ', EXPORT_CONTAINER: ' exports ' });
+    const config = loadConfig({
+      ...valid,
+      DEFENDER_TENANT_ID: '  contoso.onmicrosoft.com ',
+      EXPORT_CONTAINER: ' exports ',
+    });
     expect(config.tenantId).toBe('contoso.onmicrosoft.com');
     expect(config.container).toBe('exports');
   });
@@ -51,19 +59,37 @@ describe('loadConfig', () => {
       DEFENDER_CLIENT_SECRET_NAME: 'has spaces',
     });
     expect(problems).toHaveLength(10);
-    for (const name of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'DEFENDER_API_URL', 'AZURE_AUTHORITY_HOST', 'EXPORT_CONTAINER', 'EXPORT_SCHEDULE', 'INITIAL_LOOKBACK_HOURS', 'OVERLAP_MINUTES', 'DEFENDER_CLIENT_SECRET_NAME']) {
+    for (const name of [
+      'DEFENDER_TENANT_ID',
+      'DEFENDER_CLIENT_ID',
+      'KEY_VAULT_URI',
+      'DEFENDER_API_URL',
+      'AZURE_AUTHORITY_HOST',
+      'EXPORT_CONTAINER',
+      'EXPORT_SCHEDULE',
+      'INITIAL_LOOKBACK_HOURS',
+      'OVERLAP_MINUTES',
+      'DEFENDER_CLIENT_SECRET_NAME',
+    ]) {
       expect(problems.some((p) => p.startsWith(name))).toBe(true);
     }
   });
 
   it('falls back to AzureWebJobsStorage, and prefers the identity-based endpoint', () => {
-    expect(loadConfig({ ...valid, EXPORT_STORAGE: undefined, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage).toMatchObject({ settingName: 'AzureWebJobsStorage' });
-    expect(loadConfig({ ...valid, EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
+    expect(
+      loadConfig({ ...valid, EXPORT_STORAGE: undefined, AzureWebJobsStorage: 'UseDevelopmentStorage=true' }).storage,
+    ).toMatchObject({ settingName: 'AzureWebJobsStorage' });
+    expect(
+      loadConfig({ ...valid, EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage,
+    ).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
   });
 
   it('reads the vault service principal only when all three AZURE_* settings are present', () => {
     expect(loadConfig({ ...valid, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c' }).vaultServicePrincipal).toBeUndefined();
-    expect(loadConfig({ ...valid, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's' }).vaultServicePrincipal).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
+    expect(
+      loadConfig({ ...valid, AZURE_TENANT_ID: 't', AZURE_CLIENT_ID: 'c', AZURE_CLIENT_SECRET: 's' })
+        .vaultServicePrincipal,
+    ).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
   });
 
   it('never puts a setting value that may be a secret into its messages', () => {

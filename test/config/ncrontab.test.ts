@@ -1,6 +1,7 @@
 import { parseNcrontab } from '../../src/config/ncrontab';
 
-const next = (expression: string, after: string): string | undefined => parseNcrontab(expression).next(new Date(after))?.toISOString();
+const next = (expression: string, after: string): string | undefined =>
+  parseNcrontab(expression).next(new Date(after))?.toISOString();
 
 describe('parseNcrontab', () => {
   it('finds the next five-minute mark', () => {

@@ -28,7 +28,13 @@ describe('the settings table', () => {
     });
 
     // Act
-    const settings = readSettings({ ...validSettings, ...Object.fromEntries(literal.map((key) => [SETTING_TABLE[key].name, SETTING_TABLE[key].defaultValue])) }, literal);
+    const settings = readSettings(
+      {
+        ...validSettings,
+        ...Object.fromEntries(literal.map((key) => [SETTING_TABLE[key].name, SETTING_TABLE[key].defaultValue])),
+      },
+      literal,
+    );
 
     // Assess
     expect(literal.length).toBeGreaterThan(10);
@@ -47,7 +53,9 @@ describe('STATUS_MAX_AGE_MINUTES', () => {
   });
 
   it.each(['an hour', '0', '-5'])('refuses %s, naming the setting and the fix', (text) => {
-    expect(problemsOf(() => loadStatusConfig({ STATUS_MAX_AGE_MINUTES: text }))).toEqual([`STATUS_MAX_AGE_MINUTES '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`]);
+    expect(problemsOf(() => loadStatusConfig({ STATUS_MAX_AGE_MINUTES: text }))).toEqual([
+      `STATUS_MAX_AGE_MINUTES '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`,
+    ]);
   });
 
   it('does not stop the function app when it is malformed', () => {
@@ -58,28 +66,50 @@ describe('STATUS_MAX_AGE_MINUTES', () => {
 describe('the storage settings of the read-only commands', () => {
   it('keep the authority host undefined unless it is set explicitly', () => {
     expect(loadStorageConfig({ EXPORT_STORAGE: 'UseDevelopmentStorage=true' }).authorityHost).toBeUndefined();
-    expect(loadStorageConfig({ EXPORT_STORAGE: 'UseDevelopmentStorage=true', AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/' }).authorityHost).toBe('https://login.microsoftonline.us');
+    expect(
+      loadStorageConfig({
+        EXPORT_STORAGE: 'UseDevelopmentStorage=true',
+        AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+      }).authorityHost,
+    ).toBe('https://login.microsoftonline.us');
   });
 
   it('report only storage problems, all at once', () => {
-    expect(problemsOf(() => loadStorageConfig({ EXPORT_CONTAINER: 'Bad_Name', DEFENDER_TENANT_ID: 'nonsense' }))).toEqual([
+    expect(
+      problemsOf(() => loadStorageConfig({ EXPORT_CONTAINER: 'Bad_Name', DEFENDER_TENANT_ID: 'nonsense' })),
+    ).toEqual([
       expect.stringMatching(/^EXPORT_CONTAINER 'Bad_Name' is not a valid container name/),
       expect.stringMatching(/^EXPORT_STORAGE is missing \(and so is AzureWebJobsStorage\)/),
     ]);
   });
 
   it('prefer the identity-based endpoint and report a malformed one once', () => {
-    expect(loadStorageConfig({ EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
-    expect(problemsOf(() => loadStorageConfig({ EXPORT_STORAGE__blobServiceUri: 'http://acct.blob.core.windows.net' }))).toEqual([expect.stringMatching(/^EXPORT_STORAGE__blobServiceUri 'http:\/\/acct\.blob\.core\.windows\.net' must use https/)]);
+    expect(
+      loadStorageConfig({ EXPORT_STORAGE__blobServiceUri: 'https://acct.blob.core.windows.net/' }).storage,
+    ).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net' });
+    expect(
+      problemsOf(() => loadStorageConfig({ EXPORT_STORAGE__blobServiceUri: 'http://acct.blob.core.windows.net' })),
+    ).toEqual([
+      expect.stringMatching(/^EXPORT_STORAGE__blobServiceUri 'http:\/\/acct\.blob\.core\.windows\.net' must use https/),
+    ]);
   });
 });
 
 describe('hosts derived from DEFENDER_CLOUD', () => {
   it('follow the cloud unless set explicitly', () => {
     // Act
-    const config = loadConfig({ ...validSettings, DEFENDER_CLOUD: 'gcchigh', GRAPH_API_URL: 'https://graph.example.test/' });
+    const config = loadConfig({
+      ...validSettings,
+      DEFENDER_CLOUD: 'gcchigh',
+      GRAPH_API_URL: 'https://graph.example.test/',
+    });
 
     // Assess
-    expect(config).toMatchObject({ cloud: 'gcchigh', apiUrl: 'https://api-gov.security.microsoft.us', authorityHost: 'https://login.microsoftonline.us', graphApiUrl: 'https://graph.example.test' });
+    expect(config).toMatchObject({
+      cloud: 'gcchigh',
+      apiUrl: 'https://api-gov.security.microsoft.us',
+      authorityHost: 'https://login.microsoftonline.us',
+      graphApiUrl: 'https://graph.example.test',
+    });
   });
 });

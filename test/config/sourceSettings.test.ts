@@ -10,26 +10,47 @@ describe('the incidents source settings', () => {
     const config = loadConfig(valid);
 
     // Assess
-    expect(config).toMatchObject({ incidentsApi: 'defender', graphExpandAlerts: true, defenderRetirementWarningFromMs: Date.UTC(2026, 10, 1) });
+    expect(config).toMatchObject({
+      incidentsApi: 'defender',
+      graphExpandAlerts: true,
+      defenderRetirementWarningFromMs: Date.UTC(2026, 10, 1),
+    });
   });
 
   it('read INCIDENTS_API=graph, GRAPH_EXPAND_ALERTS=false and a retirement warning date, case-insensitively', () => {
     // Act
-    const config = loadConfig({ ...valid, INCIDENTS_API: ' Graph ', GRAPH_EXPAND_ALERTS: 'FALSE', DEFENDER_RETIREMENT_WARNING_DATE: '2027-01-15' });
+    const config = loadConfig({
+      ...valid,
+      INCIDENTS_API: ' Graph ',
+      GRAPH_EXPAND_ALERTS: 'FALSE',
+      DEFENDER_RETIREMENT_WARNING_DATE: '2027-01-15',
+    });
 
     // Assess
-    expect(config).toMatchObject({ incidentsApi: 'graph', graphExpandAlerts: false, defenderRetirementWarningFromMs: Date.UTC(2027, 0, 15) });
+    expect(config).toMatchObject({
+      incidentsApi: 'graph',
+      graphExpandAlerts: false,
+      defenderRetirementWarningFromMs: Date.UTC(2027, 0, 15),
+    });
   });
 
   it('report an unknown cloud, a bad INCIDENTS_API, a bad flag and a bad date all at once, each with its fix', () => {
     // Act
-    const problems = problemsOf({ ...valid, DEFENDER_CLOUD: 'usgov', INCIDENTS_API: 'sentinel', GRAPH_EXPAND_ALERTS: 'maybe', DEFENDER_RETIREMENT_WARNING_DATE: '2026-02-30' });
+    const problems = problemsOf({
+      ...valid,
+      DEFENDER_CLOUD: 'usgov',
+      INCIDENTS_API: 'sentinel',
+      GRAPH_EXPAND_ALERTS: 'maybe',
+      DEFENDER_RETIREMENT_WARNING_DATE: '2026-02-30',
+    });
 
     // Assess
     expect(problems).toHaveLength(4);
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^DEFENDER_CLOUD 'usgov' is not one of public, gcc, gcchigh, dod: use public for commercial tenants/),
+        expect.stringMatching(
+          /^DEFENDER_CLOUD 'usgov' is not one of public, gcc, gcchigh, dod: use public for commercial tenants/,
+        ),
         expect.stringMatching(/^INCIDENTS_API 'sentinel' is not one of defender, graph: set defender .* or graph/),
         expect.stringMatching(/^GRAPH_EXPAND_ALERTS 'maybe' is not one of true, false/),
         expect.stringMatching(/^DEFENDER_RETIREMENT_WARNING_DATE '2026-02-30' is not a date: use YYYY-MM-DD/),
@@ -37,18 +58,35 @@ describe('the incidents source settings', () => {
     );
   });
 
-  it.each(['01/11/2026', '2026-11-1', '2026-11-01T00:00:00Z', 'soon'])('refuse the retirement warning date %s', (text) => {
-    expect(problemsOf({ ...valid, DEFENDER_RETIREMENT_WARNING_DATE: text })).toEqual([expect.stringMatching(/^DEFENDER_RETIREMENT_WARNING_DATE/)]);
-  });
+  it.each(['01/11/2026', '2026-11-1', '2026-11-01T00:00:00Z', 'soon'])(
+    'refuse the retirement warning date %s',
+    (text) => {
+      expect(problemsOf({ ...valid, DEFENDER_RETIREMENT_WARNING_DATE: text })).toEqual([
+        expect.stringMatching(/^DEFENDER_RETIREMENT_WARNING_DATE/),
+      ]);
+    },
+  );
 
   it('refuse a GRAPH_API_URL that is not https', () => {
-    expect(problemsOf({ ...valid, GRAPH_API_URL: 'http://graph.microsoft.com' })).toEqual([expect.stringMatching(/^GRAPH_API_URL 'http:\/\/graph\.microsoft\.com' must use https \(e\.g\. https:\/\/graph\.microsoft\.com\)/)]);
+    expect(problemsOf({ ...valid, GRAPH_API_URL: 'http://graph.microsoft.com' })).toEqual([
+      expect.stringMatching(
+        /^GRAPH_API_URL 'http:\/\/graph\.microsoft\.com' must use https \(e\.g\. https:\/\/graph\.microsoft\.com\)/,
+      ),
+    ]);
   });
 
   it('are part of the settings contract, with the cloud-derived defaults described as text', () => {
     const byName = new Map(SETTINGS.map((setting) => [setting.name, setting]));
-    for (const name of ['INCIDENTS_API', 'DEFENDER_CLOUD', 'GRAPH_API_URL', 'GRAPH_EXPAND_ALERTS', 'DEFENDER_RETIREMENT_WARNING_DATE']) expect(byName.has(name)).toBe(true);
-    for (const name of ['DEFENDER_API_URL', 'GRAPH_API_URL', 'AZURE_AUTHORITY_HOST']) expect(byName.get(name)?.defaultValue).toMatch(/^from DEFENDER_CLOUD: /);
+    for (const name of [
+      'INCIDENTS_API',
+      'DEFENDER_CLOUD',
+      'GRAPH_API_URL',
+      'GRAPH_EXPAND_ALERTS',
+      'DEFENDER_RETIREMENT_WARNING_DATE',
+    ])
+      expect(byName.has(name)).toBe(true);
+    for (const name of ['DEFENDER_API_URL', 'GRAPH_API_URL', 'AZURE_AUTHORITY_HOST'])
+      expect(byName.get(name)?.defaultValue).toMatch(/^from DEFENDER_CLOUD: /);
     expect(byName.get('DEFENDER_API_URL')?.description).toMatch(/api-eu\.security\.microsoft\.com/);
   });
 });

@@ -7,35 +7,61 @@ import type { RawIncident } from '../../src/sources/incident';
 const settings = { initialLookbackHours: 48, overlapMinutes: 15, sourceName: 'defender' as const };
 const now = new Date('2026-11-28T12:00:00.000Z');
 const ts = (text: string): ReturnType<typeof requireTimestamp> => requireTimestamp(text, 'test');
-const state = (body: Record<string, unknown>): ExportState => parseState(JSON.stringify({ schemaVersion: 1, exported: {}, source: 'defender', updatedAt: '', ...body }));
-const incident = (id: string, time: string): RawIncident => ({ id, lastUpdateTime: ts(time), json: `{"incidentId":${id}}` });
+const state = (body: Record<string, unknown>): ExportState =>
+  parseState(JSON.stringify({ schemaVersion: 1, exported: {}, source: 'defender', updatedAt: '', ...body }));
+const incident = (id: string, time: string): RawIncident => ({
+  id,
+  lastUpdateTime: ts(time),
+  json: `{"incidentId":${id}}`,
+});
 const record = { runId: 'r', at: '2026-11-28T12:01:00Z', trigger: 'test' };
 
 describe('planWindow', () => {
   it('reads the initial lookback on a first run', () => {
-    expect(planWindow(undefined, now, settings)).toEqual({ from: '2026-11-26T12:00:00.0000000Z', start: { cursor: undefined, skip: 0 }, resumed: undefined });
+    expect(planWindow(undefined, now, settings)).toEqual({
+      from: '2026-11-26T12:00:00.0000000Z',
+      start: { cursor: undefined, skip: 0 },
+      resumed: undefined,
+    });
     expect(genesisState(now, settings).watermark).toBe('2026-11-26T12:00:00.0000000Z');
   });
 
   it('reads from the watermark minus the overlap', () => {
-    expect(planWindow(state({ watermark: '2026-11-28T11:00:00Z' }), now, settings).from).toBe('2026-11-28T10:45:00.0000000Z');
+    expect(planWindow(state({ watermark: '2026-11-28T11:00:00Z' }), now, settings).from).toBe(
+      '2026-11-28T10:45:00.0000000Z',
+    );
   });
 
   it('resumes a pull in progress at its position, with its own window start', () => {
-    const pass = { from: '2026-11-20T00:00:00Z', newest: '2026-11-28T11:00:00Z', cursor: '2026-11-25T00:00:00Z', skip: 3, startedAt: 'x' };
+    const pass = {
+      from: '2026-11-20T00:00:00Z',
+      newest: '2026-11-28T11:00:00Z',
+      cursor: '2026-11-25T00:00:00Z',
+      skip: 3,
+      startedAt: 'x',
+    };
     const plan = planWindow(state({ watermark: '2026-11-20T00:15:00Z', pass }), now, settings);
     expect(plan.from).toBe('2026-11-20T00:00:00.0000000Z');
     expect(plan.start).toEqual({ cursor: '2026-11-25T00:00:00.0000000Z', skip: 3 });
   });
 
   it('re-reads the tie at the cursor when the other API resumes the pull', () => {
-    const pass = { from: '2026-11-20T00:00:00Z', newest: '2026-11-28T11:00:00Z', cursor: '2026-11-25T00:00:00Z', skip: 3, startedAt: 'x' };
-    expect(planWindow(state({ watermark: '2026-11-20T00:15:00Z', pass, source: 'graph' }), now, settings).start.skip).toBe(0);
+    const pass = {
+      from: '2026-11-20T00:00:00Z',
+      newest: '2026-11-28T11:00:00Z',
+      cursor: '2026-11-25T00:00:00Z',
+      skip: 3,
+      startedAt: 'x',
+    };
+    expect(
+      planWindow(state({ watermark: '2026-11-20T00:15:00Z', pass, source: 'graph' }), now, settings).start.skip,
+    ).toBe(0);
   });
 });
 
 describe('ExportLedger', () => {
-  const plan = (previous: ExportState | undefined): ReturnType<typeof planWindow> => planWindow(previous, now, settings);
+  const plan = (previous: ExportState | undefined): ReturnType<typeof planWindow> =>
+    planWindow(previous, now, settings);
 
   it('drops a version already exported and a version read twice, keeps a newer version', () => {
     const previous = state({ watermark: '2026-11-28T11:00:00Z', exported: { '7': '2026-11-28T10:50:00Z' } });
@@ -52,7 +78,13 @@ describe('ExportLedger', () => {
     const ledger = new ExportLedger(previous, plan(previous), 15 * 60_000, now.toISOString());
     ledger.accept(incident('2', '2026-11-28T11:50:00Z'));
     ledger.advance(undefined);
-    const next = ledger.nextState({ done: ledger.complete, failed: false, record, sourceName: 'defender', at: record.at });
+    const next = ledger.nextState({
+      done: ledger.complete,
+      failed: false,
+      record,
+      sourceName: 'defender',
+      at: record.at,
+    });
     expect(next.watermark).toBe('2026-11-28T11:50:00.0000000Z');
     expect(next.pass).toBeUndefined();
     expect(next.exported).toEqual({ '2': '2026-11-28T11:50:00.0000000Z' });
@@ -66,7 +98,12 @@ describe('ExportLedger', () => {
     ledger.advance({ cursor: ts('2026-11-28T11:55:00Z'), skip: 1 });
     const next = ledger.nextState({ done: false, failed: true, record, sourceName: 'defender', at: record.at });
     expect(next.watermark).toBe('2026-11-28T11:00:00.0000000Z');
-    expect(next.pass).toMatchObject({ cursor: '2026-11-28T11:55:00.0000000Z', skip: 1, newest: '2026-11-28T11:55:00.0000000Z', from: '2026-11-28T10:45:00.0000000Z' });
+    expect(next.pass).toMatchObject({
+      cursor: '2026-11-28T11:55:00.0000000Z',
+      skip: 1,
+      newest: '2026-11-28T11:55:00.0000000Z',
+      from: '2026-11-28T10:45:00.0000000Z',
+    });
     expect(next.lastSuccess).toBeUndefined();
     expect(ledger.movedOn).toBe(true);
   });
@@ -75,6 +112,8 @@ describe('ExportLedger', () => {
     const ledger = new ExportLedger(undefined, plan(undefined), 15 * 60_000, now.toISOString());
     ledger.accept(incident('4', '2026-11-28T11:00:00Z'));
     ledger.advance({ cursor: ts('2026-11-28T11:00:00Z'), skip: 0, tie: { createdFrom: ts('2026-11-28T10:00:00Z') } });
-    expect(ledger.nextState({ done: false, failed: false, record, sourceName: 'graph', at: record.at }).pass).toMatchObject({ tie: { createdFrom: '2026-11-28T10:00:00.0000000Z' } });
+    expect(
+      ledger.nextState({ done: false, failed: false, record, sourceName: 'graph', at: record.at }).pass,
+    ).toMatchObject({ tie: { createdFrom: '2026-11-28T10:00:00.0000000Z' } });
   });
 });

@@ -12,20 +12,35 @@ describe('the exportIncidents timer function', () => {
       /* eslint-enable @typescript-eslint/no-require-imports */
       calls = timer.mock.calls;
     });
-    expect(calls).toEqual([['exportIncidents', expect.objectContaining({ schedule: '%EXPORT_SCHEDULE%', runOnStartup: false })]]);
+    expect(calls).toEqual([
+      ['exportIncidents', expect.objectContaining({ schedule: '%EXPORT_SCHEDULE%', runOnStartup: false })],
+    ]);
   });
 
   it('fails the invocation with every settings problem (scheduled or manual run alike)', async () => {
     jest.spyOn(app, 'timer').mockImplementation(() => undefined);
     const { exportIncidents } = await import('../../src/functions/exportIncidents');
     const saved = { ...process.env };
-    for (const key of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE', 'AzureWebJobsStorage']) delete process.env[key];
+    for (const key of [
+      'DEFENDER_TENANT_ID',
+      'DEFENDER_CLIENT_ID',
+      'KEY_VAULT_URI',
+      'EXPORT_STORAGE',
+      'AzureWebJobsStorage',
+    ])
+      delete process.env[key];
     resetRuntime();
     const lines: string[] = [];
-    const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
+    const context = new InvocationContext({
+      functionName: 'exportIncidents',
+      logHandler: (_level, ...args) => lines.push(args.join(' ')),
+    });
     const manual = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: null } as unknown as Timer;
     try {
-      await expect(exportIncidents(manual, context)).rejects.toMatchObject({ code: 'InvalidSettings', message: expect.stringMatching(/DEFENDER_TENANT_ID is missing[\s\S]*KEY_VAULT_URI is missing/) as unknown });
+      await expect(exportIncidents(manual, context)).rejects.toMatchObject({
+        code: 'InvalidSettings',
+        message: expect.stringMatching(/DEFENDER_TENANT_ID is missing[\s\S]*KEY_VAULT_URI is missing/) as unknown,
+      });
     } finally {
       process.env = saved;
       resetRuntime();
@@ -43,14 +58,19 @@ describe('a manual run from the portal (scheduleStatus null)', () => {
     const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
     world.tenant.incidents.seed(30, { spreadHours: 1 });
     const lines: string[] = [];
-    const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
+    const context = new InvocationContext({
+      functionName: 'exportIncidents',
+      logHandler: (_level, ...args) => lines.push(args.join(' ')),
+    });
     const manual = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: null } as unknown as Timer;
     try {
       await exportIncidents(manual, context);
-      expect(lines.join('\n')).toMatch(/Export run succeeded .*trigger=manual .*incidents=30/);
+      const outcome = lines.filter((line) => /ExportRunSummary|Export run (succeeded|failed)/.test(line));
+      // One outcome line per run: the handler's summary, not a second line from the run loop.
+      expect(outcome).toHaveLength(1);
+      expect(outcome[0]).toMatch(/ExportRunSummary .*"trigger":"manual".*"incidents":30/);
     } finally {
       await world.close();
     }
   });
 });
-

@@ -1,9 +1,17 @@
 import { PLATFORM_SETTINGS, SETTINGS } from '../../src/config/settings';
 import { AWAITED_SETTINGS } from './awaitedFromTheCore';
-import { declarations, listRepoFiles, objectVariable, propertyBlock, readRepoFile, stripComments } from './templateText';
+import {
+  declarations,
+  listRepoFiles,
+  objectVariable,
+  propertyBlock,
+  readRepoFile,
+  stripComments,
+} from './templateText';
 
 /** Identity-based connection settings the Functions host reads (AzureWebJobsStorage) or our export storage uses. */
-const IDENTITY_STORAGE_SETTING = /^(AzureWebJobsStorage|EXPORT_STORAGE)__(blobServiceUri|queueServiceUri|tableServiceUri|credential|clientId)$/;
+const IDENTITY_STORAGE_SETTING =
+  /^(AzureWebJobsStorage|EXPORT_STORAGE)__(blobServiceUri|queueServiceUri|tableServiceUri|credential|clientId)$/;
 
 const mainBicep = readRepoFile('infra/main.bicep');
 const functionAppBicep = readRepoFile('infra/app/function-app.bicep');
@@ -47,7 +55,11 @@ describe('the function app settings (exporterSettings in infra/main.bicep, appSe
   });
 
   it('set no setting outside the settings contract, the settings awaited from it and the identity-based storage settings', () => {
-    const known = new Set<string>([...SETTINGS.map((setting) => setting.name), ...PLATFORM_SETTINGS, ...AWAITED_SETTINGS]);
+    const known = new Set<string>([
+      ...SETTINGS.map((setting) => setting.name),
+      ...PLATFORM_SETTINGS,
+      ...AWAITED_SETTINGS,
+    ]);
 
     const unknown = settingNames.filter((name) => !known.has(name) && !IDENTITY_STORAGE_SETTING.test(name));
 
@@ -61,7 +73,9 @@ describe('the function app settings (exporterSettings in infra/main.bicep, appSe
     expect(appSettings.get('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
     expect(appSettings.get('AzureWebJobsStorage__clientId')).toBe('identityClientId');
     expect(appSettings.get('AzureWebJobsStorage__blobServiceUri')).toMatch(/primaryEndpoints\.blob/);
-    expect(appSettings.get('EXPORT_STORAGE__blobServiceUri')).toMatch(/^exportStorage\.properties\.primaryEndpoints\.blob$/);
+    expect(appSettings.get('EXPORT_STORAGE__blobServiceUri')).toMatch(
+      /^exportStorage\.properties\.primaryEndpoints\.blob$/,
+    );
   });
 
   it('let DefaultAzureCredential pick the user-assigned identity through AZURE_CLIENT_ID', () => {
@@ -69,7 +83,9 @@ describe('the function app settings (exporterSettings in infra/main.bicep, appSe
   });
 
   it('send telemetry to Application Insights with Entra authentication', () => {
-    expect(appSettings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe("'ClientId=${identityClientId};Authorization=AAD'");
+    expect(appSettings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toBe(
+      "'ClientId=${identityClientId};Authorization=AAD'",
+    );
   });
 
   it('leave FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION out, which Flex Consumption rejects', () => {
@@ -80,7 +96,9 @@ describe('the function app settings (exporterSettings in infra/main.bicep, appSe
 
 describe('how the app settings are written', () => {
   const text = stripComments(functionAppBicep);
-  const [site] = declarations('infra/app/function-app.bicep', functionAppBicep).filter((declaration) => declaration.target.startsWith('br/public:avm/res/web/site:'));
+  const [site] = declarations('infra/app/function-app.bicep', functionAppBicep).filter((declaration) =>
+    declaration.target.startsWith('br/public:avm/res/web/site:'),
+  );
 
   it('never through siteConfig.appSettings, which replaces every setting on each deployment', () => {
     expect(propertyBlock(text, 'siteConfig')).toBeDefined();
@@ -93,11 +111,15 @@ describe('how the app settings are written', () => {
 
     expect(configs).toMatch(/name\s*:\s*'appsettings'/);
     expect(configs).toMatch(/retainCurrentAppSettings\s*:\s*true/);
-    expect(configs).toMatch(/properties\s*:\s*union\(givenExporterSettings, appSettings, hostStorageQueueSettings, hostStorageTableSettings\)/);
+    expect(configs).toMatch(
+      /properties\s*:\s*union\(givenExporterSettings, appSettings, hostStorageQueueSettings, hostStorageTableSettings\)/,
+    );
   });
 
   it('leave out a setting of the contract whose azd variable is empty, so that the value on the app is kept', () => {
-    expect(text).toMatch(/var givenExporterSettings = toObject\(\s*filter\(items\(exporterSettings\), setting => !empty\(setting\.value\)\)/);
+    expect(text).toMatch(
+      /var givenExporterSettings = toObject\(\s*filter\(items\(exporterSettings\), setting => !empty\(setting\.value\)\)/,
+    );
   });
 });
 

@@ -7,7 +7,9 @@ const deployWorkflow = readRepoFile('.github/workflows/deploy.yml');
 
 /** `key: value` of a YAML line, anywhere in the file (enough for these flat, hand-written files). */
 function yamlValues(yaml: string, key: string): string[] {
-  return [...yaml.matchAll(new RegExp(`^\\s*-?\\s*${key}\\s*:\\s*(.+?)\\s*(?:#.*)?$`, 'gm'))].map((match) => match[1] ?? '');
+  return [...yaml.matchAll(new RegExp(`^\\s*-?\\s*${key}\\s*:\\s*(.+?)\\s*(?:#.*)?$`, 'gm'))].map(
+    (match) => match[1] ?? '',
+  );
 }
 
 describe('azure.yaml', () => {
@@ -43,7 +45,9 @@ describe('the templates', () => {
 
   it('pin every registry module to an exact version', () => {
     const registryModules = all.filter((declaration) => declaration.target.startsWith('br'));
-    const unpinned = registryModules.filter((declaration) => !/^br\/public:avm\/res\/[\w/-]+:\d+\.\d+\.\d+$/.test(declaration.target));
+    const unpinned = registryModules.filter(
+      (declaration) => !/^br\/public:avm\/res\/[\w/-]+:\d+\.\d+\.\d+$/.test(declaration.target),
+    );
 
     expect(registryModules.length).toBeGreaterThan(5);
     expect(unpinned.map((declaration) => declaration.target)).toEqual([]);
@@ -51,7 +55,10 @@ describe('the templates', () => {
   });
 
   it('give every resource an explicit API version', () => {
-    const resources = all.filter((declaration) => declaration.target.includes('/') && !declaration.target.startsWith('br') && !declaration.target.startsWith('.'));
+    const resources = all.filter(
+      (declaration) =>
+        declaration.target.includes('/') && !declaration.target.startsWith('br') && !declaration.target.startsWith('.'),
+    );
     const unversioned = resources.filter((declaration) => !/@\d{4}-\d{2}-\d{2}(-preview)?$/.test(declaration.target));
 
     expect(resources.length).toBeGreaterThan(0);
@@ -60,7 +67,9 @@ describe('the templates', () => {
 
   it('refer only to local modules that exist', () => {
     const local = all.filter((declaration) => declaration.target.startsWith('./'));
-    const missing = local.filter((declaration) => !listRepoFiles('infra', ['.bicep']).includes(`infra/${declaration.target.slice(2)}`));
+    const missing = local.filter(
+      (declaration) => !listRepoFiles('infra', ['.bicep']).includes(`infra/${declaration.target.slice(2)}`),
+    );
 
     expect(local.length).toBeGreaterThan(0);
     expect(missing.map((declaration) => declaration.target)).toEqual([]);
@@ -70,7 +79,11 @@ describe('the templates', () => {
     const declared = parameters(mainBicep);
     const parameterFile: unknown = JSON.parse(readRepoFile('infra/main.parameters.json'));
     const given =
-      typeof parameterFile === 'object' && parameterFile !== null && 'parameters' in parameterFile && typeof parameterFile.parameters === 'object' && parameterFile.parameters !== null
+      typeof parameterFile === 'object' &&
+      parameterFile !== null &&
+      'parameters' in parameterFile &&
+      typeof parameterFile.parameters === 'object' &&
+      parameterFile.parameters !== null
         ? Object.keys(parameterFile.parameters)
         : [];
 
@@ -126,7 +139,12 @@ describe('the CI workflow', () => {
     const config: unknown = JSON.parse(readRepoFile('infra/bicepconfig.json'));
     const text = JSON.stringify(config);
 
-    for (const rule of ['no-unused-params', 'no-unused-vars', 'secure-secrets-in-params', 'outputs-should-not-contain-secrets']) {
+    for (const rule of [
+      'no-unused-params',
+      'no-unused-vars',
+      'secure-secrets-in-params',
+      'outputs-should-not-contain-secrets',
+    ]) {
       expect(text).toContain(`"${rule}":{"level":"error"}`);
     }
   });
@@ -143,7 +161,10 @@ describe('the deploy workflow', () => {
 
     expect(yamlValues(deployWorkflow, 'node-version')).toEqual(['22']);
     expect(deployWorkflow).toMatch(/uses\s*:\s*Azure\/setup-azd@v\d+/);
-    expect(steps.filter((step) => step.startsWith('azd') && !step.startsWith('azd auth'))).toEqual(['azd provision --preview --no-prompt', 'azd up --no-prompt']);
+    expect(steps.filter((step) => step.startsWith('azd') && !step.startsWith('azd auth'))).toEqual([
+      'azd provision --preview --no-prompt',
+      'azd up --no-prompt',
+    ]);
   });
 
   it('runs one deployment at a time under a key that is never empty', () => {
@@ -155,7 +176,9 @@ describe('the deploy workflow', () => {
   });
 
   it('pins every action to a version', () => {
-    const actions = [...ciWorkflow.matchAll(/uses\s*:\s*(\S+)/g), ...deployWorkflow.matchAll(/uses\s*:\s*(\S+)/g)].map((match) => match[1] ?? '');
+    const actions = [...ciWorkflow.matchAll(/uses\s*:\s*(\S+)/g), ...deployWorkflow.matchAll(/uses\s*:\s*(\S+)/g)].map(
+      (match) => match[1] ?? '',
+    );
 
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((action) => !/@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$/.test(action))).toEqual([]);

@@ -1,4 +1,12 @@
-import { declarations, listRepoFiles, objectVariable, propertyBlock, readRepoFile, stripComments, type Declaration } from './templateText';
+import {
+  declarations,
+  listRepoFiles,
+  objectVariable,
+  propertyBlock,
+  readRepoFile,
+  stripComments,
+  type Declaration,
+} from './templateText';
 
 const mainBicep = readRepoFile('infra/main.bicep');
 const functionAppBicep = readRepoFile('infra/app/function-app.bicep');
@@ -18,7 +26,10 @@ describe('the storage accounts', () => {
   const storageAccounts = modulesOf('avm/res/storage/storage-account');
 
   it('are two: host storage for the Functions runtime and export storage for the incidents', () => {
-    expect(storageAccounts.map((account) => account.symbol).sort()).toEqual(['exportStorageAccount', 'hostStorageAccount']);
+    expect(storageAccounts.map((account) => account.symbol).sort()).toEqual([
+      'exportStorageAccount',
+      'hostStorageAccount',
+    ]);
   });
 
   it.each([
@@ -28,7 +39,10 @@ describe('the storage accounts', () => {
     ['supportsHttpsTrafficOnly', 'true'],
   ])('all set %s to %s', (property, expected) => {
     for (const account of storageAccounts) {
-      expect({ account: account.symbol, [property]: valueOf(account, property) }).toEqual({ account: account.symbol, [property]: expected });
+      expect({ account: account.symbol, [property]: valueOf(account, property) }).toEqual({
+        account: account.symbol,
+        [property]: expected,
+      });
     }
   });
 
@@ -37,7 +51,9 @@ describe('the storage accounts', () => {
   const stateContainer = objectVariable(mainBicep, 'stateContainer');
 
   it('create the export container and, when separate, the state container, both private', () => {
-    expect(exportAccount?.body).toMatch(/containers\s*:\s*separateStateContainer \? \[exportContainer, stateContainer\] : \[exportContainer\]/);
+    expect(exportAccount?.body).toMatch(
+      /containers\s*:\s*separateStateContainer \? \[exportContainer, stateContainer\] : \[exportContainer\]/,
+    );
     expect(exportContainer.get('name')).toBe('exportContainerName');
     expect(exportContainer.get('publicAccess')).toBe("'None'");
     expect(stateContainer.get('name')).toBe('stateContainerName');
@@ -45,7 +61,10 @@ describe('the storage accounts', () => {
   });
 
   it('tier and delete only export blobs, never the exporter state', () => {
-    const rules = ['coolRule', 'deleteRule', 'stateVersionsRule'].map((rule) => ({ rule, text: [...objectVariable(mainBicep, rule).values()].join('\n') }));
+    const rules = ['coolRule', 'deleteRule', 'stateVersionsRule'].map((rule) => ({
+      rule,
+      text: [...objectVariable(mainBicep, rule).values()].join('\n'),
+    }));
     const ruleBodies = ['coolRule', 'deleteRule', 'stateVersionsRule'].map((rule) => {
       const text = stripComments(mainBicep);
       const start = new RegExp(`^var ${rule} = \\{`, 'm').exec(text);
@@ -71,7 +90,9 @@ describe('the storage accounts', () => {
 describe('immutable exports', () => {
   const text = stripComments(mainBicep);
   const exportContainer = objectVariable(mainBicep, 'exportContainer');
-  const [exportAccount] = modulesOf('avm/res/storage/storage-account').filter((account) => account.symbol === 'exportStorageAccount');
+  const [exportAccount] = modulesOf('avm/res/storage/storage-account').filter(
+    (account) => account.symbol === 'exportStorageAccount',
+  );
 
   it('are off by default and switched on by exportImmutabilityDays (EXPORT_IMMUTABILITY_DAYS)', () => {
     expect(text).toMatch(/param exportImmutabilityDays int = 0/);
@@ -80,7 +101,8 @@ describe('immutable exports', () => {
   });
 
   it('keep each export blob version for that many days with version-level immutability, on a versioned account', () => {
-    const policy = propertyBlock(text.slice(text.indexOf('var exportContainer =')), 'immutabilityPolicyProperties') ?? '';
+    const policy =
+      propertyBlock(text.slice(text.indexOf('var exportContainer =')), 'immutabilityPolicyProperties') ?? '';
 
     expect(exportContainer.get('immutableStorageWithVersioningEnabled')).toBe('exportImmutable');
     expect(policy).toMatch(/immutabilityPeriodSinceCreationInDays\s*:\s*exportImmutabilityDays/);
@@ -91,7 +113,9 @@ describe('immutable exports', () => {
   it('move the state, which is rewritten, to a container of its own', () => {
     expect(text).toMatch(/exportImmutable \? '\$\{exportContainerName\}-state' : exportContainerName/);
     expect(text).toMatch(/var separateStateContainer = stateContainerName != exportContainerName/);
-    expect(objectVariable(mainBicep, 'exporterSettings').get('EXPORT_STATE_CONTAINER')).toBe("separateStateContainer ? stateContainerName : ''");
+    expect(objectVariable(mainBicep, 'exporterSettings').get('EXPORT_STATE_CONTAINER')).toBe(
+      "separateStateContainer ? stateContainerName : ''",
+    );
   });
 });
 
@@ -123,7 +147,9 @@ describe('the key vault', () => {
     const [vault] = vaults;
 
     expect(vault?.body).not.toMatch(/\bsecrets\s*:/);
-    expect(allDeclarations.filter((declaration) => declaration.target.startsWith('Microsoft.KeyVault/vaults/secrets'))).toEqual([]);
+    expect(
+      allDeclarations.filter((declaration) => declaration.target.startsWith('Microsoft.KeyVault/vaults/secrets')),
+    ).toEqual([]);
   });
 });
 
@@ -164,10 +190,17 @@ describe('the function app', () => {
   });
 
   it('is created only after its roles are granted, so the first deployment does not race them', () => {
-    const [functionApp] = allDeclarations.filter((declaration) => declaration.symbol === 'functionApp' && declaration.file === 'infra/main.bicep');
+    const [functionApp] = allDeclarations.filter(
+      (declaration) => declaration.symbol === 'functionApp' && declaration.file === 'infra/main.bicep',
+    );
     const dependsOn = functionApp === undefined ? '' : (propertyBlock(functionApp.body, 'dependsOn') ?? '');
 
-    expect(dependsOn.split(/\s+/).filter((word) => word.length > 0).sort()).toEqual(['keyVaultRbac', 'rbac']);
+    expect(
+      dependsOn
+        .split(/\s+/)
+        .filter((word) => word.length > 0)
+        .sort(),
+    ).toEqual(['keyVaultRbac', 'rbac']);
   });
 
   it('allows the portal origin so that Test/Run works', () => {
@@ -208,11 +241,17 @@ describe('monitoring', () => {
   it('sends the alerts to an action group whose e-mail address is a parameter', () => {
     const text = stripComments(alertsBicep);
 
-    const rules = allDeclarations.filter((declaration) => declaration.target.startsWith('Microsoft.Insights/scheduledQueryRules@'));
+    const rules = allDeclarations.filter((declaration) =>
+      declaration.target.startsWith('Microsoft.Insights/scheduledQueryRules@'),
+    );
 
     expect(text).toMatch(/emailAddress\s*:\s*alertEmailAddress/);
     expect(rules.length).toBe(5);
-    expect(rules.filter((rule) => !/actionGroups\s*:\s*\[\s*actionGroup\.id\s*\]/.test(rule.body)).map((rule) => rule.symbol)).toEqual([]);
+    expect(
+      rules
+        .filter((rule) => !/actionGroups\s*:\s*\[\s*actionGroup\.id\s*\]/.test(rule.body))
+        .map((rule) => rule.symbol),
+    ).toEqual([]);
   });
 
   it('name the tenant in the per-tenant alerts (tenantId dimension), when tenant alerts are enabled', () => {
@@ -221,7 +260,9 @@ describe('monitoring', () => {
     expect(tenantRules.map((rule) => rule.symbol).sort()).toEqual(['tenantFailedRunAlert', 'tenantNoSuccessAlert']);
     for (const rule of tenantRules) {
       expect(rule.condition).toBe('(tenantAlertsEnabled)');
-      expect(propertyBlock(rule.body, 'dimensions')).toMatch(/name\s*:\s*'tenantId'\s*operator\s*:\s*'Include'\s*values\s*:\s*\['\*'\]/);
+      expect(propertyBlock(rule.body, 'dimensions')).toMatch(
+        /name\s*:\s*'tenantId'\s*operator\s*:\s*'Include'\s*values\s*:\s*\['\*'\]/,
+      );
       expect(rule.body).toMatch(/query\s*:\s*'\$\{summaries\}[^']*\btenantId\b/);
     }
   });

@@ -60,7 +60,9 @@ describe('the deployment files', () => {
   });
 
   it('keep the client secret out of the templates, azd parameters and workflows', () => {
-    const offending = deploymentFiles.filter((file) => /CLIENT_SECRET(?!_NAME)|clientSecret(?!Name)/.test(readRepoFile(file)));
+    const offending = deploymentFiles.filter((file) =>
+      /CLIENT_SECRET(?!_NAME)|clientSecret(?!Name)/.test(readRepoFile(file)),
+    );
 
     expect(offending).toEqual([]);
   });

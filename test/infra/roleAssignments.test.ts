@@ -1,4 +1,12 @@
-import { declarations, listRepoFiles, readRepoFile, roleAssignments, roleIdVariables, stripComments, type RoleAssignment } from './templateText';
+import {
+  declarations,
+  listRepoFiles,
+  readRepoFile,
+  roleAssignments,
+  roleIdVariables,
+  stripComments,
+  type RoleAssignment,
+} from './templateText';
 
 /** Built-in role ids, checked against Microsoft's list of Azure built-in roles. They are the same in every tenant. */
 const BUILT_IN_ROLES: Readonly<Record<string, string>> = {
@@ -27,7 +35,9 @@ const roleVariables = [...texts].flatMap(([file, text]) => roleIdVariables(file,
 const assignments = [...texts].flatMap(([file, text]) => roleAssignments(file, text));
 
 function roleNameOf(assignment: RoleAssignment): string {
-  const variable = roleVariables.find((candidate) => candidate.file === assignment.file && candidate.variable === assignment.roleVariable);
+  const variable = roleVariables.find(
+    (candidate) => candidate.file === assignment.file && candidate.variable === assignment.roleVariable,
+  );
   return variable?.commentedName ?? `<no commented role id variable '${assignment.roleVariable}'>`;
 }
 
@@ -51,14 +61,18 @@ describe('the role assignments', () => {
   });
 
   it('each refer to a commented role id variable of their own file', () => {
-    const unresolved = assignments.filter((assignment) => roleNameOf(assignment).startsWith('<')).map((assignment) => assignment.symbol);
+    const unresolved = assignments
+      .filter((assignment) => roleNameOf(assignment).startsWith('<'))
+      .map((assignment) => assignment.symbol);
 
     expect(unresolved).toEqual([]);
   });
 
   it('have deterministic names built with guid() from the scope, the principal and the role', () => {
     for (const assignment of assignments) {
-      expect(assignment.nameExpression).toBe(`guid(${assignment.scope}.id, ${assignment.principal}, ${assignment.roleVariable})`);
+      expect(assignment.nameExpression).toBe(
+        `guid(${assignment.scope}.id, ${assignment.principal}, ${assignment.roleVariable})`,
+      );
     }
   });
 
@@ -80,7 +94,8 @@ describe('the role assignments', () => {
     const onExportStorage = assignments.filter((assignment) => assignment.scope === 'exportStorage');
 
     expect(onExportStorage).toEqual([]);
-    const scopeOfContainer = /resource\s+exportContainer\s+'Microsoft\.Storage\/storageAccounts\/blobServices\/containers@/;
+    const scopeOfContainer =
+      /resource\s+exportContainer\s+'Microsoft\.Storage\/storageAccounts\/blobServices\/containers@/;
     expect(stripComments(texts.get('infra/app/rbac.bicep') ?? '')).toMatch(scopeOfContainer);
   });
 
@@ -100,7 +115,9 @@ describe('the role assignments', () => {
 
     expect(onStateContainer.length).toBe(2);
     for (const assignment of onStateContainer) {
-      const [declaration] = declarations(assignment.file, texts.get(assignment.file) ?? '').filter((candidate) => candidate.symbol === assignment.symbol);
+      const [declaration] = declarations(assignment.file, texts.get(assignment.file) ?? '').filter(
+        (candidate) => candidate.symbol === assignment.symbol,
+      );
       expect(declaration?.condition).toMatch(/separateStateContainer/);
     }
   });
@@ -116,11 +133,21 @@ describe('the role assignments', () => {
     );
 
     expect(principalTypes.length).toBe(assignments.length);
-    expect(principalTypes.filter((assignment) => assignment.principal === 'managedIdentityPrincipalId').every((assignment) => assignment.principalType === "'ServicePrincipal'")).toBe(true);
-    expect(principalTypes.filter((assignment) => assignment.principal === 'operatorPrincipalId').map((assignment) => assignment.principalType)).toEqual(
-      Array.from({ length: 3 }, () => 'operatorPrincipalType'),
-    );
-    for (const text of [texts.get('infra/main.bicep') ?? '', texts.get('infra/app/rbac.bicep') ?? '', texts.get('infra/app/key-vault-rbac.bicep') ?? '']) {
+    expect(
+      principalTypes
+        .filter((assignment) => assignment.principal === 'managedIdentityPrincipalId')
+        .every((assignment) => assignment.principalType === "'ServicePrincipal'"),
+    ).toBe(true);
+    expect(
+      principalTypes
+        .filter((assignment) => assignment.principal === 'operatorPrincipalId')
+        .map((assignment) => assignment.principalType),
+    ).toEqual(Array.from({ length: 3 }, () => 'operatorPrincipalType'));
+    for (const text of [
+      texts.get('infra/main.bicep') ?? '',
+      texts.get('infra/app/rbac.bicep') ?? '',
+      texts.get('infra/app/key-vault-rbac.bicep') ?? '',
+    ]) {
       expect(stripComments(text)).toMatch(/param operatorPrincipalType string = 'User'/);
     }
     expect(readRepoFile('infra/main.parameters.json')).toContain('"${OPERATOR_PRINCIPAL_TYPE=User}"');

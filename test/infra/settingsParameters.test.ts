@@ -22,7 +22,13 @@ const parameterFile: unknown = JSON.parse(readRepoFile('infra/main.parameters.js
 /** `parameter name → value` of main.parameters.json, e.g. `incidentsApi → ${INCIDENTS_API=}`. */
 function parameterValues(file: unknown): Map<string, string> {
   const found = new Map<string, string>();
-  if (typeof file !== 'object' || file === null || !('parameters' in file) || typeof file.parameters !== 'object' || file.parameters === null) {
+  if (
+    typeof file !== 'object' ||
+    file === null ||
+    !('parameters' in file) ||
+    typeof file.parameters !== 'object' ||
+    file.parameters === null
+  ) {
     return found;
   }
   for (const [name, entry] of Object.entries(file.parameters as Record<string, unknown>)) {
@@ -38,7 +44,9 @@ const azdValues = parameterValues(parameterFile);
 
 /** `var name = expression` of main.bicep, the expression running to the next line that starts a statement. */
 const variables = new Map(
-  [...stripComments(mainBicep).matchAll(/^var\s+(\w+)\s*=\s*([\s\S]*?)(?=\n\S|(?![\s\S]))/gm)].map((match) => [match[1] ?? '', match[2] ?? ''] as const),
+  [...stripComments(mainBicep).matchAll(/^var\s+(\w+)\s*=\s*([\s\S]*?)(?=\n\S|(?![\s\S]))/gm)].map(
+    (match) => [match[1] ?? '', match[2] ?? ''] as const,
+  ),
 );
 
 /** The parameters of main.bicep an expression reads, directly or through variables. */
@@ -56,7 +64,9 @@ function azdVariableOf(parameter: string): string | undefined {
 }
 
 const contractNames = SETTINGS.map((setting) => setting.name);
-const fromAzd = [...contractNames, ...AWAITED_SETTINGS].filter((name) => !(name in DERIVED_FROM_CREATED_RESOURCES) && !(name in NEVER_SET));
+const fromAzd = [...contractNames, ...AWAITED_SETTINGS].filter(
+  (name) => !(name in DERIVED_FROM_CREATED_RESOURCES) && !(name in NEVER_SET),
+);
 
 describe('every setting of the contract (src/config/settings.ts)', () => {
   it('is read from the contract, which the extractor finds in main.bicep', () => {
@@ -66,7 +76,10 @@ describe('every setting of the contract (src/config/settings.ts)', () => {
 
   it.each(fromAzd)('%s is a template parameter fed from the azd variable of the same name', (name) => {
     const expression = exporterSettings.get(name);
-    const fedBy = parametersIn(expression ?? '').map((parameter) => ({ parameter, azdVariable: azdVariableOf(parameter) }));
+    const fedBy = parametersIn(expression ?? '').map((parameter) => ({
+      parameter,
+      azdVariable: azdVariableOf(parameter),
+    }));
 
     expect(expression).toBeDefined();
     expect(fedBy).toContainEqual(expect.objectContaining({ azdVariable: name }));
@@ -81,7 +94,9 @@ describe('every setting of the contract (src/config/settings.ts)', () => {
   });
 
   it('reaches the function app, all of it', () => {
-    const [functionApp] = declarations('infra/main.bicep', mainBicep).filter((declaration) => declaration.target === './app/function-app.bicep');
+    const [functionApp] = declarations('infra/main.bicep', mainBicep).filter(
+      (declaration) => declaration.target === './app/function-app.bicep',
+    );
 
     expect(functionApp?.body).toMatch(/^\s*exporterSettings\s*:\s*exporterSettings\s*$/m);
   });
@@ -94,7 +109,10 @@ describe('every setting of the contract (src/config/settings.ts)', () => {
 });
 
 describe('the settings awaited from the contract', () => {
-  it.each(AWAITED_SETTINGS)('%s is not declared by the contract yet (remove it from awaitedFromTheCore.ts once it is)', (name) => {
-    expect(contractNames).not.toContain(name);
-  });
+  it.each(AWAITED_SETTINGS)(
+    '%s is not declared by the contract yet (remove it from awaitedFromTheCore.ts once it is)',
+    (name) => {
+      expect(contractNames).not.toContain(name);
+    },
+  );
 });

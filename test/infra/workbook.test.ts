@@ -1,5 +1,13 @@
 import { AWAITED_SUMMARY_FIELDS } from './awaitedFromTheCore';
-import { alertQueries, fieldsUsed, folded, runSummaryInterfaceFields, SUMMARY_PARSE, workbookItems, workbookQueries } from './summaryQueries';
+import {
+  alertQueries,
+  fieldsUsed,
+  folded,
+  runSummaryInterfaceFields,
+  SUMMARY_PARSE,
+  workbookItems,
+  workbookQueries,
+} from './summaryQueries';
 import { declarations, readRepoFile, stripComments } from './templateText';
 
 const queries = [...workbookQueries(), ...alertQueries()];
@@ -30,9 +38,13 @@ describe('the health workbook (infra/app/workbook.json)', () => {
   });
 
   it('counts failed runs that wrote no summary line from the function requests, once each', () => {
-    const runs = workbookQueries().find((candidate) => candidate.source === 'workbook.json runs-by-trigger-and-outcome')?.query ?? '';
+    const runs =
+      workbookQueries().find((candidate) => candidate.source === 'workbook.json runs-by-trigger-and-outcome')?.query ??
+      '';
 
-    expect(folded(runs)).toContain('requests | where operation_Name == "exportIncidents" and success == false | join kind=leftanti');
+    expect(folded(runs)).toContain(
+      'requests | where operation_Name == "exportIncidents" and success == false | join kind=leftanti',
+    );
     expect(stripComments(readRepoFile('infra/main.bicep'))).toMatch(/var functionName = 'exportIncidents'/);
   });
 
@@ -66,19 +78,30 @@ describe('the queries that read the ExportRunSummary line (workbook and alerts)'
     const summaryQueries = queries.filter((query) => query.query.includes('ExportRunSummary'));
 
     expect('ExportRunSummary '.length).toBe(17);
-    expect(readRepoFile('src/functions/exportIncidents.ts')).toContain('logger.info(`ExportRunSummary ${JSON.stringify(summary)}`)');
-    expect(summaryQueries.filter((query) => !folded(query.query).includes(SUMMARY_PARSE)).map((query) => query.source)).toEqual([]);
+    expect(readRepoFile('src/functions/exportIncidents.ts')).toContain(
+      'logger.info(`ExportRunSummary ${JSON.stringify(summary)}`)',
+    );
+    expect(
+      summaryQueries.filter((query) => !folded(query.query).includes(SUMMARY_PARSE)).map((query) => query.source),
+    ).toEqual([]);
   });
 
   it('use only fields of the RunSummary interface, or fields awaited from the exporter', () => {
     const known = new Set([...interfaceFields, ...AWAITED_SUMMARY_FIELDS]);
-    const unknown = queries.flatMap((query) => fieldsUsed(query.query).filter((field) => !known.has(field)).map((field) => `${query.source}: s.${field}`));
+    const unknown = queries.flatMap((query) =>
+      fieldsUsed(query.query)
+        .filter((field) => !known.has(field))
+        .map((field) => `${query.source}: s.${field}`),
+    );
 
     expect(interfaceFields.length).toBeGreaterThan(10);
     expect(unknown).toEqual([]);
   });
 
-  it.each(AWAITED_SUMMARY_FIELDS)('await %s only while RunSummary lacks it (remove it from awaitedFromTheCore.ts once it is written)', (field) => {
-    expect(interfaceFields).not.toContain(field);
-  });
+  it.each(AWAITED_SUMMARY_FIELDS)(
+    'await %s only while RunSummary lacks it (remove it from awaitedFromTheCore.ts once it is written)',
+    (field) => {
+      expect(interfaceFields).not.toContain(field);
+    },
+  );
 });

@@ -25,21 +25,38 @@ describe('backfill', () => {
     const job = await startBackfill(world.deps, from, to, 'test');
     const result = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger });
     expect(result.job.status).toBe('complete');
-    const expected = world.tenant.incidents.all().filter((i) => i.lastUpdateTime >= from && i.lastUpdateTime < to).map((i) => keyOf(i.id, i.lastUpdateTime)).sort();
+    const expected = world.tenant.incidents
+      .all()
+      .filter((i) => i.lastUpdateTime >= from && i.lastUpdateTime < to)
+      .map((i) => keyOf(i.id, i.lastUpdateTime))
+      .sort();
     const exported = (await readExports(world.container, 'backfill/')).map((v) => keyOf(v.id, v.lastUpdateTime)).sort();
     expect(exported).toEqual(expected);
     expect(result.job.incidents).toBe(expected.length);
     expect((await world.container.getBlockBlobClient(STATE_BLOB).downloadToBuffer()).toString('utf8')).toBe(state);
     const properties = await world.container.getBlockBlobClient(result.blobs[0] ?? '').getProperties();
-    expect(properties.metadata).toMatchObject({ kind: 'backfill', windowfrom: from, windowto: to, backfilljob: job.id });
+    expect(properties.metadata).toMatchObject({
+      kind: 'backfill',
+      windowfrom: from,
+      windowto: to,
+      backfilljob: job.id,
+    });
   });
 
   it('resumes an interrupted backfill exactly where it stopped', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_MAX_BLOB_MB: '1' } });
+    world = await startWorld({
+      tenant: { seedIncidents: 0, realisticIncidents: true },
+      settings: { EXPORT_MAX_BLOB_MB: '1' },
+    });
     world.tenant.incidents.seed(600, { spreadHours: 20 });
     const job = await startBackfill(world.deps, hoursAgo(24), hoursAgo(0), 'test');
     let pages = 0;
-    const first = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger, shouldContinue: () => pages < 3, onProgress: () => (pages += 1) });
+    const first = await runBackfill(world.deps, job.id, {
+      trigger: 'test',
+      logger: world.logger,
+      shouldContinue: () => pages < 3,
+      onProgress: () => (pages += 1),
+    });
     expect(first.job.status).toBe('running');
     expect(first.stoppedBecause).toBe('interrupted');
     const second = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger });
@@ -58,7 +75,8 @@ describe('backfill', () => {
     const { backfillHandlerFor } = await import('../../src/functions/backfill');
     const backfillHandler = backfillHandlerFor(() => ({ config: world.config, deps: world.deps }));
     const context = new InvocationContext({ functionName: 'backfill', logHandler: () => undefined });
-    const post = (body: string): HttpRequest => new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });
+    const post = (body: string): HttpRequest =>
+      new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });
     try {
       const notJson = await backfillHandler(post('nope'), context);
       expect(notJson.status).toBe(400);
@@ -74,10 +92,16 @@ describe('backfill', () => {
       const id = String((started.jsonBody as { id: string }).id);
       const results = await continueBackfills(world.deps, world.logger, Date.now(), 'timer');
       expect(results.map((r) => r.job.status)).toEqual(['complete']);
-      const status = await backfillHandler(new HttpRequest({ url: `https://app/api/backfill/${id}`, method: 'GET', params: { id } }), context);
+      const status = await backfillHandler(
+        new HttpRequest({ url: `https://app/api/backfill/${id}`, method: 'GET', params: { id } }),
+        context,
+      );
       expect(status.status).toBe(200);
       expect(status.jsonBody).toMatchObject({ id, status: 'complete', incidents: 120 });
-      const unknown = await backfillHandler(new HttpRequest({ url: 'https://app/api/backfill/x', method: 'GET', params: { id: 'x' } }), context);
+      const unknown = await backfillHandler(
+        new HttpRequest({ url: 'https://app/api/backfill/x', method: 'GET', params: { id: 'x' } }),
+        context,
+      );
       expect(unknown.status).toBe(404);
       expect(await listBlobNames(world.container, 'backfill/')).toHaveLength(1);
     } finally {

@@ -18,7 +18,11 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
   let deepestSkip: number;
   beforeEach(async () => {
     // Pacing is measured by the bench; here the exporter may call as fast as the simulated API answers.
-    world = await startWorld({ source: source.name, tenant: { seedIncidents: 0 }, settings: { API_CALLS_PER_MINUTE: '100000', API_CALLS_PER_HOUR: '1000000' } });
+    world = await startWorld({
+      source: source.name,
+      tenant: { seedIncidents: 0 },
+      settings: { API_CALLS_PER_MINUTE: '100000', API_CALLS_PER_HOUR: '1000000' },
+    });
     deepestSkip = 0;
   });
   afterEach(async () => {
@@ -28,7 +32,11 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
   /** `count` incidents created at different times over `spreadMs`, all updated at one instant. */
   const bulkUpdate = (count: number, spreadMs: number): string => {
     const instant = world.tenant.incidents.issueTimestamp();
-    for (let index = 0; index < count; index += 1) world.tenant.incidents.add({ createdTime: ago(1000 + Math.floor((spreadMs * index) / count)), lastUpdateTime: instant });
+    for (let index = 0; index < count; index += 1)
+      world.tenant.incidents.add({
+        createdTime: ago(1000 + Math.floor((spreadMs * index) / count)),
+        lastUpdateTime: instant,
+      });
     return instant;
   };
   /** Every expected version is in the blobs under `prefix`, none twice, and no request went past $skip 500. */
@@ -50,20 +58,23 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
     [600, 30 * 86_400_000],
     [1500, 2 * 3_600_000],
     [600, 1500],
-  ])('exports %i incidents updated at one instant (created over %i ms), the older ones and the new ones exactly once', async (count, spreadMs) => {
-    world.tenant.incidents.seed(120, { spreadHours: 24 });
-    bulkUpdate(count, spreadMs);
-    createWhilePaging();
+  ])(
+    'exports %i incidents updated at one instant (created over %i ms), the older ones and the new ones exactly once',
+    async (count, spreadMs) => {
+      world.tenant.incidents.seed(120, { spreadHours: 24 });
+      bulkUpdate(count, spreadMs);
+      createWhilePaging();
 
-    const first = await world.run();
-    world.tenant.faults.onIncidentsPage = ({ skip }) => void (deepestSkip = Math.max(deepestSkip, skip));
-    world.tenant.incidents.add();
-    const second = await world.run();
+      const first = await world.run();
+      world.tenant.faults.onIncidentsPage = ({ skip }) => void (deepestSkip = Math.max(deepestSkip, skip));
+      world.tenant.incidents.add();
+      const second = await world.run();
 
-    expect(first.complete).toBe(true);
-    expect(second.complete).toBe(true);
-    await expectEachVersionOnce('incidents/', currentVersions(world.tenant));
-  });
+      expect(first.complete).toBe(true);
+      expect(second.complete).toBe(true);
+      await expectEachVersionOnce('incidents/', currentVersions(world.tenant));
+    },
+  );
 
   it('resumes a deep tie that a run budget cut in the middle, with nothing lost or twice', async () => {
     world.tenant.incidents.seed(60, { spreadHours: 24 });
@@ -77,7 +88,10 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
     let runs = 0;
     for (; runs < 60; runs += 1) {
       const budgetStart = pages;
-      const limited = { ...world.deps, clock: { ...systemClock, now: () => new Date(Date.now() + (pages - budgetStart >= 4 ? 3_600_000 : 0)) } };
+      const limited = {
+        ...world.deps,
+        clock: { ...systemClock, now: () => new Date(Date.now() + (pages - budgetStart >= 4 ? 3_600_000 : 0)) },
+      };
       const summary = await runExport(limited, { trigger: 'test', logger: world.logger });
       if (summary.complete) break;
     }
@@ -98,7 +112,10 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
     const result = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger });
 
     expect(result.job.status).toBe('complete');
-    const expected = world.tenant.incidents.all().filter((i) => i.lastUpdateTime < result.job.to).map((i) => keyOf(i.id, i.lastUpdateTime));
+    const expected = world.tenant.incidents
+      .all()
+      .filter((i) => i.lastUpdateTime < result.job.to)
+      .map((i) => keyOf(i.id, i.lastUpdateTime));
     await expectEachVersionOnce('backfill/', expected);
   });
 });

@@ -13,14 +13,22 @@ async function watermarkOf(world: World): Promise<string | undefined> {
 }
 
 /** Runs once successfully, adds incidents, then expects the next run to fail as described, with no blob and the watermark untouched; finally a clean run recovers everything. */
-async function expectCleanFailure(world: World, breakIt: () => void, expected: { code: string; message: RegExp }, repair: () => void = () => world.tenant.faults.clear()): Promise<void> {
+async function expectCleanFailure(
+  world: World,
+  breakIt: () => void,
+  expected: { code: string; message: RegExp },
+  repair: () => void = () => world.tenant.faults.clear(),
+): Promise<void> {
   world.tenant.incidents.seed(20, { spreadHours: 1 });
   await world.run();
   const watermark = await watermarkOf(world);
   const blobs = await listBlobNames(world.container, 'incidents/');
   world.tenant.incidents.seed(150, { spreadHours: 0.1 });
   breakIt();
-  await expect(world.run()).rejects.toMatchObject({ code: expected.code, message: expect.stringMatching(expected.message) as unknown });
+  await expect(world.run()).rejects.toMatchObject({
+    code: expected.code,
+    message: expect.stringMatching(expected.message) as unknown,
+  });
   expect(await watermarkOf(world)).toBe(watermark);
   expect(await listBlobNames(world.container, 'incidents/')).toEqual(blobs);
   repair();
@@ -42,20 +50,44 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
 
   it('names the missing Key Vault secret and how to create it', async () => {
     const secret = world.tenant.exporterApp.clientSecret;
-    await expectCleanFailure(world, () => world.tenant.deleteSecret('defender-client-secret'), { code: 'SecretNotFound', message: /secret 'defender-client-secret' was not found in https:\/\/127\.0\.0\.1:\d+\/: create it with 'az keyvault secret set/ }, () =>
-      world.tenant.setSecret('defender-client-secret', secret),
+    await expectCleanFailure(
+      world,
+      () => world.tenant.deleteSecret('defender-client-secret'),
+      {
+        code: 'SecretNotFound',
+        message:
+          /secret 'defender-client-secret' was not found in https:\/\/127\.0\.0\.1:\d+\/: create it with 'az keyvault secret set/,
+      },
+      () => world.tenant.setSecret('defender-client-secret', secret),
     );
   });
 
   it('names a refused token (wrong secret in the vault) with the AADSTS code and the fix', async () => {
     const secret = world.tenant.exporterApp.clientSecret;
-    await expectCleanFailure(world, () => world.tenant.setSecret('defender-client-secret', 'not-the-right-secret-value'), { code: 'AADSTS7000215', message: /client secret is wrong/ }, () =>
-      world.tenant.setSecret('defender-client-secret', secret),
+    await expectCleanFailure(
+      world,
+      () => world.tenant.setSecret('defender-client-secret', 'not-the-right-secret-value'),
+      { code: 'AADSTS7000215', message: /client secret is wrong/ },
+      () => world.tenant.setSecret('defender-client-secret', secret),
     );
   });
 
   it('fails fast on a 4xx with the API error code in the message', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'status', status: 403, code: 'Forbidden', persistent: true }), { code: 'Forbidden', message: new RegExp(`${source.apiName} refused GET ${literally(source.listPath)}.* with 403 Forbidden`) });
+    await expectCleanFailure(
+      world,
+      () =>
+        world.tenant.faults.inject({
+          server: source.server,
+          kind: 'status',
+          status: 403,
+          code: 'Forbidden',
+          persistent: true,
+        }),
+      {
+        code: 'Forbidden',
+        message: new RegExp(`${source.apiName} refused GET ${literally(source.listPath)}.* with 403 Forbidden`),
+      },
+    );
     expect(world.tenant.requests.filter((r) => r.server === source.server && r.status === 403)).toHaveLength(1);
   });
 
@@ -71,26 +103,42 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
   });
 
   it('gives up on a persistently malformed reply with one clear message', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'malformed', persistent: true }), { code: 'MalformedResponse', message: /malformed incidents page: the reply has no 'value' array/ });
+    await expectCleanFailure(
+      world,
+      () => world.tenant.faults.inject({ server: source.server, kind: 'malformed', persistent: true }),
+      { code: 'MalformedResponse', message: /malformed incidents page: the reply has no 'value' array/ },
+    );
   });
 
   it('gives up after the retries on a persistent 500, naming the request, watermark unchanged', async () => {
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: '500', persistent: true }), {
-      code: 'InternalServerError',
-      message: new RegExp(`gave up on GET ${literally(source.listPath)}\\?\\$filter=${source.updateField} ge .* after 6 attempts.*watermark is unchanged`),
-    });
+    await expectCleanFailure(
+      world,
+      () => world.tenant.faults.inject({ server: source.server, kind: '500', persistent: true }),
+      {
+        code: 'InternalServerError',
+        message: new RegExp(
+          `gave up on GET ${literally(source.listPath)}\\?\\$filter=${source.updateField} ge .* after 6 attempts.*watermark is unchanged`,
+        ),
+      },
+    );
   });
 
   it('gives up on replies slower than the request timeout', async () => {
     world = await restartWith(world, source.name, { requestTimeoutMs: 200 });
-    await expectCleanFailure(world, () => world.tenant.faults.inject({ server: source.server, kind: 'slow', delayMs: 1000, persistent: true }), { code: 'ApiUnavailable', message: /no complete reply within 200 ms/ });
+    await expectCleanFailure(
+      world,
+      () => world.tenant.faults.inject({ server: source.server, kind: 'slow', delayMs: 1000, persistent: true }),
+      { code: 'ApiUnavailable', message: /no complete reply within 200 ms/ },
+    );
   });
 
   it('honours Retry-After on a 429 and the wait given only in the body', async () => {
     // The run's clock is injected: its waits are recorded and pass at once, no real sleeping.
     const waits: number[] = [];
     let offsetMs = 0;
-    const clock = { now: () => new Date(Date.now() + offsetMs), sleep: (ms: number): Promise<void> => {
+    const clock = {
+      now: () => new Date(Date.now() + offsetMs),
+      sleep: (ms: number): Promise<void> => {
         waits.push(ms);
         offsetMs += ms;
         return Promise.resolve();
@@ -146,7 +194,10 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
     world.tenant.incidents.seed(10, { spreadHours: 1 });
     await world.run();
     await world.container.getBlockBlobClient(STATE_BLOB).delete();
-    await expect(world.run()).rejects.toMatchObject({ code: 'StateMissing', message: expect.stringMatching(/defender-export state reset --watermark/) as unknown });
+    await expect(world.run()).rejects.toMatchObject({
+      code: 'StateMissing',
+      message: expect.stringMatching(/defender-export state reset --watermark/) as unknown,
+    });
   });
 
   it('refuses a corrupted state blob loudly', async () => {
@@ -164,16 +215,22 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
     await world.run();
     world.tenant.setSecret('defender-client-secret', 'wrong-secret-value-abcdef');
     const failure = await world.run().catch((error: unknown) => error);
-    const tokens = world.tenant.requests.map((r) => r.authorization?.replace(/^Bearer /, '')).filter((t): t is string => t !== undefined);
+    const tokens = world.tenant.requests
+      .map((r) => r.authorization?.replace(/^Bearer /, ''))
+      .filter((t): t is string => t !== undefined);
     expect(tokens.length).toBeGreaterThan(0);
     const exported = JSON.stringify(await readExports(world.container));
     const haystack = [world.logLines.join('\n'), String(failure), JSON.stringify(failure), exported].join('\n');
-    for (const value of [world.tenant.exporterApp.clientSecret, 'wrong-secret-value-abcdef', world.tenant.vaultReader.clientSecret, ...tokens]) {
+    for (const value of [
+      world.tenant.exporterApp.clientSecret,
+      'wrong-secret-value-abcdef',
+      world.tenant.vaultReader.clientSecret,
+      ...tokens,
+    ]) {
       expect(haystack).not.toContain(value);
     }
   });
 });
-
 
 describe('a Defender pull that meets a nextLink (the Defender API documents none; followed only on its host)', () => {
   let world: World;
@@ -225,7 +282,11 @@ describe('a Graph pull, where every full page carries a nextLink', () => {
     const lists = world.tenant.requests.filter((r) => r.server === 'graph');
     expect(lists.length).toBe(Math.floor(230 / 50) + 1);
     expect(lists.every((r) => Number(r.query.$skip ?? '0') < 50)).toBe(true);
-    expect(lists.every((r) => r.query.$top === '50' && r.query.$orderby === 'lastUpdateDateTime desc' && r.query.$expand === 'alerts')).toBe(true);
+    expect(
+      lists.every(
+        (r) => r.query.$top === '50' && r.query.$orderby === 'lastUpdateDateTime desc' && r.query.$expand === 'alerts',
+      ),
+    ).toBe(true);
   });
 });
 

@@ -10,7 +10,10 @@ describe('export formats', () => {
   });
 
   it('writes one compact incident per line with EXPORT_FORMAT=ndjson, every value kept', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_FORMAT: 'ndjson' } });
+    world = await startWorld({
+      tenant: { seedIncidents: 0, realisticIncidents: true },
+      settings: { EXPORT_FORMAT: 'ndjson' },
+    });
     world.tenant.incidents.seed(120, { spreadHours: 2 });
     const first = world.tenant.incidents.all()[0];
     world.tenant.incidents.setRaw(first?.id ?? 0, { note: 'line one\nline two', nested: { deep: [1.5, null, true] } });
@@ -22,14 +25,32 @@ describe('export formats', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines).toHaveLength(120);
     expect(text).toContain('"note":"line one\\nline two","nested":{"deep":[1.5,null,true]}');
-    expect(lines.map((line) => JSON.parse(line) as { incidentId: number }).map((i) => i.incidentId).sort()).toEqual(world.tenant.incidents.all().map((i) => i.id).sort());
+    expect(
+      lines
+        .map((line) => JSON.parse(line) as { incidentId: number })
+        .map((i) => i.incidentId)
+        .sort(),
+    ).toEqual(
+      world.tenant.incidents
+        .all()
+        .map((i) => i.id)
+        .sort(),
+    );
     const properties = await blob.getProperties();
     expect(properties.contentType).toBe('application/x-ndjson');
-    expect(properties.metadata).toMatchObject({ format: 'ndjson', compression: 'none', kind: 'export', incidentcount: '120' });
+    expect(properties.metadata).toMatchObject({
+      format: 'ndjson',
+      compression: 'none',
+      kind: 'export',
+      incidentcount: '120',
+    });
   });
 
   it('gzips blobs with EXPORT_COMPRESSION=gzip as valid .gz files, streamed in members', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_COMPRESSION: 'gzip' } });
+    world = await startWorld({
+      tenant: { seedIncidents: 0, realisticIncidents: true },
+      settings: { EXPORT_COMPRESSION: 'gzip' },
+    });
     world.tenant.incidents.seed(400, { spreadHours: 2 });
     const summary = await world.run();
     const [name = ''] = summary.blobs;
@@ -51,7 +72,12 @@ describe('export formats', () => {
     world.tenant.incidents.seed(10, { spreadHours: 1 });
     const summary = await world.run();
     const tags = await world.container.getBlockBlobClient(summary.blobs[0] ?? '').getTags();
-    expect(tags.tags).toEqual({ kind: 'export', source: 'defender', windowfrom: summary.windowFrom, windowto: summary.watermarkAfter });
+    expect(tags.tags).toEqual({
+      kind: 'export',
+      source: 'defender',
+      windowfrom: summary.windowFrom,
+      windowto: summary.watermarkAfter,
+    });
     expect(await listBlobNames(world.container, 'incidents/')).toHaveLength(1);
   });
 });

@@ -14,8 +14,15 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
   const { exportIncidentsHandler } = await import('../../src/functions/exportIncidents');
   const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
   const lines: string[] = [];
-  const context = new InvocationContext({ functionName: 'exportIncidents', logHandler: (_level, ...args) => lines.push(args.join(' ')) });
-  const scheduled: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
+  const context = new InvocationContext({
+    functionName: 'exportIncidents',
+    logHandler: (_level, ...args) => lines.push(args.join(' ')),
+  });
+  const scheduled: Timer = {
+    isPastDue: false,
+    schedule: { adjustForDST: false },
+    scheduleStatus: { last: '', next: '', lastUpdated: '' },
+  };
   try {
     world.tenant.incidents.seed(12, { spreadHours: 1 });
     await exportIncidents(scheduled, context);
@@ -23,7 +30,13 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
     await exportIncidents(scheduled, context);
     // A failed run writes its own, shorter line (outcome, code).
     const { SecretError } = await import('../../src/common/errors');
-    const failing = exportIncidentsHandler(() => ({ config: world.config, deps: { ...world.deps, readSecret: () => Promise.reject(new SecretError('no secret', { code: 'SecretNotFound' })) } }));
+    const failing = exportIncidentsHandler(() => ({
+      config: world.config,
+      deps: {
+        ...world.deps,
+        readSecret: () => Promise.reject(new SecretError('no secret', { code: 'SecretNotFound' })),
+      },
+    }));
     await expect(failing(scheduled, context)).rejects.toMatchObject({ code: 'SecretNotFound' });
   } finally {
     await world.close();
@@ -54,7 +67,11 @@ describe('the fields the health workbook and the alerts read from the ExportRunS
 
   it('are each written by the function, or awaited from the exporter', () => {
     const queries = [...workbookQueries(), ...alertQueries()];
-    const missing = queries.flatMap((query) => fieldsUsed(query.query).filter((field) => !written.has(field) && !AWAITED_SUMMARY_FIELDS.includes(field)).map((field) => `${query.source}: s.${field}`));
+    const missing = queries.flatMap((query) =>
+      fieldsUsed(query.query)
+        .filter((field) => !written.has(field) && !AWAITED_SUMMARY_FIELDS.includes(field))
+        .map((field) => `${query.source}: s.${field}`),
+    );
 
     expect(queries.length).toBeGreaterThan(5);
     expect(missing).toEqual([]);

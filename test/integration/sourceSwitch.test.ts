@@ -11,7 +11,9 @@ async function stateOf(world: World): Promise<{ watermark: string; source: strin
 /** Versions exported more than once, each with the blobs' sources: a repeat is only ever the same id and the same update time. */
 function repeats(exported: readonly ExportedVersion[]): string[] {
   const seen = new Set<string>();
-  return exported.map((version) => keyOf(version.id, version.lastUpdateTime)).filter((key) => (seen.has(key) ? true : (seen.add(key), false)));
+  return exported
+    .map((version) => keyOf(version.id, version.lastUpdateTime))
+    .filter((key) => (seen.has(key) ? true : (seen.add(key), false)));
 }
 
 describe('switching INCIDENTS_API from defender to graph with the same container and state', () => {
@@ -47,7 +49,9 @@ describe('switching INCIDENTS_API from defender to graph with the same container
     const state = await stateOf(graph);
     expect(state.source).toBe('graph');
     const blobs = await listBlobNames(world.container, 'incidents/');
-    const sources = await Promise.all(blobs.map(async (name) => (await world.container.getBlockBlobClient(name).getProperties()).metadata?.source));
+    const sources = await Promise.all(
+      blobs.map(async (name) => (await world.container.getBlockBlobClient(name).getProperties()).metadata?.source),
+    );
     expect(sources).toEqual(['defender', 'graph']);
     expect(graph.logLines.join('\n')).not.toMatch(/stops working after 2027-02-01/);
   });
@@ -79,7 +83,9 @@ describe('the Defender source near its retirement', () => {
     world = await startWorld({ source: 'defender', settings: { DEFENDER_RETIREMENT_WARNING_DATE: '2020-01-01' } });
     await world.run();
     await world.run();
-    const warnings = world.logLines.filter((line) => /stops working after 2027-02-01.*set INCIDENTS_API=graph/.test(line));
+    const warnings = world.logLines.filter((line) =>
+      /stops working after 2027-02-01.*set INCIDENTS_API=graph/.test(line),
+    );
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.length).toBeLessThan(160);
   });
@@ -101,7 +107,12 @@ describe('Graph fallbacks against the simulated tenant', () => {
     // Prepare
     world = await startWorld({ source: 'graph', tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(120, { spreadHours: 2 });
-    world.tenant.faults.inject({ server: 'graph', kind: '500', persistent: true, match: (request) => request.query.$expand !== undefined });
+    world.tenant.faults.inject({
+      server: 'graph',
+      kind: '500',
+      persistent: true,
+      match: (request) => request.query.$expand !== undefined,
+    });
 
     // Act
     const degraded = await world.run();
@@ -127,7 +138,15 @@ describe('Graph fallbacks against the simulated tenant', () => {
     // Prepare
     world = await startWorld({ source: 'graph', tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(120, { spreadHours: 2 });
-    world.tenant.faults.inject({ server: 'graph', kind: 'status', status: 400, code: 'BadRequest', message: "Query option '$orderby' is not supported.", persistent: true, match: (request) => request.query.$orderby !== undefined });
+    world.tenant.faults.inject({
+      server: 'graph',
+      kind: 'status',
+      status: 400,
+      code: 'BadRequest',
+      message: "Query option '$orderby' is not supported.",
+      persistent: true,
+      match: (request) => request.query.$orderby !== undefined,
+    });
 
     // Act
     await world.run();

@@ -18,7 +18,8 @@ describe('a run process killed with SIGKILL', () => {
   const ledger = new LeakLedger();
   let world: World;
   let proxy: FaultyStorageProxy;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => cliEnvironment(world, { EXPORT_STORAGE: proxy.connectionString, ...extra });
+  const env = (extra: Record<string, string> = {}): Record<string, string> =>
+    cliEnvironment(world, { EXPORT_STORAGE: proxy.connectionString, ...extra });
 
   beforeAll(async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 }, settings: FAST_PACING });
@@ -56,7 +57,12 @@ describe('a run process killed with SIGKILL', () => {
     ledger.record(`${label}: logs`, world.logLines.join('\n'));
   }
 
-  const points: { readonly name: string; readonly arm: (run: ChildRun) => void; readonly blobCommitted: boolean; readonly stateWritten: boolean }[] = [
+  const points: {
+    readonly name: string;
+    readonly arm: (run: ChildRun) => void;
+    readonly blobCommitted: boolean;
+    readonly stateWritten: boolean;
+  }[] = [
     {
       name: 'while pulling pages, before any blob write',
       arm: (run) => {
@@ -69,36 +75,63 @@ describe('a run process killed with SIGKILL', () => {
       blobCommitted: false,
       stateWritten: false,
     },
-    { name: 'while staging the blob block', arm: (run) => void proxy.inject({ match: storageRequests.stageBlock, fault: { kind: 'hold' } }).then(run.kill), blobCommitted: false, stateWritten: false },
-    { name: 'while committing the block list', arm: (run) => void proxy.inject({ match: storageRequests.commitBlockList, fault: { kind: 'hold' } }).then(run.kill), blobCommitted: false, stateWritten: false },
-    { name: 'after the blob commit, before the state write', arm: (run) => void proxy.inject({ match: storageRequests.stateWrite, fault: { kind: 'hold' } }).then(run.kill), blobCommitted: true, stateWritten: false },
-    { name: 'after the state write, before the process exits', arm: (run) => void proxy.inject({ match: storageRequests.stateWrite, fault: { kind: 'holdReply' } }).then(run.kill), blobCommitted: true, stateWritten: true },
+    {
+      name: 'while staging the blob block',
+      arm: (run) => void proxy.inject({ match: storageRequests.stageBlock, fault: { kind: 'hold' } }).then(run.kill),
+      blobCommitted: false,
+      stateWritten: false,
+    },
+    {
+      name: 'while committing the block list',
+      arm: (run) =>
+        void proxy.inject({ match: storageRequests.commitBlockList, fault: { kind: 'hold' } }).then(run.kill),
+      blobCommitted: false,
+      stateWritten: false,
+    },
+    {
+      name: 'after the blob commit, before the state write',
+      arm: (run) => void proxy.inject({ match: storageRequests.stateWrite, fault: { kind: 'hold' } }).then(run.kill),
+      blobCommitted: true,
+      stateWritten: false,
+    },
+    {
+      name: 'after the state write, before the process exits',
+      arm: (run) =>
+        void proxy.inject({ match: storageRequests.stateWrite, fault: { kind: 'holdReply' } }).then(run.kill),
+      blobCommitted: true,
+      stateWritten: true,
+    },
   ];
 
-  it.each(points.map((point, index) => [point.name, index] as const))('loses nothing when killed %s', async (name, index) => {
-    const point = points[index];
-    if (point === undefined) throw new Error(name);
-    const random = new SeededRandom(100 + index);
-    mutate(random);
-    const before = await readState(world.container);
-    const blobsBefore = await listBlobNames(world.container, 'incidents/');
+  it.each(points.map((point, index) => [point.name, index] as const))(
+    'loses nothing when killed %s',
+    async (name, index) => {
+      const point = points[index];
+      if (point === undefined) throw new Error(name);
+      const random = new SeededRandom(100 + index);
+      mutate(random);
+      const before = await readState(world.container);
+      const blobsBefore = await listBlobNames(world.container, 'incidents/');
 
-    const run = startCli(['run'], env());
-    point.arm(run);
-    const result = await run.done;
-    world.tenant.faults.onIncidentsPage = undefined;
-    proxy.clear();
-    ledger.record(`${name}: cli`, result.stdout + result.stderr);
+      const run = startCli(['run'], env());
+      point.arm(run);
+      const result = await run.done;
+      world.tenant.faults.onIncidentsPage = undefined;
+      proxy.clear();
+      ledger.record(`${name}: cli`, result.stdout + result.stderr);
 
-    expect(result.signal).toBe('SIGKILL');
-    await expectIntactAfterKill(name, before?.watermark);
-    const after = await readState(world.container);
-    const newBlobs = (await listBlobNames(world.container, 'incidents/')).filter((blob) => !blobsBefore.includes(blob));
-    expect(newBlobs).toHaveLength(point.blobCommitted ? 1 : 0);
-    if (point.stateWritten) expect(after?.watermark).not.toBe(before?.watermark);
-    else expect(after?.watermark).toBe(before?.watermark);
-    await expectRerunRecovers(name);
-  });
+      expect(result.signal).toBe('SIGKILL');
+      await expectIntactAfterKill(name, before?.watermark);
+      const after = await readState(world.container);
+      const newBlobs = (await listBlobNames(world.container, 'incidents/')).filter(
+        (blob) => !blobsBefore.includes(blob),
+      );
+      expect(newBlobs).toHaveLength(point.blobCommitted ? 1 : 0);
+      if (point.stateWritten) expect(after?.watermark).not.toBe(before?.watermark);
+      else expect(after?.watermark).toBe(before?.watermark);
+      await expectRerunRecovers(name);
+    },
+  );
 
   it('loses nothing when killed at seeded random moments, several times in a row', async () => {
     const seed = seedFromEnv('CRASH_SEED', 4242);
@@ -115,10 +148,15 @@ describe('a run process killed with SIGKILL', () => {
       const storageBefore = proxy.requests.length;
       const pagesBefore = world.tenant.requests.filter((r) => r.server === 'defender').length;
       const anchor = random.pick(anchors);
-      const delayMs = anchor === 'start' ? random.int(0, 1500) : anchor === 'page' ? random.int(0, 60) : random.int(0, 300);
+      const delayMs =
+        anchor === 'start' ? random.int(0, 1500) : anchor === 'page' ? random.int(0, 60) : random.int(0, 300);
       const run = startCli(['run'], env());
       const killSoon = (): void => void setTimeout(run.kill, delayMs);
-      const match = { stage: storageRequests.stageBlock, commit: storageRequests.commitBlockList, state: storageRequests.stateWrite };
+      const match = {
+        stage: storageRequests.stageBlock,
+        commit: storageRequests.commitBlockList,
+        state: storageRequests.stateWrite,
+      };
       if (anchor === 'start') killSoon();
       else if (anchor === 'page') world.tenant.faults.onIncidentsPage = () => killSoon();
       else void proxy.inject({ match: match[anchor], fault: { kind: 'delay', delayMs: 150 } }).then(killSoon);
@@ -134,13 +172,27 @@ describe('a run process killed with SIGKILL', () => {
       const storageWrites = proxy.requests.slice(storageBefore).filter((r) => r.method === 'PUT').length;
       const pages = world.tenant.requests.filter((r) => r.server === 'defender').length - pagesBefore;
       const phase =
-        result.signal !== 'SIGKILL' ? 'finished first' : after?.watermark !== before?.watermark ? 'after the state write' : committed ? 'between commit and state write' : storageWrites > 0 ? 'during the blob write' : pages > 0 ? 'mid-pull' : 'before the pull';
+        result.signal !== 'SIGKILL'
+          ? 'finished first'
+          : after?.watermark !== before?.watermark
+            ? 'after the state write'
+            : committed
+              ? 'between commit and state write'
+              : storageWrites > 0
+                ? 'during the blob write'
+                : pages > 0
+                  ? 'mid-pull'
+                  : 'before the pull';
       phases[phase] = (phases[phase] ?? 0) + 1;
       if (iteration % 3 === 2) await expectRerunRecovers(`random kill ${iteration}`);
     }
     world.tenant.faults.clear();
     await expectRerunRecovers('random kills');
-    console.log(`crash: 10 random SIGKILLs (seed ${seed}): ${Object.entries(phases).map(([phase, n]) => `${n} ${phase}`).join(', ')}; 0 lost`);
+    console.log(
+      `crash: 10 random SIGKILLs (seed ${seed}): ${Object.entries(phases)
+        .map(([phase, n]) => `${n} ${phase}`)
+        .join(', ')}; 0 lost`,
+    );
   });
 
   // BUG (reported): the very first run, killed between its blob commit and its first state write, leaves

@@ -9,7 +9,10 @@ describe('a storage failure after some parts were committed', () => {
   let world: World;
   let proxy: FaultyStorageProxy;
   beforeEach(async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, realisticIncidents: true }, settings: { EXPORT_MAX_BLOB_MB: '1' } });
+    world = await startWorld({
+      tenant: { seedIncidents: 0, realisticIncidents: true },
+      settings: { EXPORT_MAX_BLOB_MB: '1' },
+    });
     proxy = await FaultyStorageProxy.start(world.azurite.connectionString);
   });
   afterEach(async () => {
@@ -22,11 +25,19 @@ describe('a storage failure after some parts were committed', () => {
     ['a block upload of the second part', storageRequests.stageBlock],
   ])('records no progress past incidents lost with %s, so the next run exports them', async (_label, match) => {
     world.tenant.incidents.seed(500, { spreadHours: 10 });
-    const container = BlobServiceClient.fromConnectionString(proxy.connectionString, { retryOptions: { maxTries: 1 } }).getContainerClient(world.config.container);
+    const container = BlobServiceClient.fromConnectionString(proxy.connectionString, {
+      retryOptions: { maxTries: 1 },
+    }).getContainerClient(world.config.container);
     const proxied = { ...world.deps, container };
     let seen = 0;
-    void proxy.inject({ match: (request) => match(request) && (seen += 1) === 2, fault: { kind: 'status', status: 500, code: 'InternalError' }, persistent: true });
-    await expect(runExport(proxied, { trigger: 'test', logger: world.logger })).rejects.toMatchObject({ code: expect.stringMatching(/^Blob(Commit|Upload)Failed$/) as unknown });
+    void proxy.inject({
+      match: (request) => match(request) && (seen += 1) === 2,
+      fault: { kind: 'status', status: 500, code: 'InternalError' },
+      persistent: true,
+    });
+    await expect(runExport(proxied, { trigger: 'test', logger: world.logger })).rejects.toMatchObject({
+      code: expect.stringMatching(/^Blob(Commit|Upload)Failed$/) as unknown,
+    });
     proxy.clear();
     let runs = 0;
     while (!(await world.run()).complete && runs < 5) runs += 1;

@@ -9,7 +9,7 @@ import { startWorld, type World } from '../support/world';
 
 /** The run's own duration, from the summary line ("…, 1.4 s"). */
 function reportedSeconds(result: CliResult): number {
-  return Number(/, ([\d.]+) s(?:;|$)/m.exec(result.stdout)?.[1] ?? "NaN");
+  return Number(/, ([\d.]+) s(?:;|$)/m.exec(result.stdout)?.[1] ?? 'NaN');
 }
 
 /** Real `defender-export run` processes: two at once, and runs bounded by RUN_BUDGET_SECONDS. */
@@ -48,7 +48,10 @@ describe('run processes', () => {
       world.tenant.incidents.addTied(random.int(5, 40));
       for (let i = 0; i < random.int(20, 120); i += 1) world.tenant.incidents.add();
 
-      const [a, b] = await Promise.all([startCli(['run'], cliEnvironment(world)).done, startCli(['run'], cliEnvironment(world)).done]);
+      const [a, b] = await Promise.all([
+        startCli(['run'], cliEnvironment(world)).done,
+        startCli(['run'], cliEnvironment(world)).done,
+      ]);
       record(`round ${round} a`, a);
       record(`round ${round} b`, b);
       // Both normally succeed (the second merges its state into the first's); if both picked the same
@@ -81,7 +84,9 @@ describe('run processes', () => {
     for (;;) {
       runs += 1;
       expect(runs).toBeLessThan(40);
-      const blobsBefore = (await world.container.exists()) ? (await listBlobNames(world.container, 'incidents/')).length : 0;
+      const blobsBefore = (await world.container.exists())
+        ? (await listBlobNames(world.container, 'incidents/')).length
+        : 0;
       const result = await runCli(['run'], env);
       record(`backlog run ${runs}`, result);
       expect(result.code).toBe(0);
@@ -109,7 +114,13 @@ describe('run processes', () => {
     const before = await readState(world.container);
     world.tenant.incidents.seed(350, { spreadHours: 0.2 });
     // The first page is served; every later page is throttled for longer than the run may wait.
-    world.tenant.faults.inject({ server: 'defender', kind: '429', retryAfterSeconds: 1, persistent: true, match: (r) => (r.query.$filter ?? '').includes(' le ') });
+    world.tenant.faults.inject({
+      server: 'defender',
+      kind: '429',
+      retryAfterSeconds: 1,
+      persistent: true,
+      match: (r) => (r.query.$filter ?? '').includes(' le '),
+    });
     const env = cliEnvironment(world, { RUN_BUDGET_SECONDS: '3' });
     const stopped = await runCli(['run'], env);
     record('429 burst', stopped);
@@ -117,7 +128,9 @@ describe('run processes', () => {
     // Generous for a loaded machine: a process ignoring its budget would wait on the 429s without end.
     expect(reportedSeconds(stopped)).toBeLessThanOrEqual(3 * 5);
     expect(stopped.stderr).toMatch(/Run budget reached while waiting on the API; committing what this run has/);
-    expect(stopped.stdout).toMatch(/^exported 9\d incidents to 1 blob .* \(unchanged\); 1 page, \d+ already exported, [1-9]\d* throttled waits?/);
+    expect(stopped.stdout).toMatch(
+      /^exported 9\d incidents to 1 blob .* \(unchanged\); 1 page, \d+ already exported, [1-9]\d* throttled waits?/,
+    );
     const afterStop = await readState(world.container);
     expect(afterStop?.watermark).toBe(before?.watermark);
     expect(afterStop?.pass?.cursor).toBeDefined();

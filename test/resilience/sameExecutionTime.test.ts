@@ -29,8 +29,14 @@ describe('two runs with the same execution time', () => {
     world.tenant.incidents.seed(5, { spreadHours: 0.01 });
 
     const executionTime = new Date();
-    const container = BlobServiceClient.fromConnectionString(proxy.connectionString).getContainerClient(world.config.container);
-    const deps: ExportDependencies = { ...world.deps, container, clock: { now: () => executionTime, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) } };
+    const container = BlobServiceClient.fromConnectionString(proxy.connectionString).getContainerClient(
+      world.config.container,
+    );
+    const deps: ExportDependencies = {
+      ...world.deps,
+      container,
+      clock: { now: () => executionTime, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+    };
     // One run sees one incident more than the other.
     let pages = 0;
     world.tenant.faults.onIncidentsPage = () => {
@@ -40,7 +46,10 @@ describe('two runs with the same execution time', () => {
     void proxy.inject({ match: storageRequests.stageBlock, fault: { kind: 'delay', delayMs: 200 } });
     void proxy.inject({ match: storageRequests.commitBlockList, fault: { kind: 'delay', delayMs: 400 } });
     void proxy.inject({ match: storageRequests.commitBlockList, fault: { kind: 'delay', delayMs: 700 } });
-    const outcomes = await Promise.allSettled([runExport(deps, { trigger: 'timer', logger: world.logger }), runExport(deps, { trigger: 'manual', logger: world.logger })]);
+    const outcomes = await Promise.allSettled([
+      runExport(deps, { trigger: 'timer', logger: world.logger }),
+      runExport(deps, { trigger: 'manual', logger: world.logger }),
+    ]);
     world.tenant.faults.onIncidentsPage = undefined;
     expect(outcomes.map((o) => o.status).sort()).toEqual(['fulfilled', 'rejected']);
 

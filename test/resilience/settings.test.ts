@@ -20,17 +20,30 @@ describe('defender-export run with bad settings (the real CLI process)', () => {
   const knowsCloud = SETTINGS.some((setting) => setting.name === 'DEFENDER_CLOUD');
   const problems: [string, string, RegExp][] = [
     ['DEFENDER_TENANT_ID', '', /DEFENDER_TENANT_ID is missing: set it to your Entra tenant id \(a GUID\) or domain/],
-    ['DEFENDER_CLIENT_ID', '1234-not-a-guid', /DEFENDER_CLIENT_ID '1234-not-a-guid' is not a GUID: copy the Application \(client\) ID from the app registration's overview/],
-    ['KEY_VAULT_URI', 'http://contoso-kv.vault.azure.net/', /KEY_VAULT_URI 'http:\/\/contoso-kv\.vault\.azure\.net\/' must use https \(e\.g\. https:\/\/contoso-kv\.vault\.azure\.net\/\)/],
+    [
+      'DEFENDER_CLIENT_ID',
+      '1234-not-a-guid',
+      /DEFENDER_CLIENT_ID '1234-not-a-guid' is not a GUID: copy the Application \(client\) ID from the app registration's overview/,
+    ],
+    [
+      'KEY_VAULT_URI',
+      'http://contoso-kv.vault.azure.net/',
+      /KEY_VAULT_URI 'http:\/\/contoso-kv\.vault\.azure\.net\/' must use https \(e\.g\. https:\/\/contoso-kv\.vault\.azure\.net\/\)/,
+    ],
     ['EXPORT_SCHEDULE', '*/5 * * * *', /EXPORT_SCHEDULE is not a valid NCRONTAB expression: .+/],
     ['INITIAL_LOOKBACK_HOURS', '-5', /INITIAL_LOOKBACK_HOURS '-5' is not a number of hours above 0/],
     ['OVERLAP_MINUTES', '-1', /OVERLAP_MINUTES '-1' is not a number of minutes from 0 to 1440/],
-    ...(knowsCloud ? [['DEFENDER_CLOUD', 'mars', /DEFENDER_CLOUD 'mars' is not one of .*public.*: use /] as [string, string, RegExp]] : []),
+    ...(knowsCloud
+      ? [['DEFENDER_CLOUD', 'mars', /DEFENDER_CLOUD 'mars' is not one of .*public.*: use /] as [string, string, RegExp]]
+      : []),
   ];
 
   it('reports every bad or missing setting at once, each with its fix, exit code 2, before contacting anything', async () => {
     const requestsBefore = world.tenant.requests.length;
-    const result = await runCli(['run'], cliEnvironment(world, Object.fromEntries(problems.map(([name, value]) => [name, value]))));
+    const result = await runCli(
+      ['run'],
+      cliEnvironment(world, Object.fromEntries(problems.map(([name, value]) => [name, value]))),
+    );
     ledger.record('bad settings', `${result.stdout}\n${result.stderr}`);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
@@ -42,11 +55,21 @@ describe('defender-export run with bad settings (the real CLI process)', () => {
   });
 
   it('names every required setting when none is set', async () => {
-    const result = await runCli(['run'], cliEnvironment(world, { DEFENDER_TENANT_ID: undefined, DEFENDER_CLIENT_ID: undefined, KEY_VAULT_URI: undefined, EXPORT_STORAGE: undefined, AzureWebJobsStorage: undefined }));
+    const result = await runCli(
+      ['run'],
+      cliEnvironment(world, {
+        DEFENDER_TENANT_ID: undefined,
+        DEFENDER_CLIENT_ID: undefined,
+        KEY_VAULT_URI: undefined,
+        EXPORT_STORAGE: undefined,
+        AzureWebJobsStorage: undefined,
+      }),
+    );
     ledger.record('no settings', `${result.stdout}\n${result.stderr}`);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/Invalid settings \(4\)/);
-    for (const name of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE']) expect(result.stderr).toMatch(new RegExp(`  - ${name} is missing.*: set `));
+    for (const name of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE'])
+      expect(result.stderr).toMatch(new RegExp(`  - ${name} is missing.*: set `));
   });
 
   it('runs once the settings are fixed', async () => {

@@ -52,7 +52,10 @@ describe('a page that always fails', () => {
       const stuckCursor = cursors[1] ?? 'none';
       expect(failure).toMatchObject({ code: 'InternalServerError', retryable: true });
       const message = failure instanceof Error ? failure.message : '';
-      const window = /gave up on (GET \/api\/incidents\?\$filter=lastUpdateTime ge \S+ and lastUpdateTime le (\S+)&\$top=100(?:&\$skip=\d+)?) after 6 attempts/.exec(message);
+      const window =
+        /gave up on (GET \/api\/incidents\?\$filter=lastUpdateTime ge \S+ and lastUpdateTime le (\S+)&\$top=100(?:&\$skip=\d+)?) after 6 attempts/.exec(
+          message,
+        );
       expect(window?.[2]).toBe(stuckCursor);
       windows.push(window?.[1] ?? '');
       expect(message).toMatch(/The watermark is unchanged; the next run retries\.$/);

@@ -6,12 +6,19 @@ import { GRAPH_PAGE_SIZE, GraphSource, type GraphApiBehaviour } from '../../src/
 
 const BASE = 'https://graph.microsoft.us';
 const from = requireTimestamp('2026-11-27T07:00:00Z', 'from');
-const at = (second: number): Timestamp => requireTimestamp(`2026-11-27T08:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`, 't');
+const at = (second: number): Timestamp =>
+  requireTimestamp(
+    `2026-11-27T08:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`,
+    't',
+  );
 
 type Answer = (url: URL) => string;
 
 /** A fake ApiClient: records every URL and answers with `answer`, which may throw like the real client. */
-function fakeClient(answer: Answer): { getJson: <T>(url: string, parse: (body: Buffer) => T) => Promise<T>; urls: URL[] } {
+function fakeClient(answer: Answer): {
+  getJson: <T>(url: string, parse: (body: Buffer) => T) => Promise<T>;
+  urls: URL[];
+} {
   const urls: URL[] = [];
   return {
     urls,
@@ -32,32 +39,59 @@ function fakeClient(answer: Answer): { getJson: <T>(url: string, parse: (body: B
  * with a nextLink (the same query, `$skip` moved on) while more remain. `shortFirstPage` makes Graph end the first page early.
  */
 function graphList(count: number, options: { shortFirstPage?: number } = {}): Answer {
-  const incidents = Array.from({ length: count }, (_, index) => ({ id: String(index + 1), lastUpdateDateTime: at(index + 1) })).reverse();
+  const incidents = Array.from({ length: count }, (_, index) => ({
+    id: String(index + 1),
+    lastUpdateDateTime: at(index + 1),
+  })).reverse();
   return (url) => {
     const filter = url.searchParams.get('$filter') ?? '';
     const cursor = /lastUpdateDateTime le (\S+)/.exec(filter)?.[1];
     const skip = Number(url.searchParams.get('$skip') ?? '0');
     const top = Number(url.searchParams.get('$top') ?? '50');
     const eligible = incidents.filter((incident) => cursor === undefined || incident.lastUpdateDateTime <= cursor);
-    const size = options.shortFirstPage !== undefined && skip === 0 && cursor === undefined ? options.shortFirstPage : top;
-    const page = eligible.slice(skip, skip + size).map((incident) => (url.searchParams.has('$expand') ? { ...incident, alerts: [] } : incident));
+    const size =
+      options.shortFirstPage !== undefined && skip === 0 && cursor === undefined ? options.shortFirstPage : top;
+    const page = eligible
+      .slice(skip, skip + size)
+      .map((incident) => (url.searchParams.has('$expand') ? { ...incident, alerts: [] } : incident));
     const next = new URL(url.href);
     next.searchParams.set('$skip', String(skip + page.length));
     const nextLink = skip + page.length < eligible.length ? next.href : undefined;
-    return JSON.stringify({ '@odata.context': `${BASE}/v1.0/$metadata#security/incidents`, value: page, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) });
+    return JSON.stringify({
+      '@odata.context': `${BASE}/v1.0/$metadata#security/incidents`,
+      value: page,
+      ...(nextLink ? { '@odata.nextLink': nextLink } : {}),
+    });
   };
 }
 
 function capturingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
-  return { lines, logger: createLogger({ info: (l) => lines.push(l), warn: (l) => lines.push(`WARN ${l}`), error: (l) => lines.push(`ERROR ${l}`) }) };
+  return {
+    lines,
+    logger: createLogger({
+      info: (l) => lines.push(l),
+      warn: (l) => lines.push(`WARN ${l}`),
+      error: (l) => lines.push(`ERROR ${l}`),
+    }),
+  };
 }
 
-function graphSource(answer: Answer, options: { expandAlerts?: boolean; behaviour?: GraphApiBehaviour } = {}): { source: GraphSource; urls: URL[]; lines: string[]; behaviour: GraphApiBehaviour } {
+function graphSource(
+  answer: Answer,
+  options: { expandAlerts?: boolean; behaviour?: GraphApiBehaviour } = {},
+): { source: GraphSource; urls: URL[]; lines: string[]; behaviour: GraphApiBehaviour } {
   const client = fakeClient(answer);
   const { logger, lines } = capturingLogger();
   const behaviour = options.behaviour ?? { orderByRefused: false };
-  const source = new GraphSource({ client, apiUrl: BASE, stats: newSourceStats(), logger, expandAlerts: options.expandAlerts ?? true, behaviour });
+  const source = new GraphSource({
+    client,
+    apiUrl: BASE,
+    stats: newSourceStats(),
+    logger,
+    expandAlerts: options.expandAlerts ?? true,
+    behaviour,
+  });
   return { source, urls: client.urls, lines, behaviour };
 }
 
@@ -68,8 +102,17 @@ async function pullIds(source: GraphSource): Promise<string[]> {
 }
 
 const serverError = (): ApiError =>
-  new ApiError('Microsoft Graph answered 500 InternalServerError; gave up after 6 attempts.', { code: 'InternalServerError', statusCode: 500, retryable: true, trackingId: 'req-1' });
-const badRequest = (message: string): ApiError => new ApiError(`Microsoft Graph refused the request with 400 BadRequest: ${message}`, { code: 'BadRequest', statusCode: 400 });
+  new ApiError('Microsoft Graph answered 500 InternalServerError; gave up after 6 attempts.', {
+    code: 'InternalServerError',
+    statusCode: 500,
+    retryable: true,
+    trackingId: 'req-1',
+  });
+const badRequest = (message: string): ApiError =>
+  new ApiError(`Microsoft Graph refused the request with 400 BadRequest: ${message}`, {
+    code: 'BadRequest',
+    statusCode: 400,
+  });
 
 describe('GraphSource request URLs', () => {
   it('asks for the first page newest first by lastUpdateDateTime, 50 at a time, with alerts, encoding spaces as %20', () => {
@@ -95,7 +138,9 @@ describe('GraphSource request URLs', () => {
     const url = new URL(source.listUrl({ from, to }, { cursor: at(5), skip: 2 }));
 
     // Assess
-    expect(url.searchParams.get('$filter')).toBe(`lastUpdateDateTime ge ${from} and lastUpdateDateTime lt ${to} and lastUpdateDateTime le ${at(5)}`);
+    expect(url.searchParams.get('$filter')).toBe(
+      `lastUpdateDateTime ge ${from} and lastUpdateDateTime lt ${to} and lastUpdateDateTime le ${at(5)}`,
+    );
     expect(url.searchParams.get('$skip')).toBe('2');
     expect(url.searchParams.get('$top')).toBe('50');
   });
@@ -126,7 +171,9 @@ describe('GraphSource paging', () => {
     expect(new Set(ids).size).toBe(120);
     expect(urls).toHaveLength(3);
     expect(urls.map((url) => url.searchParams.get('$skip'))).toEqual([null, '1', '1']);
-    expect(urls.slice(1).every((url) => /lastUpdateDateTime le /.test(url.searchParams.get('$filter') ?? ''))).toBe(true);
+    expect(urls.slice(1).every((url) => /lastUpdateDateTime le /.test(url.searchParams.get('$filter') ?? ''))).toBe(
+      true,
+    );
     expect(source.stats.pages).toBe(3);
   });
 
@@ -192,7 +239,11 @@ describe('GraphSource fallbacks', () => {
 
     // Act
     const pages: { ids: string[]; withAlerts: boolean }[] = [];
-    for await (const page of source.pull({ from })) pages.push({ ids: page.incidents.map((i) => i.id), withAlerts: page.incidents.some((i) => i.json.includes('"alerts"')) });
+    for await (const page of source.pull({ from }))
+      pages.push({
+        ids: page.incidents.map((i) => i.id),
+        withAlerts: page.incidents.some((i) => i.json.includes('"alerts"')),
+      });
 
     // Assess
     expect(pages.flatMap((page) => page.ids)).toHaveLength(120);
@@ -243,9 +294,20 @@ describe('GraphSource fallbacks', () => {
   });
 
   it.each([
-    ['a refused permission (403)', (): Error => new ApiError('Microsoft Graph refused with 403 Forbidden', { code: 'Forbidden', statusCode: 403 })],
-    ['the run budget running out', (): Error => new BudgetExceededError('waiting would pass the budget', { code: 'BudgetExceeded', retryable: true })],
-    ['a network failure without a status', (): Error => new ApiError('no complete reply within 200 ms; gave up', { code: 'ApiUnavailable', retryable: true })],
+    [
+      'a refused permission (403)',
+      (): Error => new ApiError('Microsoft Graph refused with 403 Forbidden', { code: 'Forbidden', statusCode: 403 }),
+    ],
+    [
+      'the run budget running out',
+      (): Error =>
+        new BudgetExceededError('waiting would pass the budget', { code: 'BudgetExceeded', retryable: true }),
+    ],
+    [
+      'a network failure without a status',
+      (): Error =>
+        new ApiError('no complete reply within 200 ms; gave up', { code: 'ApiUnavailable', retryable: true }),
+    ],
   ])('does not fall back on %s: the error reaches the run unchanged', async (_what, makeError) => {
     // Prepare
     const error = makeError();

@@ -3,7 +3,11 @@ import type { PullPosition, RawIncident } from '../../src/sources/incident';
 import { keysetPages } from '../../src/sources/keysetPager';
 
 /** A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` with `$skip`. */
-function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>; buildUrl: (r: PullPosition) => string; calls: PullPosition[] } {
+function fakeList(incidents: RawIncident[]): {
+  fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>;
+  buildUrl: (r: PullPosition) => string;
+  calls: PullPosition[];
+} {
   const calls: PullPosition[] = [];
   return {
     calls,
@@ -11,7 +15,13 @@ function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promi
     fetchPage: (url) => {
       const request = JSON.parse(url) as { cursor?: Timestamp; skip: number };
       calls.push({ cursor: request.cursor, skip: request.skip });
-      const sorted = [...incidents].sort((a, b) => (a.lastUpdateTime === b.lastUpdateTime ? Number(b.id) - Number(a.id) : a.lastUpdateTime < b.lastUpdateTime ? 1 : -1));
+      const sorted = [...incidents].sort((a, b) =>
+        a.lastUpdateTime === b.lastUpdateTime
+          ? Number(b.id) - Number(a.id)
+          : a.lastUpdateTime < b.lastUpdateTime
+            ? 1
+            : -1,
+      );
       const eligible = sorted.filter((i) => request.cursor === undefined || i.lastUpdateTime <= request.cursor);
       return Promise.resolve({ incidents: eligible.slice(request.skip, request.skip + 3), nextLink: undefined });
     },
@@ -19,11 +29,16 @@ function fakeList(incidents: RawIncident[]): { fetchPage: (url: string) => Promi
 }
 
 const at = (second: number): Timestamp => requireTimestamp(`2026-11-27T07:00:${String(second).padStart(2, '0')}Z`, 't');
-const incident = (id: number, second: number): RawIncident => ({ id: String(id), lastUpdateTime: at(second), json: `{"incidentId":${id}}` });
+const incident = (id: number, second: number): RawIncident => ({
+  id: String(id),
+  lastUpdateTime: at(second),
+  json: `{"incidentId":${id}}`,
+});
 
 async function collect(list: ReturnType<typeof fakeList>): Promise<string[]> {
   const ids: string[] = [];
-  for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list })) ids.push(...page.incidents.map((i) => i.id));
+  for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list }))
+    ids.push(...page.incidents.map((i) => i.id));
   return ids;
 }
 
@@ -53,7 +68,8 @@ describe('keysetPages', () => {
       return list.fetchPage(url);
     };
     const ids: string[] = [];
-    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list, fetchPage })) ids.push(...page.incidents.map((i) => i.id));
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list, fetchPage }))
+      ids.push(...page.incidents.map((i) => i.id));
     expect(ids).toEqual(['7', '6', '5', '4', '3', '1']);
     // Its old version is gone from the API; its new version (newer than anything read) is the next run's business.
   });
@@ -72,7 +88,13 @@ describe('keysetPages', () => {
     const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
     const ids: string[] = [];
     let allowed = 1;
-    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...list, start: { cursor: at(5), skip: 1 }, shouldContinue: () => allowed-- > 0 })) {
+    for await (const page of keysetPages({
+      apiName: 'Fake',
+      pageSize: 3,
+      ...list,
+      start: { cursor: at(5), skip: 1 },
+      shouldContinue: () => allowed-- > 0,
+    })) {
       ids.push(...page.incidents.map((i) => i.id));
       expect(page.next).toEqual({ cursor: at(2), skip: 1 });
     }

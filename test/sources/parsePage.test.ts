@@ -27,36 +27,53 @@ describe('parseIncidentPage', () => {
   });
 
   it('keeps unknown fields, merged incidents and huge ids exactly as received', () => {
-    const text = '{"value":[{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}]}';
+    const text =
+      '{"value":[{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}]}';
     const [incident] = parseIncidentPage(reply(text), defender).incidents;
-    expect(incident?.json).toBe('{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}');
+    expect(incident?.json).toBe(
+      '{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}',
+    );
     expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
   });
 
   it('decodes each incident from the bytes, multi-byte characters included, keeping nothing that refers to the reply', () => {
-    const text = '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"} ,\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
+    const text =
+      '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"} ,\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
     const body = reply(text);
     const { incidents } = parseIncidentPage(body, defender);
     // The client reuses the reply buffer for the next reply.
     body.fill(0);
-    expect(incidents.map((incident) => incident.json)).toEqual(['{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"}', '{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}']);
+    expect(incidents.map((incident) => incident.json)).toEqual([
+      '{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"}',
+      '{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}',
+    ]);
   });
 
   it('decodes invalid UTF-8 to U+FFFD, so what gets written is valid UTF-8', () => {
-    const body = Buffer.concat([Buffer.from('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z","t":"'), Buffer.from([0xff, 0xf0, 0x9f, 0x98]), Buffer.from('"}]}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z","t":"'),
+      Buffer.from([0xff, 0xf0, 0x9f, 0x98]),
+      Buffer.from('"}]}'),
+    ]);
     const [incident] = parseIncidentPage(body, defender).incidents;
     expect(incident?.json).toContain('\uFFFD');
   });
 
   it('throws a SyntaxError (retried by the client) on a truncated reply', () => {
-    expect(() => parseIncidentPage(reply('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid'), defender)).toThrow(SyntaxError);
+    expect(() =>
+      parseIncidentPage(reply('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"},{"incid'), defender),
+    ).toThrow(SyntaxError);
   });
 
   it.each([
     ['no value array', '{"error":"x"}', /no 'value' array/],
     ['an element that is not an object', '{"value":[1]}', /element 0 is not an object/],
     ['a missing id', '{"value":[{"lastUpdateTime":"2026-11-27T07:00:00Z"}]}', /no valid 'incidentId'/],
-    ['a malformed time', '{"value":[{"incidentId":1,"lastUpdateTime":"yesterday"}]}', /incident 1 has no valid 'lastUpdateTime'/],
+    [
+      'a malformed time',
+      '{"value":[{"incidentId":1,"lastUpdateTime":"yesterday"}]}',
+      /incident 1 has no valid 'lastUpdateTime'/,
+    ],
     ['a nextLink that is not a string', '{"value":[],"@odata.nextLink":5}', /nextLink/],
   ])('fails the page with a named problem on %s', (_name, text, message) => {
     expect(() => parseIncidentPage(reply(text), defender)).toThrow(message);

@@ -3,7 +3,8 @@ import type { PullPosition } from '../../src/sources/incident';
 import { MAX_SKIP, nextPosition, positionClauses, sameQuery } from '../../src/sources/pullPosition';
 
 const T = requireTimestamp('2026-11-20T10:00:00.1234567Z', 'T');
-const at = (time: Timestamp, count: number): { lastUpdateTime: Timestamp }[] => Array.from({ length: count }, () => ({ lastUpdateTime: time }));
+const at = (time: Timestamp, count: number): { lastUpdateTime: Timestamp }[] =>
+  Array.from({ length: count }, () => ({ lastUpdateTime: time }));
 const fields = { updated: 'lastUpdateTime', created: 'createdTime' };
 
 describe('nextPosition', () => {
@@ -13,7 +14,10 @@ describe('nextPosition', () => {
 
   it('continues a full page below its oldest incident, skipping the ties already read', () => {
     const older = requireTimestamp('2026-11-20T09:00:00Z', 'older');
-    expect(nextPosition({ cursor: undefined, skip: 0 }, [...at(T, 97), ...at(older, 3)], 100, false)).toEqual({ cursor: older, skip: 3 });
+    expect(nextPosition({ cursor: undefined, skip: 0 }, [...at(T, 97), ...at(older, 3)], 100, false)).toEqual({
+      cursor: older,
+      skip: 3,
+    });
     expect(nextPosition({ cursor: older, skip: 3 }, at(older, 100), 100, false)).toEqual({ cursor: older, skip: 103 });
   });
 
@@ -27,30 +31,66 @@ describe('nextPosition', () => {
     expect(next?.skip).toBe(0);
     expect(next?.tie?.createdBefore).toBeUndefined();
     expect(next?.tie?.createdFrom).toBe('2026-11-20T09:00:00.1234568Z');
-    expect(positionClauses(next as PullPosition, fields)).toEqual([`lastUpdateTime eq ${T}`, 'createdTime ge 2026-11-20T09:00:00.1234568Z']);
+    expect(positionClauses(next as PullPosition, fields)).toEqual([
+      `lastUpdateTime eq ${T}`,
+      'createdTime ge 2026-11-20T09:00:00.1234568Z',
+    ]);
   });
 
   it('halves a slice that is itself too deep, and grows the next one when a slice ends', () => {
-    const slice: PullPosition = { cursor: T, skip: 500, tie: { createdFrom: requireTimestamp('2026-11-20T06:00:00Z', 'from'), createdBefore: requireTimestamp('2026-11-20T08:00:00Z', 'before') } };
-    expect(nextPosition(slice, at(T, 50), 50, false)).toEqual({ cursor: T, skip: 0, tie: { createdFrom: '2026-11-20T07:00:00.0000000Z', createdBefore: '2026-11-20T08:00:00.0000000Z' } });
-    expect(nextPosition({ ...slice, skip: 0 }, at(T, 10), 50, false)).toEqual({ cursor: T, skip: 0, tie: { createdFrom: '2026-11-20T02:00:00.0000000Z', createdBefore: '2026-11-20T06:00:00.0000000Z' } });
+    const slice: PullPosition = {
+      cursor: T,
+      skip: 500,
+      tie: {
+        createdFrom: requireTimestamp('2026-11-20T06:00:00Z', 'from'),
+        createdBefore: requireTimestamp('2026-11-20T08:00:00Z', 'before'),
+      },
+    };
+    expect(nextPosition(slice, at(T, 50), 50, false)).toEqual({
+      cursor: T,
+      skip: 0,
+      tie: { createdFrom: '2026-11-20T07:00:00.0000000Z', createdBefore: '2026-11-20T08:00:00.0000000Z' },
+    });
+    expect(nextPosition({ ...slice, skip: 0 }, at(T, 10), 50, false)).toEqual({
+      cursor: T,
+      skip: 0,
+      tie: { createdFrom: '2026-11-20T02:00:00.0000000Z', createdBefore: '2026-11-20T06:00:00.0000000Z' },
+    });
   });
 
   it('ends the tie after the open-ended oldest slice and continues strictly below it', () => {
-    const last: PullPosition = { cursor: T, skip: 0, tie: { createdBefore: requireTimestamp('2026-05-01T00:00:00Z', 'before') } };
+    const last: PullPosition = {
+      cursor: T,
+      skip: 0,
+      tie: { createdBefore: requireTimestamp('2026-05-01T00:00:00Z', 'before') },
+    };
     const next = nextPosition(last, at(T, 3), 100, false);
     expect(next).toEqual({ cursor: T, skip: 0, belowCursor: true });
     expect(positionClauses(next as PullPosition, fields)).toEqual([`lastUpdateTime lt ${T}`]);
   });
 
-  it('makes the slice open-ended once it reaches past the API\'s retention', () => {
-    const wide: PullPosition = { cursor: T, skip: 0, tie: { createdFrom: requireTimestamp('2026-09-01T00:00:00Z', 'from'), createdBefore: requireTimestamp('2026-11-01T00:00:00Z', 'before') } };
-    expect(nextPosition(wide, [], 100, false)).toEqual({ cursor: T, skip: 0, tie: { createdBefore: '2026-09-01T00:00:00.0000000Z' } });
+  it("makes the slice open-ended once it reaches past the API's retention", () => {
+    const wide: PullPosition = {
+      cursor: T,
+      skip: 0,
+      tie: {
+        createdFrom: requireTimestamp('2026-09-01T00:00:00Z', 'from'),
+        createdBefore: requireTimestamp('2026-11-01T00:00:00Z', 'before'),
+      },
+    };
+    expect(nextPosition(wide, [], 100, false)).toEqual({
+      cursor: T,
+      skip: 0,
+      tie: { createdBefore: '2026-09-01T00:00:00.0000000Z' },
+    });
   });
 
   it('moves to a new cursor below a finished tie without carrying its skip', () => {
     const older = requireTimestamp('2026-11-19T00:00:00Z', 'older');
-    expect(nextPosition({ cursor: T, skip: 0, belowCursor: true }, at(older, 100), 100, false)).toEqual({ cursor: older, skip: 100 });
+    expect(nextPosition({ cursor: T, skip: 0, belowCursor: true }, at(older, 100), 100, false)).toEqual({
+      cursor: older,
+      skip: 100,
+    });
   });
 
   it('keeps a deeper $skip only for a slice that cannot be halved any more', () => {

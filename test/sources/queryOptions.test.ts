@@ -2,7 +2,8 @@ import { encodeQuery, hasQueryOption, withoutQueryOption } from '../../src/sourc
 
 describe('query option edits', () => {
   const ours = `https://graph.microsoft.com/v1.0/security/incidents?${encodeQuery({ $filter: 'lastUpdateDateTime ge 2026-11-27T07:00:00Z', $top: '50', $expand: 'alerts' })}`;
-  const theirs = 'https://graph.microsoft.com/v1.0/security/incidents?$filter=lastUpdateDateTime+ge+2026-11-27T07:00:00Z&$expand=alerts&$top=50&$skip=50';
+  const theirs =
+    'https://graph.microsoft.com/v1.0/security/incidents?$filter=lastUpdateDateTime+ge+2026-11-27T07:00:00Z&$expand=alerts&$top=50&$skip=50';
 
   it('encodes spaces as %20', () => {
     expect(ours).toContain('lastUpdateDateTime%20ge%20');
@@ -15,7 +16,9 @@ describe('query option edits', () => {
   });
 
   it('removes only that option and keeps the rest byte for byte', () => {
-    expect(withoutQueryOption(theirs, '$expand')).toBe('https://graph.microsoft.com/v1.0/security/incidents?$filter=lastUpdateDateTime+ge+2026-11-27T07:00:00Z&$top=50&$skip=50');
+    expect(withoutQueryOption(theirs, '$expand')).toBe(
+      'https://graph.microsoft.com/v1.0/security/incidents?$filter=lastUpdateDateTime+ge+2026-11-27T07:00:00Z&$top=50&$skip=50',
+    );
     expect(withoutQueryOption(ours, '$expand')).toBe(ours.replace('&%24expand=alerts', ''));
   });
 

@@ -6,8 +6,14 @@ const compact = (text: string): string => compactJson(Buffer.from(text, 'utf8'))
 
 describe('extractArrayElements', () => {
   it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
-    const text = '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
-    expect(extractArrayElements(text, 'value')).toEqual(['{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}', '{"b":[1,{"c":"}"}]}', '3', '"s"']);
+    const text =
+      '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
+    expect(extractArrayElements(text, 'value')).toEqual([
+      '{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}',
+      '{"b":[1,{"c":"}"}]}',
+      '3',
+      '"s"',
+    ]);
   });
 
   it('delimits elements exactly, backslashes before quotes included', () => {
@@ -20,7 +26,10 @@ describe('extractArrayElements', () => {
   it('gives byte offsets in the reply, multi-byte characters included', () => {
     const bytes = Buffer.from('{"é":"ü","value":[{"a":"😀]"},{"b":"é"}]}', 'utf8');
     const located = locateArrayElements(bytes, 'value');
-    expect(located?.elements.map(({ start, end }) => bytes.toString('utf8', start, end))).toEqual(['{"a":"😀]"}', '{"b":"é"}']);
+    expect(located?.elements.map(({ start, end }) => bytes.toString('utf8', start, end))).toEqual([
+      '{"a":"😀]"}',
+      '{"b":"é"}',
+    ]);
     expect(bytes.toString('utf8', located?.start, located?.end)).toBe('[{"a":"😀]"},{"b":"é"}]');
   });
 
@@ -40,7 +49,9 @@ describe('extractArrayElements', () => {
 
 describe('compactJson', () => {
   it('removes whitespace outside strings only, keeping every value verbatim', () => {
-    expect(compact('{\n  "a": 12345678901234567890,\n  "b": "x  y\\n z",\t"c": [ 1.50 , true ]\n}')).toBe('{"a":12345678901234567890,"b":"x  y\\n z","c":[1.50,true]}');
+    expect(compact('{\n  "a": 12345678901234567890,\n  "b": "x  y\\n z",\t"c": [ 1.50 , true ]\n}')).toBe(
+      '{"a":12345678901234567890,"b":"x  y\\n z","c":[1.50,true]}',
+    );
     expect(compact('{"already":"compact"}')).toBe('{"already":"compact"}');
     expect(compact('{ "é" : "a b" }')).toBe('{"é":"a b"}');
   });

@@ -27,7 +27,8 @@ export async function incompleteBlobs(container: ContainerClient): Promise<strin
       continue;
     }
     if (!Array.isArray(items)) bad.push(`${blob.name}: not a JSON array`);
-    else if (blob.metadata?.incidentcount !== String(items.length)) bad.push(`${blob.name}: ${items.length} incidents, metadata says ${blob.metadata?.incidentcount ?? 'nothing'}`);
+    else if (blob.metadata?.incidentcount !== String(items.length))
+      bad.push(`${blob.name}: ${items.length} incidents, metadata says ${blob.metadata?.incidentcount ?? 'nothing'}`);
   }
   return bad;
 }

@@ -18,7 +18,12 @@ export async function readExports(container: ContainerClient, prefix = 'incident
     const items = JSON.parse(text) as unknown[];
     for (const item of items) {
       const record = item as Record<string, unknown>;
-      versions.push({ blob: name, id: String(record.incidentId ?? record.id), lastUpdateTime: String(record.lastUpdateTime ?? record.lastUpdateDateTime), json: item });
+      versions.push({
+        blob: name,
+        id: String(record.incidentId ?? record.id),
+        lastUpdateTime: String(record.lastUpdateTime ?? record.lastUpdateDateTime),
+        json: item,
+      });
     }
   }
   return versions;

@@ -36,9 +36,12 @@ export interface StorageFaultRule {
 
 /** Matchers for the requests the exporter sends. */
 export const storageRequests = {
-  stageBlock: (r: StorageRequest): boolean => r.method === 'PUT' && r.query.get('comp') === 'block' && r.path.includes('/incidents/'),
-  commitBlockList: (r: StorageRequest): boolean => r.method === 'PUT' && r.query.get('comp') === 'blocklist' && r.path.includes('/incidents/'),
-  stateWrite: (r: StorageRequest): boolean => r.method === 'PUT' && r.path.endsWith('/state/exporter-state.json') && !r.query.has('comp'),
+  stageBlock: (r: StorageRequest): boolean =>
+    r.method === 'PUT' && r.query.get('comp') === 'block' && r.path.includes('/incidents/'),
+  commitBlockList: (r: StorageRequest): boolean =>
+    r.method === 'PUT' && r.query.get('comp') === 'blocklist' && r.path.includes('/incidents/'),
+  stateWrite: (r: StorageRequest): boolean =>
+    r.method === 'PUT' && r.path.endsWith('/state/exporter-state.json') && !r.query.has('comp'),
   stateDownload: (r: StorageRequest): boolean => r.method === 'GET' && r.path.endsWith('/state/exporter-state.json'),
 };
 
@@ -83,7 +86,10 @@ export class FaultyStorageProxy {
     const { port } = this.server.address() as AddressInfo;
     const endpoint = new URL(this.target.href);
     endpoint.port = String(port);
-    return this.targetConnectionString.replace(/BlobEndpoint=[^;]+/, `BlobEndpoint=${endpoint.href.replace(/\/$/, '')}`);
+    return this.targetConnectionString.replace(
+      /BlobEndpoint=[^;]+/,
+      `BlobEndpoint=${endpoint.href.replace(/\/$/, '')}`,
+    );
   }
 
   /** Adds a rule; the promise resolves with the first request it hits. */
@@ -111,7 +117,8 @@ export class FaultyStorageProxy {
   private take(request: StorageRequest): StorageFault | undefined {
     const active = this.rules.find(({ rule }) => rule.match(request));
     if (!active) return undefined;
-    if (!active.rule.persistent && --active.remaining <= 0) this.rules = this.rules.filter((candidate) => candidate !== active);
+    if (!active.rule.persistent && --active.remaining <= 0)
+      this.rules = this.rules.filter((candidate) => candidate !== active);
     active.hit(request);
     return active.rule.fault;
   }
@@ -124,7 +131,12 @@ export class FaultyStorageProxy {
     const fault = this.take(info);
     if (fault?.kind === 'status') {
       const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${fault.code}</Code><Message>${fault.code}: injected by the test storage proxy.</Message></Error>`;
-      response.writeHead(fault.status, { 'content-type': 'application/xml', 'x-ms-error-code': fault.code, 'x-ms-request-id': `proxy-${this.requests.length}`, 'content-length': String(Buffer.byteLength(xml)) });
+      response.writeHead(fault.status, {
+        'content-type': 'application/xml',
+        'x-ms-error-code': fault.code,
+        'x-ms-request-id': `proxy-${this.requests.length}`,
+        'content-length': String(Buffer.byteLength(xml)),
+      });
       response.end(xml);
       return;
     }
@@ -157,16 +169,24 @@ async function readAll(stream: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function forward(target: URL, request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
+function forward(
+  target: URL,
+  request: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const headers = { ...request.headers, host: target.host };
-    const outgoing = forwardRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers }, (reply) => {
-      readAll(reply).then((replyBody) => {
-        const replyHeaders: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(reply.headers)) if (value !== undefined) replyHeaders[name] = value;
-        resolve({ status: reply.statusCode ?? 502, headers: replyHeaders, body: replyBody });
-      }, reject);
-    });
+    const outgoing = forwardRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers },
+      (reply) => {
+        readAll(reply).then((replyBody) => {
+          const replyHeaders: Record<string, string | string[]> = {};
+          for (const [name, value] of Object.entries(reply.headers))
+            if (value !== undefined) replyHeaders[name] = value;
+          resolve({ status: reply.statusCode ?? 502, headers: replyHeaders, body: replyBody });
+        }, reject);
+      },
+    );
     outgoing.once('error', reject);
     outgoing.end(body);
   });

@@ -23,7 +23,10 @@ export class LeakLedger {
         return '';
       }
     })();
-    this.record(label, [String(error), describeError(error), error instanceof Error ? (error.stack ?? '') : '', serialised].join('\n'));
+    this.record(
+      label,
+      [String(error), describeError(error), error instanceof Error ? (error.stack ?? '') : '', serialised].join('\n'),
+    );
   }
 
   async recordBlobs(label: string, container: ContainerClient): Promise<void> {
@@ -56,12 +59,17 @@ export class LeakLedger {
   }
 
   /** Every (output, secret) pair where the secret appears; the secret itself is not repeated in the finding. */
-  findLeaks(tenant: SimulatedTenant): { readonly findings: string[]; readonly outputs: number; readonly values: number } {
+  findLeaks(tenant: SimulatedTenant): {
+    readonly findings: string[];
+    readonly outputs: number;
+    readonly values: number;
+  } {
     const values = this.sensitiveValues(tenant);
     const findings: string[] = [];
     for (const output of this.outputs) {
       values.forEach((value, index) => {
-        if (output.text.includes(value)) findings.push(`${output.label} contains sensitive value #${index} (${value.length} chars)`);
+        if (output.text.includes(value))
+          findings.push(`${output.label} contains sensitive value #${index} (${value.length} chars)`);
       });
     }
     return { findings, outputs: this.outputs.length, values: values.length };

@@ -16,18 +16,29 @@ export class RewritingApiProxy {
     const tls = await getTlsMaterial();
     const target = new URL(targetOrigin);
     const server = createServer({ key: tls.keyPem, cert: tls.certPem }, (request, response) => {
-      const outgoing = forwardRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: { ...request.headers, host: target.host }, ca: tls.caCertPem }, (reply) => {
-        const chunks: Buffer[] = [];
-        reply.on('data', (chunk: Buffer) => chunks.push(chunk));
-        reply.on('end', () => {
-          let text = Buffer.concat(chunks).toString('utf8');
-          for (const [marker, raw] of Object.entries(replacements)) text = text.split(JSON.stringify(marker)).join(raw);
-          const headers = { ...reply.headers, 'content-length': String(Buffer.byteLength(text)) };
-          delete headers['transfer-encoding'];
-          response.writeHead(reply.statusCode ?? 502, headers);
-          response.end(text);
-        });
-      });
+      const outgoing = forwardRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: request.method,
+          path: request.url,
+          headers: { ...request.headers, host: target.host },
+          ca: tls.caCertPem,
+        },
+        (reply) => {
+          const chunks: Buffer[] = [];
+          reply.on('data', (chunk: Buffer) => chunks.push(chunk));
+          reply.on('end', () => {
+            let text = Buffer.concat(chunks).toString('utf8');
+            for (const [marker, raw] of Object.entries(replacements))
+              text = text.split(JSON.stringify(marker)).join(raw);
+            const headers = { ...reply.headers, 'content-length': String(Buffer.byteLength(text)) };
+            delete headers['transfer-encoding'];
+            response.writeHead(reply.statusCode ?? 502, headers);
+            response.end(text);
+          });
+        },
+      );
       outgoing.on('error', () => response.destroy());
       request.pipe(outgoing);
     });

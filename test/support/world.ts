@@ -28,8 +28,22 @@ export interface SourceTraits {
 
 /** Per source: server, page size and names, so one scenario can be written once for both. */
 export const SOURCES: Readonly<Record<SourceName, SourceTraits>> = {
-  defender: { name: 'defender', server: 'defender', pageSize: 100, apiName: 'Defender API', listPath: '/api/incidents', updateField: 'lastUpdateTime' },
-  graph: { name: 'graph', server: 'graph', pageSize: 50, apiName: 'Microsoft Graph', listPath: '/v1.0/security/incidents', updateField: 'lastUpdateDateTime' },
+  defender: {
+    name: 'defender',
+    server: 'defender',
+    pageSize: 100,
+    apiName: 'Defender API',
+    listPath: '/api/incidents',
+    updateField: 'lastUpdateTime',
+  },
+  graph: {
+    name: 'graph',
+    server: 'graph',
+    pageSize: 50,
+    apiName: 'Microsoft Graph',
+    listPath: '/v1.0/security/incidents',
+    updateField: 'lastUpdateDateTime',
+  },
 };
 
 /** Everything an integration test runs against: Azurite, the simulated tenant, and the settings pointing at them. */
@@ -84,17 +98,39 @@ export function reconfigureWorld(world: World, settings: Environment, build?: Bu
   return buildWorld(world.azurite, world.tenant, { ...world.env, ...settings }, build);
 }
 
-function buildWorld(azurite: AzuriteBlob, tenant: SimulatedTenant, env: Environment, build: BuildOptions | undefined): World {
+function buildWorld(
+  azurite: AzuriteBlob,
+  tenant: SimulatedTenant,
+  env: Environment,
+  build: BuildOptions | undefined,
+): World {
   const config = loadConfig(env);
-  const azureCredential = new ClientSecretCredential(tenant.tenantId, tenant.vaultReader.clientId, tenant.vaultReader.clientSecret, {
-    authorityHost: tenant.authorityHost,
-    disableInstanceDiscovery: true,
-    tlsOptions: { ca: tenant.caCertPem },
+  const azureCredential = new ClientSecretCredential(
+    tenant.tenantId,
+    tenant.vaultReader.clientId,
+    tenant.vaultReader.clientSecret,
+    {
+      authorityHost: tenant.authorityHost,
+      disableInstanceDiscovery: true,
+      tlsOptions: { ca: tenant.caCertPem },
+    },
+  );
+  const deps = buildDependencies(config, {
+    azureCredential,
+    tlsCa: tenant.caCertPem,
+    retryBaseDelayMs: 5,
+    requestTimeoutMs: 5000,
+    ...build,
   });
-  const deps = buildDependencies(config, { azureCredential, tlsCa: tenant.caCertPem, retryBaseDelayMs: 5, requestTimeoutMs: 5000, ...build });
   const logLines: string[] = [];
-  const logger = createLogger({ info: (l) => logLines.push(l), warn: (l) => logLines.push(l), error: (l) => logLines.push(l) });
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(config.container);
+  const logger = createLogger({
+    info: (l) => logLines.push(l),
+    warn: (l) => logLines.push(l),
+    error: (l) => logLines.push(l),
+  });
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    config.container,
+  );
   return {
     source: SOURCES[config.incidentsApi],
     azurite,

@@ -17,7 +17,10 @@ interface BackfillFlags {
 /** Where a job stands: a resumed job's bar starts at the share of the window it already covered. */
 export function jobProgress(job: BackfillJob): ProgressStart {
   const spanMs = Date.parse(job.to) - Date.parse(job.from);
-  const fraction = job.cursor === undefined || spanMs <= 0 ? 0 : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(job.cursor)) / spanMs));
+  const fraction =
+    job.cursor === undefined || spanMs <= 0
+      ? 0
+      : Math.min(1, Math.max(0, (Date.parse(job.to) - Date.parse(job.cursor)) / spanMs));
   return { fraction, pages: job.pages, incidents: job.incidents };
 }
 
@@ -26,7 +29,10 @@ export function jobProgress(job: BackfillJob): ProgressStart {
  * (ending any wait for the API quota), committing what was read; a second stops the process now, losing
  * nothing committed (the same command resumes from the last committed part).
  */
-function interruptions(context: CommandContext, reporter: ProgressReporter): { readonly requested: () => boolean; dispose(): void } {
+function interruptions(
+  context: CommandContext,
+  reporter: ProgressReporter,
+): { readonly requested: () => boolean; dispose(): void } {
   let requested = false;
   const onSignal = (): void => {
     if (requested) {
@@ -35,7 +41,9 @@ function interruptions(context: CommandContext, reporter: ProgressReporter): { r
       process.exit(EXIT.interrupted);
     }
     requested = true;
-    reporter.log('Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.');
+    reporter.log(
+      'Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.',
+    );
     reporter.stopping();
     context.waits?.stopWaiting();
   };
@@ -47,15 +55,28 @@ function interruptions(context: CommandContext, reporter: ProgressReporter): { r
 export function registerBackfill(program: Command, context: CommandContext): void {
   program
     .command('backfill')
-    .description('Re-export the incidents updated in a window into backfill/... blobs, without moving the watermark. Interrupted? Run the same command again: it resumes.')
-    .requiredOption('--from <time>', 'start of the window (ISO 8601 with Z or an offset, inclusive); at most 180 days back (the API keeps no more)', parseTimeArgument)
-    .option('--to <time>', 'end of the window (ISO 8601 with Z or an offset, exclusive); default now', parseTimeArgument)
+    .description(
+      'Re-export the incidents updated in a window into backfill/... blobs, without moving the watermark. Interrupted? Run the same command again: it resumes.',
+    )
+    .requiredOption(
+      '--from <time>',
+      'start of the window (ISO 8601 with Z or an offset, inclusive); at most 180 days back (the API keeps no more)',
+      parseTimeArgument,
+    )
+    .option(
+      '--to <time>',
+      'end of the window (ISO 8601 with Z or an offset, exclusive); default now',
+      parseTimeArgument,
+    )
     .option('--restart', 'export a window again although its backfill is complete')
     .action(async (flags: BackfillFlags, command: Command) => {
       const { deps } = context.runtime();
       const now = deps.clock.now();
       if (flags.to === undefined && flags.from >= fromDate(now)) {
-        command.error(`error: --from ${flags.from} is in the future (now ${fromDate(now)}): a backfill re-exports a past window; give an earlier time.`, { exitCode: EXIT.usage, code: 'defender-export.fromInFuture' });
+        command.error(
+          `error: --from ${flags.from} is in the future (now ${fromDate(now)}): a backfill re-exports a past window; give an earlier time.`,
+          { exitCode: EXIT.usage, code: 'defender-export.fromInFuture' },
+        );
       }
       const window = validateBackfillWindow(flags.from, flags.to, now);
       if (!window.from || !window.to) {
@@ -64,21 +85,43 @@ export function registerBackfill(program: Command, context: CommandContext): voi
       }
       const job = await startBackfill(deps, window.from, window.to, 'cli', { restart: flags.restart });
       if (job.status === 'complete') {
-        context.print(`backfill ${job.id} is already complete (${job.incidents} incidents in ${job.blobs.length} blobs); add --restart to export the window again.`);
+        context.print(
+          `backfill ${job.id} is already complete (${job.incidents} incidents in ${job.blobs.length} blobs); add --restart to export the window again.`,
+        );
         return;
       }
       const start = jobProgress(job);
-      if (job.cursor !== undefined) context.note(`resuming backfill ${job.id} at ${Math.floor(start.fraction * 100)}%: ${job.incidents} incidents in ${job.blobs.length} blob${job.blobs.length === 1 ? '' : 's'} already exported.`);
-      const reporter = new ProgressReporter(start, { tty: process.stderr.isTTY, columns: () => process.stderr.columns, write: (text) => process.stderr.write(text), now: () => Date.now() });
+      if (job.cursor !== undefined)
+        context.note(
+          `resuming backfill ${job.id} at ${Math.floor(start.fraction * 100)}%: ${job.incidents} incidents in ${job.blobs.length} blob${job.blobs.length === 1 ? '' : 's'} already exported.`,
+        );
+      const reporter = new ProgressReporter(start, {
+        tty: process.stderr.isTTY,
+        columns: () => process.stderr.columns,
+        write: (text) => process.stderr.write(text),
+        now: () => Date.now(),
+      });
       const unrouteLines = routeStderrLines((line) => reporter.log(line));
       const stopWaitReports = context.waits?.onWait((waitMs) => reporter.waiting(waitMs));
       const interrupt = interruptions(context, reporter);
       try {
-        const result = await runBackfill(deps, job.id, { trigger: 'cli', logger: context.logger, budgetMs: Number.MAX_SAFE_INTEGER / 4, shouldContinue: () => !interrupt.requested(), onProgress: (progress) => reporter.update(progress) });
+        const result = await runBackfill(deps, job.id, {
+          trigger: 'cli',
+          logger: context.logger,
+          budgetMs: Number.MAX_SAFE_INTEGER / 4,
+          shouldContinue: () => !interrupt.requested(),
+          onProgress: (progress) => reporter.update(progress),
+        });
         reporter.stop();
-        const state = result.job.status === 'complete' ? 'complete' : `paused (${result.stoppedBecause ?? 'stopped'}); run the same command again to resume`;
-        context.print(`backfill ${result.job.id} ${state}: ${result.job.incidents} incidents in ${result.job.blobs.length} blob${result.job.blobs.length === 1 ? '' : 's'} (${result.incidents} this time); window ${result.job.from} to ${result.job.to}`);
-        if (result.job.status !== 'complete') context.setExitCode(interrupt.requested() ? EXIT.interrupted : EXIT.failed);
+        const state =
+          result.job.status === 'complete'
+            ? 'complete'
+            : `paused (${result.stoppedBecause ?? 'stopped'}); run the same command again to resume`;
+        context.print(
+          `backfill ${result.job.id} ${state}: ${result.job.incidents} incidents in ${result.job.blobs.length} blob${result.job.blobs.length === 1 ? '' : 's'} (${result.incidents} this time); window ${result.job.from} to ${result.job.to}`,
+        );
+        if (result.job.status !== 'complete')
+          context.setExitCode(interrupt.requested() ? EXIT.interrupted : EXIT.failed);
       } finally {
         reporter.stop();
         interrupt.dispose();

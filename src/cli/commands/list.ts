@@ -51,9 +51,27 @@ function shortTime(timestamp: string | undefined): string {
 
 const KIND: ListColumn = { header: 'KIND', align: 'left', cell: (blob) => blob.kind };
 const EXECUTED: ListColumn = { header: 'EXECUTED', align: 'left', cell: (blob) => displayTime(blob.executionTime) };
-const INCIDENTS: ListColumn = { header: 'INCIDENTS', align: 'right', cell: (blob) => (blob.incidents === undefined ? '?' : String(blob.incidents)) };
-const WINDOW: ListColumn = { header: 'WINDOW', align: 'left', cell: (blob) => (blob.windowFrom === undefined && blob.windowTo === undefined ? '-' : `${blob.windowFrom ?? '?'} → ${blob.windowTo ?? '?'}`) };
-const SHORT_WINDOW: ListColumn = { header: 'WINDOW (UTC)', align: 'left', cell: (blob) => (blob.windowFrom === undefined && blob.windowTo === undefined ? '-' : `${shortTime(blob.windowFrom)} → ${shortTime(blob.windowTo)}`) };
+const INCIDENTS: ListColumn = {
+  header: 'INCIDENTS',
+  align: 'right',
+  cell: (blob) => (blob.incidents === undefined ? '?' : String(blob.incidents)),
+};
+const WINDOW: ListColumn = {
+  header: 'WINDOW',
+  align: 'left',
+  cell: (blob) =>
+    blob.windowFrom === undefined && blob.windowTo === undefined
+      ? '-'
+      : `${blob.windowFrom ?? '?'} → ${blob.windowTo ?? '?'}`,
+};
+const SHORT_WINDOW: ListColumn = {
+  header: 'WINDOW (UTC)',
+  align: 'left',
+  cell: (blob) =>
+    blob.windowFrom === undefined && blob.windowTo === undefined
+      ? '-'
+      : `${shortTime(blob.windowFrom)} → ${shortTime(blob.windowTo)}`,
+};
 const SIZE: ListColumn = { header: 'SIZE', align: 'right', cell: (blob) => formatBytes(blob.sizeBytes) };
 const BLOB: ListColumn = { header: 'BLOB', align: 'left', cell: (blob) => blob.name };
 
@@ -96,30 +114,46 @@ export function listTable(blobs: readonly ExportBlob[], columns?: number): { lin
 export function registerList(program: Command, context: CommandContext): void {
   program
     .command('list')
-    .description('List the export blobs (incidents/...) and backfill blobs (backfill/...), newest last: kind, execution time, incidents, window covered, size, name.')
+    .description(
+      'List the export blobs (incidents/...) and backfill blobs (backfill/...), newest last: kind, execution time, incidents, window covered, size, name.',
+    )
     .option('--from <time>', 'only blobs executed at or after this ISO 8601 time', parseTimeArgument)
     .option('--to <time>', 'only blobs executed at or before this ISO 8601 time', parseTimeArgument)
     .option('--json', 'print a JSON array (for scripts) instead of a table')
     .action(async (options: ListOptions, command: Command) => {
       const { from, to } = options;
       if (from !== undefined && to !== undefined && from > to) {
-        command.error(`error: --from ${from} is after --to ${to}: swap the two times.`, { exitCode: EXIT.usage, code: 'defender-export.fromAfterTo' });
+        command.error(`error: --from ${from} is after --to ${to}: swap the two times.`, {
+          exitCode: EXIT.usage,
+          code: 'defender-export.fromAfterTo',
+        });
       }
       const container = context.storage().container;
-      const blobs = (await listExportBlobs(container)).filter((blob) => (from === undefined || blob.executionTime >= from) && (to === undefined || blob.executionTime <= to));
+      const blobs = (await listExportBlobs(container)).filter(
+        (blob) => (from === undefined || blob.executionTime >= from) && (to === undefined || blob.executionTime <= to),
+      );
       if (options.json === true) {
         context.print(JSON.stringify(blobs.map(toJson), null, 2));
         return;
       }
       if (blobs.length === 0) {
         const filtered = from !== undefined || to !== undefined;
-        context.print(filtered ? `No export blobs in container '${container.containerName}' executed in that time range.` : `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`);
+        context.print(
+          filtered
+            ? `No export blobs in container '${container.containerName}' executed in that time range.`
+            : `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`,
+        );
         return;
       }
       const table = listTable(blobs, context.columns);
       for (const line of table.lines) context.print(line);
       const incidents = blobs.reduce((sum, blob) => sum + (blob.incidents ?? 0), 0);
-      const hidden = table.hidden.length === 0 ? '' : ` (${table.hidden.join(', ')} left out to fit ${context.columns ?? '?'} columns: widen the terminal, or use --json)`;
-      context.print(`${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident${incidents === 1 ? '' : 's'}, ${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}${hidden}`);
+      const hidden =
+        table.hidden.length === 0
+          ? ''
+          : ` (${table.hidden.join(', ')} left out to fit ${context.columns ?? '?'} columns: widen the terminal, or use --json)`;
+      context.print(
+        `${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident${incidents === 1 ? '' : 's'}, ${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}${hidden}`,
+      );
     });
 }

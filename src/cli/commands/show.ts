@@ -27,14 +27,20 @@ const SEVERITIES = ['high', 'medium', 'low', 'informational', 'unspecified', 'un
 /** A severity one of the APIs writes; anything else would silently match nothing. */
 export function parseSeverity(value: string): string {
   const severity = value.trim();
-  if (!SEVERITIES.includes(severity.toLowerCase())) throw new InvalidArgumentError(`'${severity}' is not a severity: use high, medium, low or informational (or unspecified, unknown), in any case.`);
+  if (!SEVERITIES.includes(severity.toLowerCase()))
+    throw new InvalidArgumentError(
+      `'${severity}' is not a severity: use high, medium, low or informational (or unspecified, unknown), in any case.`,
+    );
   return severity;
 }
 
 /** Why nothing was shown, on stderr: an empty result of a filter looks the same as a typo otherwise. */
 function describeNoMatch(options: ShowOptions, names: readonly string[], read: number): string {
-  const criteria = [options.id === undefined ? undefined : `id ${options.id}`, options.severity === undefined ? undefined : `severity ${options.severity}`].filter((criterion) => criterion !== undefined);
-  return `no incident with ${criteria.join(' and ')} in ${names.length === 1 ? names[0] ?? '' : `the ${names.length} parts of the run`} (${read} incident${read === 1 ? '' : 's'} read).`;
+  const criteria = [
+    options.id === undefined ? undefined : `id ${options.id}`,
+    options.severity === undefined ? undefined : `severity ${options.severity}`,
+  ].filter((criterion) => criterion !== undefined);
+  return `no incident with ${criteria.join(' and ')} in ${names.length === 1 ? (names[0] ?? '') : `the ${names.length} parts of the run`} (${read} incident${read === 1 ? '' : 's'} read).`;
 }
 
 /**
@@ -46,7 +52,11 @@ async function resolveBlobs(container: ContainerClient, blob: string): Promise<s
   if (blob === 'latest') {
     const exports = (await listExportBlobs(container)).filter((listed) => listed.kind === 'export');
     const newest = exports.at(-1);
-    if (newest === undefined) throw new ExporterError(`No export blobs yet in container '${container.containerName}', so there is no latest one: run 'defender-export run' (or wait for the timer).`, { code: 'NoExports' });
+    if (newest === undefined)
+      throw new ExporterError(
+        `No export blobs yet in container '${container.containerName}', so there is no latest one: run 'defender-export run' (or wait for the timer).`,
+        { code: 'NoExports' },
+      );
     return exports.filter((listed) => listed.executionTime === newest.executionTime).map((listed) => listed.name);
   }
   const withoutSlash = blob.replace(/^\/+/, '');
@@ -58,11 +68,21 @@ async function resolveBlobs(container: ContainerClient, blob: string): Promise<s
 export function registerShow(program: Command, context: CommandContext): void {
   program
     .command('show')
-    .description("Print the incidents of one export blob: a pretty JSON array, or one JSON object per line with --ndjson (pipe into jq). 'latest' is the newest export run.")
+    .description(
+      "Print the incidents of one export blob: a pretty JSON array, or one JSON object per line with --ndjson (pipe into jq). 'latest' is the newest export run.",
+    )
     .argument('<blob>', "blob name as 'defender-export list' prints it (incidents/YYYY/MM/DD/....json), or 'latest'")
     .option('--ndjson', 'one compact JSON object per line instead of a pretty array')
-    .option('--id <incidentId>', "only the incident with this id (Defender's incidentId or Graph's id)", nonEmpty('--id'))
-    .option('--severity <severity>', 'only incidents of this severity: high, medium, low, informational (case-insensitive)', parseSeverity)
+    .option(
+      '--id <incidentId>',
+      "only the incident with this id (Defender's incidentId or Graph's id)",
+      nonEmpty('--id'),
+    )
+    .option(
+      '--severity <severity>',
+      'only incidents of this severity: high, medium, low, informational (case-insensitive)',
+      parseSeverity,
+    )
     .action(async (blob: string, options: ShowOptions) => {
       const container = context.storage().container;
       const names = await resolveBlobs(container, blob);
@@ -71,9 +91,12 @@ export function registerShow(program: Command, context: CommandContext): void {
         context.logger.info('Reading export blob', { blob: name });
         incidents.push(...(await readExportBlob(container, name)));
       }
-      const shown = incidents.filter((incident) => matchesFilter(incident, { id: options.id, severity: options.severity }));
+      const shown = incidents.filter((incident) =>
+        matchesFilter(incident, { id: options.id, severity: options.severity }),
+      );
       context.logger.info('Incidents shown', { incidents: incidents.length, shown: shown.length });
-      if (shown.length === 0 && incidents.length > 0 && (options.id !== undefined || options.severity !== undefined)) context.note(describeNoMatch(options, names, incidents.length));
+      if (shown.length === 0 && incidents.length > 0 && (options.id !== undefined || options.severity !== undefined))
+        context.note(describeNoMatch(options, names, incidents.length));
       if (options.ndjson === true) {
         for (const incident of shown) context.print(JSON.stringify(incident));
         return;

@@ -10,7 +10,7 @@ import type { CommandContext } from '../commandContext';
 import { EXIT } from '../exitCodes';
 import { listOrNothing } from '../exportListing';
 import { formatDuration } from '../humanUnits';
-import { settingsEnvironment } from '../settingsEnvironment';
+import { settingsEnvironment } from '../../config/settingsEnvironment';
 import { assessStatus, type PassProgress, type StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
 
@@ -24,19 +24,25 @@ function positiveMinutes(text: string): number | undefined {
 
 function parseMaxAgeOption(value: string): number {
   const minutes = positiveMinutes(value);
-  if (minutes === undefined) throw new InvalidArgumentError(`'${value}' is not a positive number of minutes; use e.g. 60.`);
+  if (minutes === undefined)
+    throw new InvalidArgumentError(`'${value}' is not a positive number of minutes; use e.g. 60.`);
   return minutes;
 }
 
 async function newestExportName(container: ContainerClient): Promise<string | undefined> {
   let newest: string | undefined;
-  for await (const blob of listOrNothing(container, EXPORT_PREFIX)) if (newest === undefined || blob.name > newest) newest = blob.name;
+  for await (const blob of listOrNothing(container, EXPORT_PREFIX))
+    if (newest === undefined || blob.name > newest) newest = blob.name;
   return newest;
 }
 
 function describeRun(record: RunRecord | undefined, ageMs: number | undefined): string {
   if (record === undefined) return 'none';
-  const details = [record.trigger, record.incidents === undefined ? undefined : `${record.incidents} incident${record.incidents === 1 ? '' : 's'}`, record.blobs === undefined ? undefined : `${record.blobs.length} blob${record.blobs.length === 1 ? '' : 's'}`].filter((detail) => detail !== undefined);
+  const details = [
+    record.trigger,
+    record.incidents === undefined ? undefined : `${record.incidents} incident${record.incidents === 1 ? '' : 's'}`,
+    record.blobs === undefined ? undefined : `${record.blobs.length} blob${record.blobs.length === 1 ? '' : 's'}`,
+  ].filter((detail) => detail !== undefined);
   return `${record.at}${ageMs === undefined ? '' : ` (${formatDuration(ageMs)} ago)`}; ${details.join(', ')}`;
 }
 
@@ -51,20 +57,28 @@ function describePass(pass: PassProgress): string {
     pass.from === undefined ? undefined : `pulling from ${pass.from}`,
     pass.startedAt === undefined ? undefined : `started ${pass.startedAt}`,
     pass.newest === undefined ? undefined : `newest so far ${pass.newest}`,
-    pass.cursor === undefined ? undefined : `next page at ${pass.cursor}${pass.skip === undefined ? '' : ` (skip ${pass.skip})`}`,
+    pass.cursor === undefined
+      ? undefined
+      : `next page at ${pass.cursor}${pass.skip === undefined ? '' : ` (skip ${pass.skip})`}`,
   ].filter((part) => part !== undefined);
   return parts.length === 0 ? 'a pull is in progress' : parts.join(', ');
 }
 
 /** The report for people: one `label: value` line each, problems listed under the verdict. */
 export function formatStatus(report: StatusReport): string[] {
-  const lines = [`status: ${report.healthy ? 'healthy' : 'UNHEALTHY'}`, ...report.problems.map((problem) => `  - ${problem}`)];
+  const lines = [
+    `status: ${report.healthy ? 'healthy' : 'UNHEALTHY'}`,
+    ...report.problems.map((problem) => `  - ${problem}`),
+  ];
   if (report.watermark === undefined) return lines;
   const fields: [string, string][] = [
     ['watermark', `${report.watermark}${report.lagMs === undefined ? '' : ` (lag ${formatDuration(report.lagMs)})`}`],
     ['last success', describeRun(report.lastSuccess, report.lastSuccessAgeMs)],
     ['last error', describeError(report.lastError, report)],
-    ['dedupe state', `${report.dedupeEntries} incident version${report.dedupeEntries === 1 ? '' : 's'} remembered for the overlap window`],
+    [
+      'dedupe state',
+      `${report.dedupeEntries} incident version${report.dedupeEntries === 1 ? '' : 's'} remembered for the overlap window`,
+    ],
   ];
   if (report.inProgress !== undefined) fields.push(['in progress', describePass(report.inProgress)]);
   fields.push(['max age', `${report.maxAgeMinutes} min`], ['checked at', report.checkedAt]);
@@ -75,16 +89,35 @@ export function formatStatus(report: StatusReport): string[] {
 export function registerStatus(program: Command, context: CommandContext): void {
   program
     .command('status')
-    .description(`Show the watermark, last success and its age, last error, lag, dedupe state and any pull in progress. Exits ${EXIT.unhealthy} when the exporter never ran, the last run failed, or no run succeeded within the max age.`)
-    .option('--max-age <minutes>', `unhealthy when no run succeeded within this many minutes (default: ${MAX_AGE_SETTING}, else 60)`, parseMaxAgeOption)
+    .description(
+      `Show the watermark, last success and its age, last error, lag, dedupe state and any pull in progress. Exits ${EXIT.unhealthy} when the exporter never ran, the last run failed, or no run succeeded within the max age.`,
+    )
+    .option(
+      '--max-age <minutes>',
+      `unhealthy when no run succeeded within this many minutes (default: ${MAX_AGE_SETTING}, else 60)`,
+      parseMaxAgeOption,
+    )
     .option('--json', 'print the report as JSON (for scripts and probes)')
     .action(async (options: { maxAge?: number; json?: boolean }) => {
-      const maxAgeMinutes = options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
+      const maxAgeMinutes =
+        options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
       const deps = context.storage();
       const { state } = await new StateStore(deps.container).read();
-      const report = assessStatus(state, deps.clock.now(), maxAgeMinutes, state === undefined ? await newestExportName(deps.container) : undefined);
+      const report = assessStatus(
+        state,
+        deps.clock.now(),
+        maxAgeMinutes,
+        state === undefined ? await newestExportName(deps.container) : undefined,
+      );
       // Absent facts print as null, so a script sees every field of the report.
-      if (options.json === true) context.print(JSON.stringify(Object.fromEntries(Object.entries(report).map(([field, value]) => [field, value ?? null])), null, 2));
+      if (options.json === true)
+        context.print(
+          JSON.stringify(
+            Object.fromEntries(Object.entries(report).map(([field, value]) => [field, value ?? null])),
+            null,
+            2,
+          ),
+        );
       else for (const line of formatStatus(report)) context.print(line);
       if (!report.healthy) context.setExitCode(EXIT.unhealthy);
     });

@@ -31,30 +31,57 @@ const FILTER_FIELDS: FilterFields = {
 export function defenderHandler(context: DefenderServerContext): CallHandler {
   let pageRequests = 0;
   return async (call) => {
-    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) => defenderError(status, code, message, { headers });
+    const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
+      defenderError(status, code, message, { headers });
     if (!/^\/api\/incidents\/?$/i.test(call.path)) return fail(404, 'NotFound', `Resource ${call.path} was not found.`);
     if (call.method !== 'GET') return fail(405, 'MethodNotAllowed', `${call.method} is not supported.`);
     const auth = authenticate(call.headers, context.directory, RESOURCES.defender);
-    if (!auth.ok) return fail(401, 'Unauthorized', auth.reason === 'missing' ? 'Authorization header is missing or is not a bearer token.' : `Invalid access token: ${auth.message}`);
+    if (!auth.ok)
+      return fail(
+        401,
+        'Unauthorized',
+        auth.reason === 'missing'
+          ? 'Authorization header is missing or is not a bearer token.'
+          : `Invalid access token: ${auth.message}`,
+      );
     if (!hasAnyRole(auth.roles, READ_ROLES)) {
-      return fail(403, 'Forbidden', `The application does not have any of the required application permissions (${READ_ROLES.join(', ')}) to access the resource.`);
+      return fail(
+        403,
+        'Forbidden',
+        `The application does not have any of the required application permissions (${READ_ROLES.join(', ')}) to access the resource.`,
+      );
     }
     const decision = context.rateLimiter.tryCall(auth.appId);
     if (!decision.allowed) {
       const seconds = decision.retryAfterSeconds;
-      return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, { 'retry-after': String(seconds) });
+      return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
+        'retry-after': String(seconds),
+      });
     }
 
     const unsupported = Object.keys(call.query).find((name) => name.startsWith('$') && !SUPPORTED_OPTIONS.has(name));
-    if (unsupported) return fail(400, 'ODataError', `Query option '${unsupported}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`);
+    if (unsupported)
+      return fail(
+        400,
+        'ODataError',
+        `Query option '${unsupported}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`,
+      );
     const top = parseCount(call.query.$top);
     const skip = parseCount(call.query.$skip);
-    if (top === 'invalid') return fail(400, 'InvalidInput', `Invalid value '${call.query.$top ?? ''}' for $top query option.`);
-    if (skip === 'invalid') return fail(400, 'InvalidInput', `Invalid value '${call.query.$skip ?? ''}' for $skip query option.`);
-    if (top !== undefined && top > MAX_TOP) return fail(400, 'InvalidInput', `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`);
+    if (top === 'invalid')
+      return fail(400, 'InvalidInput', `Invalid value '${call.query.$top ?? ''}' for $top query option.`);
+    if (skip === 'invalid')
+      return fail(400, 'InvalidInput', `Invalid value '${call.query.$skip ?? ''}' for $skip query option.`);
+    if (top !== undefined && top > MAX_TOP)
+      return fail(
+        400,
+        'InvalidInput',
+        `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`,
+      );
     let filter: IncidentPredicate | undefined;
     try {
-      filter = call.query.$filter === undefined ? undefined : parseFilter(call.query.$filter, FILTER_FIELDS, 'Incident');
+      filter =
+        call.query.$filter === undefined ? undefined : parseFilter(call.query.$filter, FILTER_FIELDS, 'Incident');
     } catch (error) {
       if (error instanceof FilterError) return fail(400, 'ODataError', `Invalid filter clause: ${error.message}`);
       throw error;
@@ -62,15 +89,35 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
 
     const pageTop = top ?? MAX_TOP;
     const pageSkip = skip ?? 0;
-    await context.faults.onIncidentsPage?.({ server: 'defender', requestIndex: pageRequests++, skip: pageSkip, top: pageTop });
-    const { page, total } = listPage(context.store.visible(context.clock()), { filter, orderBy: 'lastUpdate', descending: true, skip: pageSkip, top: pageTop });
+    await context.faults.onIncidentsPage?.({
+      server: 'defender',
+      requestIndex: pageRequests++,
+      skip: pageSkip,
+      top: pageTop,
+    });
+    const { page, total } = listPage(context.store.visible(context.clock()), {
+      filter,
+      orderBy: 'lastUpdate',
+      descending: true,
+      skip: pageSkip,
+      top: pageTop,
+    });
     const origin = context.origin();
     const nextLink = context.nextLink();
     const more = pageSkip + page.length < total && page.length > 0;
     return jsonReply(200, {
       '@odata.context': `${origin}/api/$metadata#Incidents`,
       value: page.map((row) => toDefenderIncident(row.incident, context.directory.tenantId)),
-      ...(more && nextLink !== false ? { '@odata.nextLink': nextPageUrl(nextLink === true ? origin : nextLink.replace(/\/$/, ''), call.path, call.query, pageSkip + page.length) } : {}),
+      ...(more && nextLink !== false
+        ? {
+            '@odata.nextLink': nextPageUrl(
+              nextLink === true ? origin : nextLink.replace(/\/$/, ''),
+              call.path,
+              call.query,
+              pageSkip + page.length,
+            ),
+          }
+        : {}),
     });
   };
 }

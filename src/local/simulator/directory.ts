@@ -93,16 +93,26 @@ export class Directory {
 
   validateToken(token: string, resource: string): TokenCheck {
     const claims = fieldsOf(verifyJwt(token, this.signingKey));
-    if (claims === undefined) return { ok: false, reason: 'malformed', message: 'The token signature or format is invalid.' };
+    if (claims === undefined)
+      return { ok: false, reason: 'malformed', message: 'The token signature or format is invalid.' };
     const [aud, tid, appId, uti, exp] = ['aud', 'tid', 'appid', 'uti', 'exp'].map((name) => claims.get(name));
     const rolesClaim = claims.get('roles') ?? [];
-    if (typeof aud !== 'string' || typeof tid !== 'string' || typeof appId !== 'string' || typeof uti !== 'string' || typeof exp !== 'number' || !isStringArray(rolesClaim)) {
+    if (
+      typeof aud !== 'string' ||
+      typeof tid !== 'string' ||
+      typeof appId !== 'string' ||
+      typeof uti !== 'string' ||
+      typeof exp !== 'number' ||
+      !isStringArray(rolesClaim)
+    ) {
       return { ok: false, reason: 'malformed', message: 'The token is missing required claims.' };
     }
     if (this.revokedTokenIds.has(uti)) return { ok: false, reason: 'revoked', message: 'The token has been revoked.' };
     if (exp * 1000 <= this.clock()) return { ok: false, reason: 'expired', message: 'The token is expired.' };
-    if (tid !== this.tenantId) return { ok: false, reason: 'tenant', message: `The token was issued by another tenant '${tid}'.` };
-    if (aud !== resource) return { ok: false, reason: 'audience', message: `Invalid audience '${aud}'; expected '${resource}'.` };
+    if (tid !== this.tenantId)
+      return { ok: false, reason: 'tenant', message: `The token was issued by another tenant '${tid}'.` };
+    if (aud !== resource)
+      return { ok: false, reason: 'audience', message: `Invalid audience '${aud}'; expected '${resource}'.` };
     return { ok: true, appId, roles: rolesClaim };
   }
 }

@@ -4,7 +4,12 @@ import { jsonReply } from './replies';
 import type { Clock, Reply } from './types';
 
 /** Builds a server's documented error reply; `requestHeaders` lets replies echo correlation ids. */
-export type ErrorReplyBuilder = (status: number, code: string, message: string, options?: { headers?: Record<string, string>; requestHeaders?: IncomingHttpHeaders }) => Reply;
+export type ErrorReplyBuilder = (
+  status: number,
+  code: string,
+  message: string,
+  options?: { headers?: Record<string, string>; requestHeaders?: IncomingHttpHeaders },
+) => Reply;
 
 function header(headers: IncomingHttpHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
@@ -16,15 +21,24 @@ export const defenderError: ErrorReplyBuilder = (status, code, message, options)
   jsonReply(status, { error: { code, message, target: randomUUID() } }, options?.headers);
 
 /** Key Vault: `{ error: { code, message } }`. */
-export const vaultError: ErrorReplyBuilder = (status, code, message, options) => jsonReply(status, { error: { code, message } }, options?.headers);
+export const vaultError: ErrorReplyBuilder = (status, code, message, options) =>
+  jsonReply(status, { error: { code, message } }, options?.headers);
 
 /** Microsoft Graph: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
 export function graphErrorBuilder(clock: Clock): ErrorReplyBuilder {
   return (status, code, message, options) => {
     const requestId = randomUUID();
     const clientRequestId = header(options?.requestHeaders, 'client-request-id') ?? requestId;
-    const innerError = { date: new Date(clock()).toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId };
-    return jsonReply(status, { error: { code, message, innerError } }, { 'request-id': requestId, 'client-request-id': clientRequestId, ...options?.headers });
+    const innerError = {
+      date: new Date(clock()).toISOString().slice(0, 19),
+      'request-id': requestId,
+      'client-request-id': clientRequestId,
+    };
+    return jsonReply(
+      status,
+      { error: { code, message, innerError } },
+      { 'request-id': requestId, 'client-request-id': clientRequestId, ...options?.headers },
+    );
   };
 }
 
@@ -34,7 +48,11 @@ export function graphErrorBuilder(clock: Clock): ErrorReplyBuilder {
  */
 export function loginErrorBuilder(clock: Clock, authorityHost: () => string): ErrorReplyBuilder {
   return (status, code, message, options) => {
-    const error = /^[a-z_]+$/.test(code) ? code : status === 429 || status >= 500 ? 'temporarily_unavailable' : 'invalid_request';
+    const error = /^[a-z_]+$/.test(code)
+      ? code
+      : status === 429 || status >= 500
+        ? 'temporarily_unavailable'
+        : 'invalid_request';
     const traceId = randomUUID();
     const correlationId = header(options?.requestHeaders, 'client-request-id') ?? randomUUID();
     const timestamp = `${new Date(clock()).toISOString().slice(0, 19).replace('T', ' ')}Z`;

@@ -1,6 +1,7 @@
 import type { ServerName } from './types';
 
-export type FaultKind = '429' | '429-body-only' | '500' | '503' | 'reset' | 'truncate' | 'slow' | 'malformed' | 'status';
+export type FaultKind =
+  '429' | '429-body-only' | '500' | '503' | 'reset' | 'truncate' | 'slow' | 'malformed' | 'status';
 
 /** What a fault's `match` sees of a request. */
 export interface FaultRequest {
@@ -66,7 +67,8 @@ export class FaultInjector {
   take(request: FaultRequest): FaultSpec | undefined {
     const entry = this.faults.find(({ spec }) => spec.server === request.server && (spec.match?.(request) ?? true));
     if (!entry) return undefined;
-    if (!entry.spec.persistent && --entry.remaining <= 0) this.faults = this.faults.filter((candidate) => candidate !== entry);
+    if (!entry.spec.persistent && --entry.remaining <= 0)
+      this.faults = this.faults.filter((candidate) => candidate !== entry);
     return entry.spec;
   }
 }

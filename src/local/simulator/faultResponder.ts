@@ -35,13 +35,27 @@ export async function respondWithFault(fault: FaultSpec, context: FaultContext):
     case '429-body-only':
       return error(429, 'TooManyRequests', fault.message ?? throttled);
     case '500':
-      return error(500, 'InternalServerError', fault.message ?? 'An unexpected error occurred. Please try again later.');
+      return error(
+        500,
+        'InternalServerError',
+        fault.message ?? 'An unexpected error occurred. Please try again later.',
+      );
     case '503':
-      return error(503, 'ServiceUnavailable', fault.message ?? 'The service is temporarily unavailable.', fault.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(retryAfterSeconds) });
+      return error(
+        503,
+        'ServiceUnavailable',
+        fault.message ?? 'The service is temporarily unavailable.',
+        fault.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(retryAfterSeconds) },
+      );
     case 'status':
       return error(fault.status ?? 400, fault.code ?? 'BadRequest', fault.message ?? 'Injected error.');
     case 'malformed':
-      return { reply: jsonReply(200, { '@odata.context': 'about:blank#malformed', result: 'this reply is JSON but has no value array' }) };
+      return {
+        reply: jsonReply(200, {
+          '@odata.context': 'about:blank#malformed',
+          result: 'this reply is JSON but has no value array',
+        }),
+      };
     case 'slow':
       await context.delay(fault.delayMs ?? 1000);
       return { reply: await context.handle() };

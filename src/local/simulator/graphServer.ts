@@ -38,35 +38,65 @@ export function graphHandler(context: GraphServerContext): CallHandler {
   return async (call) => {
     const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
       context.errorReply(status, code, message, { headers, requestHeaders: call.headers });
-    if (!/^\/v1\.0\/security\/incidents\/?$/.test(call.path)) return fail(404, 'UnknownError', `Resource not found for the segment '${call.path}'.`);
+    if (!/^\/v1\.0\/security\/incidents\/?$/.test(call.path))
+      return fail(404, 'UnknownError', `Resource not found for the segment '${call.path}'.`);
     if (call.method !== 'GET') return fail(405, 'Request_BadRequest', `${call.method} is not supported.`);
     const auth = authenticate(call.headers, context.directory, RESOURCES.graph);
-    if (!auth.ok) return fail(401, 'InvalidAuthenticationToken', auth.reason === 'missing' ? 'Access token is empty.' : `Access token validation failure. ${auth.message}`);
+    if (!auth.ok)
+      return fail(
+        401,
+        'InvalidAuthenticationToken',
+        auth.reason === 'missing' ? 'Access token is empty.' : `Access token validation failure. ${auth.message}`,
+      );
     if (!hasAnyRole(auth.roles, READ_ROLES)) {
-      return fail(403, 'Forbidden', `Missing application roles. API required roles: ${READ_ROLES.join(', ')}. Application roles: ${auth.roles.join(', ')}.`);
+      return fail(
+        403,
+        'Forbidden',
+        `Missing application roles. API required roles: ${READ_ROLES.join(', ')}. Application roles: ${auth.roles.join(', ')}.`,
+      );
     }
     const decision = context.rateLimiter.tryCall(auth.appId);
     if (!decision.allowed) {
       const seconds = decision.retryAfterSeconds;
-      return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, { 'retry-after': String(seconds) });
+      return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
+        'retry-after': String(seconds),
+      });
     }
 
     const unsupported = Object.keys(call.query).find((name) => name.startsWith('$') && !SUPPORTED_OPTIONS.has(name));
     if (unsupported) return fail(400, 'BadRequest', `Query option '${unsupported}' is not supported.`);
     const top = parseCount(call.query.$top);
     const skip = parseCount(call.query.$skip);
-    if (top === 'invalid') return fail(400, 'BadRequest', `Invalid value '${call.query.$top ?? ''}' for $top query option.`);
-    if (skip === 'invalid') return fail(400, 'BadRequest', `Invalid value '${call.query.$skip ?? ''}' for $skip query option.`);
+    if (top === 'invalid')
+      return fail(400, 'BadRequest', `Invalid value '${call.query.$top ?? ''}' for $top query option.`);
+    if (skip === 'invalid')
+      return fail(400, 'BadRequest', `Invalid value '${call.query.$skip ?? ''}' for $skip query option.`);
     // NOTE: Graph's security API refuses $skip above 500 (https://learn.microsoft.com/graph/api/resources/security-error-codes, "Constraints").
-    if (skip !== undefined && skip > MAX_SKIP) return fail(400, 'BadRequest', `$skip=${skip} cannot exceed ${MAX_SKIP}`);
-    if (top !== undefined && top > MAX_TOP) return fail(400, 'BadRequest', `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`);
+    if (skip !== undefined && skip > MAX_SKIP)
+      return fail(400, 'BadRequest', `$skip=${skip} cannot exceed ${MAX_SKIP}`);
+    if (top !== undefined && top > MAX_TOP)
+      return fail(
+        400,
+        'BadRequest',
+        `The limit of '${MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '${top}'.`,
+      );
     const expand = call.query.$expand;
-    if (expand !== undefined && expand.trim() !== 'alerts') return fail(400, 'BadRequest', `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`);
-    const order = /^(lastUpdateDateTime|createdDateTime)(?:\s+(asc|desc))?$/.exec((call.query.$orderby ?? 'lastUpdateDateTime desc').trim());
+    if (expand !== undefined && expand.trim() !== 'alerts')
+      return fail(
+        400,
+        'BadRequest',
+        `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`,
+      );
+    const order = /^(lastUpdateDateTime|createdDateTime)(?:\s+(asc|desc))?$/.exec(
+      (call.query.$orderby ?? 'lastUpdateDateTime desc').trim(),
+    );
     if (!order) return fail(400, 'BadRequest', `Invalid $orderby '${call.query.$orderby ?? ''}'.`);
     let filter: IncidentPredicate | undefined;
     try {
-      filter = call.query.$filter === undefined ? undefined : parseFilter(call.query.$filter, FILTER_FIELDS, 'microsoft.graph.security.incident');
+      filter =
+        call.query.$filter === undefined
+          ? undefined
+          : parseFilter(call.query.$filter, FILTER_FIELDS, 'microsoft.graph.security.incident');
     } catch (error) {
       if (error instanceof FilterError) return fail(400, 'BadRequest', `Invalid filter clause: ${error.message}`);
       throw error;
@@ -74,7 +104,12 @@ export function graphHandler(context: GraphServerContext): CallHandler {
 
     const pageTop = top ?? MAX_TOP;
     const pageSkip = skip ?? 0;
-    await context.faults.onIncidentsPage?.({ server: 'graph', requestIndex: pageRequests++, skip: pageSkip, top: pageTop });
+    await context.faults.onIncidentsPage?.({
+      server: 'graph',
+      requestIndex: pageRequests++,
+      skip: pageSkip,
+      top: pageTop,
+    });
     const { page, total } = listPage(context.store.visible(context.clock()), {
       filter,
       orderBy: order[1] === 'createdDateTime' ? 'created' : 'lastUpdate',

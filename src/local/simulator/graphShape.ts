@@ -3,7 +3,11 @@ import { toGraphEvidence } from './graphEvidence';
 import type { SimAlert, SimIncident } from './incidentModel';
 
 /** Renders an incident as Microsoft Graph `GET /security/incidents` returns it; `alerts` only with `$expand=alerts`. */
-export function toGraphIncident(incident: SimIncident, tenantId: string, expandAlerts: boolean): Record<string, unknown> {
+export function toGraphIncident(
+  incident: SimIncident,
+  tenantId: string,
+  expandAlerts: boolean,
+): Record<string, unknown> {
   return {
     '@odata.type': '#microsoft.graph.security.incident',
     id: String(incident.id),
@@ -23,7 +27,11 @@ export function toGraphIncident(incident: SimIncident, tenantId: string, expandA
     description: incident.description,
     resolvingComment: null,
     summary: null,
-    comments: incident.comments.map((comment) => ({ comment: comment.comment, createdByDisplayName: comment.createdBy, createdDateTime: comment.createdTime })),
+    comments: incident.comments.map((comment) => ({
+      comment: comment.comment,
+      createdByDisplayName: comment.createdBy,
+      createdDateTime: comment.createdTime,
+    })),
     ...(expandAlerts ? { alerts: incident.alerts.map((alert) => toGraphAlert(alert, incident, tenantId)) } : {}),
     ...incident.extraFields,
   };

@@ -36,7 +36,11 @@ export interface RunningHost {
 const MAX_BODY_BYTES = 1_000_000;
 
 /** Starts one HTTPS server on 127.0.0.1 (random port) that records requests, applies faults, then calls the handler. */
-export async function startHttpsHost(server: ServerName, handler: CallHandler, deps: HostDependencies): Promise<RunningHost> {
+export async function startHttpsHost(
+  server: ServerName,
+  handler: CallHandler,
+  deps: HostDependencies,
+): Promise<RunningHost> {
   const timers = new Set<NodeJS.Timeout>();
   const delay = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -60,16 +64,38 @@ export async function startHttpsHost(server: ServerName, handler: CallHandler, d
       at: deps.clock(),
     };
     deps.requests.push(record);
-    const call: Call = { server, method: record.method, path: record.path, query: record.query, headers: request.headers, body: await readBody(request) };
+    const call: Call = {
+      server,
+      method: record.method,
+      path: record.path,
+      query: record.query,
+      headers: request.headers,
+      body: await readBody(request),
+    };
     let outcome: Outcome;
     try {
-      const fault = deps.faults.take({ server, method: record.method, path: record.path, query: record.query, ...(authorization === undefined ? {} : { authorization }) });
+      const fault = deps.faults.take({
+        server,
+        method: record.method,
+        path: record.path,
+        query: record.query,
+        ...(authorization === undefined ? {} : { authorization }),
+      });
       outcome = fault
-        ? await respondWithFault(fault, { errorReply: deps.errorReply, requestHeaders: request.headers, handle: () => handler(call), delay })
+        ? await respondWithFault(fault, {
+            errorReply: deps.errorReply,
+            requestHeaders: request.headers,
+            handle: () => handler(call),
+            delay,
+          })
         : { reply: await handler(call) };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      outcome = { reply: deps.errorReply(500, 'InternalServerError', `Simulated tenant failure: ${message}`, { requestHeaders: request.headers }) };
+      outcome = {
+        reply: deps.errorReply(500, 'InternalServerError', `Simulated tenant failure: ${message}`, {
+          requestHeaders: request.headers,
+        }),
+      };
     }
     record.status = outcome.reply.status;
     write(response, outcome);
@@ -111,7 +137,9 @@ function write(response: ServerResponse, { reply, cut, framing }: Outcome): void
   if (response.destroyed || response.writableEnded) return;
   const body = Buffer.from(reply.body, 'utf8');
   const half = body.subarray(0, Math.floor(body.length / 2));
-  const streamingHeaders = Object.fromEntries(Object.entries(reply.headers).filter(([name]) => name.toLowerCase() !== 'content-length'));
+  const streamingHeaders = Object.fromEntries(
+    Object.entries(reply.headers).filter(([name]) => name.toLowerCase() !== 'content-length'),
+  );
   switch (cut) {
     case 'truncate':
       // A complete HTTP message (chunked) whose JSON stops in the middle.
@@ -119,7 +147,10 @@ function write(response: ServerResponse, { reply, cut, framing }: Outcome): void
       response.end(half);
       return;
     case 'reset':
-      response.writeHead(reply.status, framing === 'content-length' ? { ...reply.headers, 'content-length': String(body.length) } : streamingHeaders);
+      response.writeHead(
+        reply.status,
+        framing === 'content-length' ? { ...reply.headers, 'content-length': String(body.length) } : streamingHeaders,
+      );
       response.write(half, () => response.destroy());
       return;
     case undefined:

@@ -1,5 +1,23 @@
-import { ANALYSTS, CLASSIFICATIONS, COMMENTS, DOMAINS, OS_PLATFORMS, SCENARIOS, SEVERITIES, TAGS, USERS, type EntityKind } from './incidentCatalog';
-import { ENTITY_FIELDS, type EntityValue, type SimAlert, type SimDevice, type SimEntity, type SimIncident } from './incidentModel';
+import {
+  ANALYSTS,
+  CLASSIFICATIONS,
+  COMMENTS,
+  DOMAINS,
+  OS_PLATFORMS,
+  SCENARIOS,
+  SEVERITIES,
+  TAGS,
+  USERS,
+  type EntityKind,
+} from './incidentCatalog';
+import {
+  ENTITY_FIELDS,
+  type EntityValue,
+  type SimAlert,
+  type SimDevice,
+  type SimEntity,
+  type SimIncident,
+} from './incidentModel';
 import type { Prng } from './prng';
 import { formatTicks, TICKS_PER_MS } from './timestamp';
 
@@ -17,7 +35,9 @@ const MINUTE_TICKS = 60_000n * TICKS_PER_MS;
 export function generateIncident(rng: Prng, options: GenerateOptions): SimIncident {
   const scenario = rng.pick(SCENARIOS);
   const alertCount = options.realistic ? rng.int(1, 6) : 1;
-  const alerts = Array.from({ length: alertCount }, (_, index) => generateAlert(rng, options, index === 0 ? scenario : rng.pick(SCENARIOS)));
+  const alerts = Array.from({ length: alertCount }, (_, index) =>
+    generateAlert(rng, options, index === 0 ? scenario : rng.pick(SCENARIOS)),
+  );
   const resolved = rng.chance(0.3);
   const [classification, determinations] = resolved ? rng.pick(CLASSIFICATIONS) : ['Unknown', ['NotAvailable']];
   const commentCount = options.realistic ? rng.int(0, 4) : rng.int(0, 1);
@@ -51,15 +71,24 @@ function between(rng: Prng, low: bigint, high: bigint): bigint {
 }
 
 function generateAlert(rng: Prng, options: GenerateOptions, scenario: (typeof SCENARIOS)[number]): SimAlert {
-  const devices = scenario.onDevice ? Array.from({ length: options.realistic ? rng.int(1, 3) : 1 }, () => generateDevice(rng)) : [];
+  const devices = scenario.onDevice
+    ? Array.from({ length: options.realistic ? rng.int(1, 3) : 1 }, () => generateDevice(rng))
+    : [];
   const entityCount = options.realistic ? rng.int(2, 9) : rng.int(1, 2);
   const entities = Array.from({ length: entityCount }, (_, index) =>
-    generateEntity(rng, scenario.entityKinds[index % scenario.entityKinds.length] ?? 'User', devices[0]?.mdatpDeviceId ?? null, options.createdTicks),
+    generateEntity(
+      rng,
+      scenario.entityKinds[index % scenario.entityKinds.length] ?? 'User',
+      devices[0]?.mdatpDeviceId ?? null,
+      options.createdTicks,
+    ),
   );
   const firstActivity = options.createdTicks - BigInt(rng.int(1, 120)) * MINUTE_TICKS;
   const isDefender = scenario.serviceSource === 'MicrosoftDefenderATP';
   return {
-    alertId: isDefender ? `da${rng.int(100000000, 999999999)}${rng.int(100000000, 999999999)}_${rng.int(-999999999, 999999999)}` : `${rng.hex(10)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`,
+    alertId: isDefender
+      ? `da${rng.int(100000000, 999999999)}${rng.int(100000000, 999999999)}_${rng.int(-999999999, 999999999)}`
+      : `${rng.hex(10)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(12)}`,
     serviceSource: scenario.serviceSource,
     detectionSource: scenario.detectionSource,
     creationTime: formatTicks(options.createdTicks),
@@ -73,7 +102,9 @@ function generateAlert(rng: Prng, options: GenerateOptions, scenario: (typeof SC
     status: rng.pick(['New', 'InProgress']),
     severity: rng.pick(SEVERITIES),
     investigationId: isDefender && rng.chance(0.5) ? rng.int(1000, 99999) : null,
-    investigationState: isDefender ? rng.pick(['Running', 'Benign', 'PendingApproval', 'UnsupportedOs']) : 'UnsupportedAlertType',
+    investigationState: isDefender
+      ? rng.pick(['Running', 'Benign', 'PendingApproval', 'UnsupportedOs'])
+      : 'UnsupportedAlertType',
     classification: null,
     determination: null,
     assignedTo: rng.chance(0.3) ? 'Automation' : null,
@@ -109,28 +140,66 @@ function generateEntity(rng: Prng, kind: EntityKind, deviceId: string | null, cr
   entity.entityType = kind;
   switch (kind) {
     case 'User':
-      Object.assign(entity, { accountName: user, domainName: domain, userSid: `S-1-5-21-${rng.int(1e9, 2e9)}-${rng.int(1e8, 9e8)}-${rng.int(1e9, 2e9)}-${rng.int(1000, 9999999)}`, aadUserId: rng.guid(), userPrincipalName: `${user}@contoso.com` });
+      Object.assign(entity, {
+        accountName: user,
+        domainName: domain,
+        userSid: `S-1-5-21-${rng.int(1e9, 2e9)}-${rng.int(1e8, 9e8)}-${rng.int(1e9, 2e9)}-${rng.int(1000, 9999999)}`,
+        aadUserId: rng.guid(),
+        userPrincipalName: `${user}@contoso.com`,
+      });
       break;
     case 'Ip':
       entity.ipAddress = `${rng.int(11, 223)}.${rng.int(0, 255)}.${rng.int(0, 255)}.${rng.int(1, 254)}`;
       break;
     case 'File':
-      Object.assign(entity, { sha1: rng.hex(40), sha256: rng.hex(64), fileName: rng.pick(['mimikatz.exe', 'Detector.UnitTests.dll', 'invoice.docm', 'MsSense.exe']), filePath: 'C:\\Users\\Public\\Downloads', deviceId });
+      Object.assign(entity, {
+        sha1: rng.hex(40),
+        sha256: rng.hex(64),
+        fileName: rng.pick(['mimikatz.exe', 'Detector.UnitTests.dll', 'invoice.docm', 'MsSense.exe']),
+        filePath: 'C:\\Users\\Public\\Downloads',
+        deviceId,
+      });
       break;
     case 'Process':
-      Object.assign(entity, { sha1: rng.hex(40), fileName: 'powershell.exe', filePath: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0', processId: rng.int(100, 30000), processCommandLine: 'powershell.exe -nop -w hidden -enc SQBFAFgA', processCreationTime: formatTicks(createdTicks), parentProcessId: rng.int(100, 30000), parentProcessCreationTime: formatTicks(createdTicks), deviceId });
+      Object.assign(entity, {
+        sha1: rng.hex(40),
+        fileName: 'powershell.exe',
+        filePath: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0',
+        processId: rng.int(100, 30000),
+        processCommandLine: 'powershell.exe -nop -w hidden -enc SQBFAFgA',
+        processCreationTime: formatTicks(createdTicks),
+        parentProcessId: rng.int(100, 30000),
+        parentProcessCreationTime: formatTicks(createdTicks),
+        deviceId,
+      });
       break;
     case 'MailBox':
-      Object.assign(entity, { userPrincipalName: `${user}@contoso.com`, mailboxDisplayName: user, mailboxAddress: `${user}@contoso.com` });
+      Object.assign(entity, {
+        userPrincipalName: `${user}@contoso.com`,
+        mailboxDisplayName: user,
+        mailboxAddress: `${user}@contoso.com`,
+      });
       break;
     case 'MailMessage':
-      Object.assign(entity, { userPrincipalName: `${user}@contoso.com`, sender: 'user.abc@mail.contoso.co.in', recipient: `${user}@contoso.com`, subject: '[EXTERNAL] Attention', deliveryAction: 'Delivered' });
+      Object.assign(entity, {
+        userPrincipalName: `${user}@contoso.com`,
+        sender: 'user.abc@mail.contoso.co.in',
+        recipient: `${user}@contoso.com`,
+        subject: '[EXTERNAL] Attention',
+        deliveryAction: 'Delivered',
+      });
       break;
     case 'Url':
       entity.url = `https://${rng.hex(8)}.example.net/login`;
       break;
     case 'Registry':
-      Object.assign(entity, { registryHive: 'HKEY_LOCAL_MACHINE', registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER', registryValueType: 'String', registryValue: rng.hex(16), deviceId });
+      Object.assign(entity, {
+        registryHive: 'HKEY_LOCAL_MACHINE',
+        registryKey: 'SYSTEM\\CONTROLSET001\\CONTROL\\WMI\\AUTOLOGGER\\SENSEAUDITLOGGER',
+        registryValueType: 'String',
+        registryValue: rng.hex(16),
+        deviceId,
+      });
       break;
   }
   return entity;

@@ -10,8 +10,12 @@ export interface ListOptions {
 }
 
 /** One page of incidents: filtered, ordered by the timestamp (ties by id, same direction), then skip/top. */
-export function listPage(rows: readonly StoredIncident[], options: ListOptions): { page: StoredIncident[]; total: number } {
-  const key = (row: StoredIncident): bigint => (options.orderBy === 'lastUpdate' ? row.lastUpdateTicks : row.createdTicks);
+export function listPage(
+  rows: readonly StoredIncident[],
+  options: ListOptions,
+): { page: StoredIncident[]; total: number } {
+  const key = (row: StoredIncident): bigint =>
+    options.orderBy === 'lastUpdate' ? row.lastUpdateTicks : row.createdTicks;
   const direction = options.descending ? -1 : 1;
   const compare = (a: StoredIncident, b: StoredIncident): number => {
     const [left, right] = [key(a), key(b)];
@@ -27,7 +31,11 @@ export function listPage(rows: readonly StoredIncident[], options: ListOptions):
 }
 
 /** The first `count` rows in `compare` order (a sorted buffer that only admits rows ahead of its last). */
-function firstInOrder(rows: readonly StoredIncident[], count: number, compare: (a: StoredIncident, b: StoredIncident) => number): StoredIncident[] {
+function firstInOrder(
+  rows: readonly StoredIncident[],
+  count: number,
+  compare: (a: StoredIncident, b: StoredIncident) => number,
+): StoredIncident[] {
   const best: StoredIncident[] = [];
   if (count === 0) return best;
   for (const row of rows) {

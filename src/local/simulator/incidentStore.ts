@@ -104,7 +104,9 @@ export class IncidentStore {
 
   /** Every incident, hidden ones included, in id order. */
   all(): SimIncident[] {
-    return [...this.rows.values()].sort((a, b) => a.incident.id - b.incident.id).map((row) => structuredClone(row.incident));
+    return [...this.rows.values()]
+      .sort((a, b) => a.incident.id - b.incident.id)
+      .map((row) => structuredClone(row.incident));
   }
 
   /** Creates `count` incidents whose lastUpdateTime is spread over the last `spreadHours` (default 72); `realistic` overrides the store's size setting for this call. */
@@ -121,7 +123,10 @@ export class IncidentStore {
   private seedSpread(count: number, spreadHours: number): SimIncident[] {
     const nowTicks = msToTicks(this.clock());
     const spreadTicks = spreadHours * Number(HOUR_TICKS);
-    const updateTicks = Array.from({ length: count }, () => nowTicks - BigInt(Math.floor(this.rng.next() * spreadTicks)) - 1n).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const updateTicks = Array.from(
+      { length: count },
+      () => nowTicks - BigInt(Math.floor(this.rng.next() * spreadTicks)) - 1n,
+    ).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     return updateTicks.map((lastUpdateTicks) => {
       const createdTicks = lastUpdateTicks - BigInt(Math.floor(this.rng.next() * 24 * Number(HOUR_TICKS)));
       this.lastIssuedTicks = lastUpdateTicks > this.lastIssuedTicks ? lastUpdateTicks : this.lastIssuedTicks;
@@ -160,5 +165,7 @@ export class IncidentStore {
 
 /** A deep copy without the keys whose value is undefined (so `{ status: undefined }` keeps the generated status). */
 function definedOnly<T extends object>(value: T): Partial<T> {
-  return structuredClone(Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined))) as Partial<T>;
+  return structuredClone(
+    Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)),
+  ) as Partial<T>;
 }

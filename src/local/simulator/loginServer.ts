@@ -22,14 +22,30 @@ const OIDC_SCOPES = new Set(['openid', 'profile', 'offline_access', 'email']);
 export function loginHandler(context: LoginServerContext): CallHandler {
   const { directory } = context;
   return (call) => {
-    const match = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(call.path);
+    const match =
+      /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys|oauth2\/v2\.0\/token)$/.exec(
+        call.path,
+      );
     const [, tenant, endpoint] = match ?? [];
-    if (tenant === undefined || endpoint === undefined) return Promise.resolve(jsonReply(404, { error: 'not_found', error_description: `No endpoint at ${call.path}.` }));
+    if (tenant === undefined || endpoint === undefined)
+      return Promise.resolve(jsonReply(404, { error: 'not_found', error_description: `No endpoint at ${call.path}.` }));
     if (decodeURIComponent(tenant).toLowerCase() !== directory.tenantId.toLowerCase()) {
       const message = `AADSTS90002: Tenant '${decodeURIComponent(tenant)}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
-      return Promise.resolve(context.errorReply(400, endpoint === 'oauth2/v2.0/token' ? 'invalid_request' : 'invalid_tenant', message, { requestHeaders: call.headers }));
+      return Promise.resolve(
+        context.errorReply(400, endpoint === 'oauth2/v2.0/token' ? 'invalid_request' : 'invalid_tenant', message, {
+          requestHeaders: call.headers,
+        }),
+      );
     }
-    if (endpoint === 'oauth2/v2.0/token') return Promise.resolve(call.method === 'POST' ? issueToken(call, context) : jsonReply(405, { error: 'invalid_request', error_description: 'AADSTS900561: The endpoint only accepts POST requests.' }));
+    if (endpoint === 'oauth2/v2.0/token')
+      return Promise.resolve(
+        call.method === 'POST'
+          ? issueToken(call, context)
+          : jsonReply(405, {
+              error: 'invalid_request',
+              error_description: 'AADSTS900561: The endpoint only accepts POST requests.',
+            }),
+      );
     if (endpoint === 'discovery/v2.0/keys') return Promise.resolve(jsonReply(200, { keys: [] }));
     return Promise.resolve(jsonReply(200, openIdConfiguration(context.origin(), directory.tenantId)));
   };
@@ -59,33 +75,74 @@ function openIdConfiguration(origin: string, tenantId: string): Record<string, u
 
 function issueToken(call: Call, context: LoginServerContext): Reply {
   const { directory, errorReply } = context;
-  const fail = (status: number, error: string, message: string): Reply => errorReply(status, error, message, { requestHeaders: call.headers });
+  const fail = (status: number, error: string, message: string): Reply =>
+    errorReply(status, error, message, { requestHeaders: call.headers });
   const form = new URLSearchParams(call.body);
   const missing = ['grant_type', 'client_id'].find((name) => !form.get(name));
-  if (missing) return fail(400, 'invalid_request', `AADSTS900144: The request body must contain the following parameter: '${missing}'.`);
+  if (missing)
+    return fail(
+      400,
+      'invalid_request',
+      `AADSTS900144: The request body must contain the following parameter: '${missing}'.`,
+    );
   const grantType = form.get('grant_type') ?? '';
-  if (grantType !== 'client_credentials') return fail(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${grantType}'.`);
+  if (grantType !== 'client_credentials')
+    return fail(
+      400,
+      'unsupported_grant_type',
+      `AADSTS70003: The app requested an unsupported grant type '${grantType}'.`,
+    );
   const clientId = form.get('client_id') ?? '';
   const app = directory.findApp(clientId);
   if (!app) {
-    return fail(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${directory.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`);
+    return fail(
+      400,
+      'unauthorized_client',
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${directory.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+    );
   }
   const secret = form.get('client_secret');
-  if (!secret) return fail(401, 'invalid_client', "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  if (!secret)
+    return fail(
+      401,
+      'invalid_client',
+      "AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   if (secret !== app.clientSecret) {
-    return fail(401, 'invalid_client', `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`);
+    return fail(
+      401,
+      'invalid_client',
+      `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+    );
   }
   const scopeText = form.get('scope') ?? '';
-  if (!scopeText.trim()) return fail(400, 'invalid_request', "AADSTS900144: The request body must contain the following parameter: 'scope'.");
+  if (!scopeText.trim())
+    return fail(
+      400,
+      'invalid_request',
+      "AADSTS900144: The request body must contain the following parameter: 'scope'.",
+    );
   const scopes = scopeText.split(/\s+/).filter((scope) => scope && !OIDC_SCOPES.has(scope));
   const [scope] = scopes;
   if (scopes.length !== 1 || scope === undefined || !scope.endsWith('/.default')) {
-    return fail(400, 'invalid_scope', `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopeText} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
+    return fail(
+      400,
+      'invalid_scope',
+      `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopeText} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+    );
   }
   const resource = scope.slice(0, -'/.default'.length);
   if (!KNOWN_RESOURCES.includes(resource)) {
-    return fail(400, 'invalid_resource', `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${directory.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`);
+    return fail(
+      400,
+      'invalid_resource',
+      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${directory.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+    );
   }
   const { accessToken, expiresInSeconds } = directory.issueToken(app, resource);
-  return jsonReply(200, { token_type: 'Bearer', expires_in: expiresInSeconds, ext_expires_in: expiresInSeconds, access_token: accessToken }, { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' });
+  return jsonReply(
+    200,
+    { token_type: 'Bearer', expires_in: expiresInSeconds, ext_expires_in: expiresInSeconds, access_token: accessToken },
+    { 'cache-control': 'no-store, no-cache', pragma: 'no-cache' },
+  );
 }

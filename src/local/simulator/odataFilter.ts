@@ -82,33 +82,48 @@ function isComparison(token: string): token is Comparison {
 
 function compare(order: number, op: Comparison): boolean {
   switch (op) {
-    case 'eq': return order === 0;
-    case 'ne': return order !== 0;
-    case 'gt': return order > 0;
-    case 'ge': return order >= 0;
-    case 'lt': return order < 0;
-    case 'le': return order <= 0;
+    case 'eq':
+      return order === 0;
+    case 'ne':
+      return order !== 0;
+    case 'gt':
+      return order > 0;
+    case 'ge':
+      return order >= 0;
+    case 'lt':
+      return order < 0;
+    case 'le':
+      return order <= 0;
   }
 }
 
-function parseComparison(name: string, opToken: string, literal: string, fields: FilterFields, typeName: string): IncidentPredicate {
+function parseComparison(
+  name: string,
+  opToken: string,
+  literal: string,
+  fields: FilterFields,
+  typeName: string,
+): IncidentPredicate {
   const field = Object.prototype.hasOwnProperty.call(fields, name) ? fields[name] : undefined;
   if (field === undefined) throw new FilterError(`Could not find a property named '${name}' on type '${typeName}'.`);
   const op = opToken.toLowerCase();
   if (!isComparison(op)) throw new FilterError(`Syntax error: unknown operator '${opToken}'.`);
   if (field.kind === 'datetime') {
     const expected = parseTimestamp(literal);
-    if (expected === undefined) throw new FilterError(`The literal '${literal}' is not a valid Edm.DateTimeOffset for property '${name}'.`);
+    if (expected === undefined)
+      throw new FilterError(`The literal '${literal}' is not a valid Edm.DateTimeOffset for property '${name}'.`);
     return (row) => {
       const actual = field.ticks(row);
       return compare(actual === expected ? 0 : actual > expected ? 1 : -1, op);
     };
   }
-  if (op !== 'eq' && op !== 'ne') throw new FilterError(`The operator '${op}' is not supported for property '${name}'.`);
+  if (op !== 'eq' && op !== 'ne')
+    throw new FilterError(`The operator '${op}' is not supported for property '${name}'.`);
   const expected = literal === 'null' ? null : parseStringLiteral(literal, name);
   return (row) => {
     const actual = field.value(row);
-    const equal = actual === null || expected === null ? actual === expected : actual.toLowerCase() === expected.toLowerCase();
+    const equal =
+      actual === null || expected === null ? actual === expected : actual.toLowerCase() === expected.toLowerCase();
     return compare(equal ? 0 : 1, op);
   };
 }

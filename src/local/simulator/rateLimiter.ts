@@ -33,7 +33,8 @@ export class RateLimiter {
     for (const limit of this.limits) {
       const inWindow = calls.filter((at) => at > now - limit.windowMs);
       const oldest = inWindow[inWindow.length - limit.maxCalls];
-      if (inWindow.length >= limit.maxCalls && oldest !== undefined) waitMs = Math.max(waitMs, oldest + limit.windowMs - now);
+      if (inWindow.length >= limit.maxCalls && oldest !== undefined)
+        waitMs = Math.max(waitMs, oldest + limit.windowMs - now);
       else if (limit.maxCalls <= 0) waitMs = Math.max(waitMs, limit.windowMs);
     }
     if (waitMs > 0) return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };

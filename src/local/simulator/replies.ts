@@ -8,4 +8,3 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
     body: JSON.stringify(value),
   };
 }
-

@@ -19,7 +19,12 @@ export class SecretVault {
   set(name: string, value: string): string | undefined {
     const versions = this.secrets.get(name.toLowerCase()) ?? [];
     const previous = versions.at(-1)?.value;
-    versions.push({ name, version: randomBytes(16).toString('hex'), value, createdSeconds: Math.floor(this.clock() / 1000) });
+    versions.push({
+      name,
+      version: randomBytes(16).toString('hex'),
+      value,
+      createdSeconds: Math.floor(this.clock() / 1000),
+    });
     this.secrets.set(name.toLowerCase(), versions);
     return previous;
   }

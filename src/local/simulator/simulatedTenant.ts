@@ -67,11 +67,19 @@ export class SimulatedTenant {
     this.tenantId = options.tenantId ?? '11111111-2222-3333-4444-555555555555';
     this.directory = new Directory(this.tenantId, clock, options.tokenLifetimeSeconds ?? 3599);
     this.vault = new SecretVault(clock);
-    this.incidents = new IncidentStore({ clock, seed: options.seed ?? 1, realistic: options.realisticIncidents ?? false });
+    this.incidents = new IncidentStore({
+      clock,
+      seed: options.seed ?? 1,
+      realistic: options.realisticIncidents ?? false,
+    });
     this.defenderNextLink = options.defenderNextLink ?? false;
     this.exporterClientId = ids.guid();
     this.vaultReader = { clientId: ids.guid(), clientSecret: newClientSecret() };
-    this.directory.registerApp({ clientId: this.exporterClientId, clientSecret: newClientSecret(), roles: ['Incident.Read.All', 'SecurityIncident.Read.All'] });
+    this.directory.registerApp({
+      clientId: this.exporterClientId,
+      clientSecret: newClientSecret(),
+      roles: ['Incident.Read.All', 'SecurityIncident.Read.All'],
+    });
     this.directory.registerApp({ ...this.vaultReader, roles: [VAULT_SECRETS_USER_ROLE] });
     this.vault.set(EXPORTER_SECRET_NAME, this.exporterApp.clientSecret);
   }
@@ -85,7 +93,8 @@ export class SimulatedTenant {
       await tenant.close();
       throw error;
     }
-    if (options.seedIncidents) tenant.incidents.seed(options.seedIncidents, { spreadHours: options.seedSpreadHours ?? 72 });
+    if (options.seedIncidents)
+      tenant.incidents.seed(options.seedIncidents, { spreadHours: options.seedSpreadHours ?? 72 });
     return tenant;
   }
 
@@ -162,15 +171,42 @@ export class SimulatedTenant {
       return host.origin;
     };
     const loginError = loginErrorBuilder(clock, () => this.authorityHost);
-    this.endpoints.authorityHost = await start('login', loginHandler({ directory: this.directory, errorReply: loginError, origin: () => this.authorityHost }), { ...base, errorReply: loginError });
-    const vaultOrigin = await start('vault', vaultHandler({ directory: this.directory, vault: this.vault, authorityHost: () => this.authorityHost, vaultUrl: () => this.vaultUrl }), { ...base, errorReply: vaultError });
+    this.endpoints.authorityHost = await start(
+      'login',
+      loginHandler({ directory: this.directory, errorReply: loginError, origin: () => this.authorityHost }),
+      { ...base, errorReply: loginError },
+    );
+    const vaultOrigin = await start(
+      'vault',
+      vaultHandler({
+        directory: this.directory,
+        vault: this.vault,
+        authorityHost: () => this.authorityHost,
+        vaultUrl: () => this.vaultUrl,
+      }),
+      { ...base, errorReply: vaultError },
+    );
     this.endpoints.vaultUrl = `${vaultOrigin}/`;
     this.endpoints.defenderUrl = await start(
       'defender',
-      defenderHandler({ ...api, rateLimiter: new RateLimiter(limits, clock), origin: () => this.defenderUrl, nextLink: () => this.defenderNextLink }),
+      defenderHandler({
+        ...api,
+        rateLimiter: new RateLimiter(limits, clock),
+        origin: () => this.defenderUrl,
+        nextLink: () => this.defenderNextLink,
+      }),
       { ...base, errorReply: defenderError },
     );
     const graphError = graphErrorBuilder(clock);
-    this.endpoints.graphUrl = await start('graph', graphHandler({ ...api, rateLimiter: new RateLimiter(limits, clock), origin: () => this.graphUrl, errorReply: graphError }), { ...base, errorReply: graphError });
+    this.endpoints.graphUrl = await start(
+      'graph',
+      graphHandler({
+        ...api,
+        rateLimiter: new RateLimiter(limits, clock),
+        origin: () => this.graphUrl,
+        errorReply: graphError,
+      }),
+      { ...base, errorReply: graphError },
+    );
   }
 }

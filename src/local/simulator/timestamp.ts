@@ -13,10 +13,18 @@ export function parseTimestamp(text: string): bigint | undefined {
   const [, year, month, day, hour, minute, second, fraction, zone] = match;
   const parts = [year, month, day, hour, minute, second ?? '00'].map(Number);
   const [y, mo, d, h, mi, s] = parts;
-  if (y === undefined || mo === undefined || d === undefined || h === undefined || mi === undefined || s === undefined) return undefined;
+  if (y === undefined || mo === undefined || d === undefined || h === undefined || mi === undefined || s === undefined)
+    return undefined;
   const ms = Date.UTC(y, mo - 1, d, h, mi, s);
   const check = new Date(ms);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+  if (
+    check.getUTCFullYear() !== y ||
+    check.getUTCMonth() !== mo - 1 ||
+    check.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    s > 59
+  ) {
     return undefined;
   }
   let ticks = BigInt(ms) * TICKS_PER_MS + BigInt((fraction ?? '').padEnd(7, '0'));
@@ -44,6 +52,7 @@ export function msToTicks(ms: number): bigint {
 /** Parses a timestamp the simulator is told to store; throws on a malformed one (a test bug). */
 export function requireTimestamp(text: string, what: string): bigint {
   const ticks = parseTimestamp(text);
-  if (ticks === undefined) throw new Error(`${what} '${text}' is not an ISO 8601 UTC timestamp with 0-7 fraction digits`);
+  if (ticks === undefined)
+    throw new Error(`${what} '${text}' is not an ISO 8601 UTC timestamp with 0-7 fraction digits`);
   return ticks;
 }

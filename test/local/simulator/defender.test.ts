@@ -15,7 +15,8 @@ describe('simulated Defender XDR list incidents API', () => {
     await tenant.close();
   });
 
-  const list = (query = '', bearer: string | null = token): Promise<JsonResponse> => getJson(tenant, `${tenant.defenderUrl}/api/incidents${query}`, bearer ?? undefined);
+  const list = (query = '', bearer: string | null = token): Promise<JsonResponse> =>
+    getJson(tenant, `${tenant.defenderUrl}/api/incidents${query}`, bearer ?? undefined);
   const since = (timestamp: string): string => `?$filter=${encodeURIComponent(`lastUpdateTime ge ${timestamp}`)}`;
 
   it('returns incidents most recently updated first, in the documented shape', async () => {
@@ -44,9 +45,13 @@ describe('simulated Defender XDR list incidents API', () => {
     const short = tenant.incidents.add({ lastUpdateTime: '2031-05-05T10:00:01Z' });
 
     // Act
-    const afterEarly = await list(`?$filter=${encodeURIComponent('lastUpdateTime gt 2031-05-05T10:00:00.1234567Z and lastUpdateTime lt 2031-05-06T00:00:00Z')}`);
+    const afterEarly = await list(
+      `?$filter=${encodeURIComponent('lastUpdateTime gt 2031-05-05T10:00:00.1234567Z and lastUpdateTime lt 2031-05-06T00:00:00Z')}`,
+    );
     const exact = await list(`?$filter=${encodeURIComponent('lastUpdateTime eq 2031-05-05T10:00:01.0Z')}`);
-    const upTo = await list(`?$filter=${encodeURIComponent('lastUpdateTime ge 2031-05-05T00:00:00Z and lastUpdateTime le 2031-05-05T10:00:00.12345675Z')}`);
+    const upTo = await list(
+      `?$filter=${encodeURIComponent('lastUpdateTime ge 2031-05-05T00:00:00Z and lastUpdateTime le 2031-05-05T10:00:00.12345675Z')}`,
+    );
 
     // Assess
     expect(idsOf(afterEarly.body, 'incidentId')).toEqual([short.id, late.id]);
@@ -58,11 +63,23 @@ describe('simulated Defender XDR list incidents API', () => {
   it('filters on createdTime, status and assignedTo', async () => {
     // Prepare
     const window = '2032-02-02T00:00:00Z';
-    const active = tenant.incidents.add({ createdTime: '2032-02-02T01:00:00.0000000Z', lastUpdateTime: '2032-02-02T02:00:00.0000000Z', status: 'Active', assignedTo: 'secop123@contoso.com' });
-    tenant.incidents.add({ createdTime: '2032-02-02T01:00:00.0000000Z', lastUpdateTime: '2032-02-02T03:00:00.0000000Z', status: 'Resolved', assignedTo: null });
+    const active = tenant.incidents.add({
+      createdTime: '2032-02-02T01:00:00.0000000Z',
+      lastUpdateTime: '2032-02-02T02:00:00.0000000Z',
+      status: 'Active',
+      assignedTo: 'secop123@contoso.com',
+    });
+    tenant.incidents.add({
+      createdTime: '2032-02-02T01:00:00.0000000Z',
+      lastUpdateTime: '2032-02-02T03:00:00.0000000Z',
+      status: 'Resolved',
+      assignedTo: null,
+    });
 
     // Act
-    const reply = await list(`?$filter=${encodeURIComponent(`createdTime ge ${window} and status eq 'Active' and assignedTo eq 'secop123@contoso.com'`)}`);
+    const reply = await list(
+      `?$filter=${encodeURIComponent(`createdTime ge ${window} and status eq 'Active' and assignedTo eq 'secop123@contoso.com'`)}`,
+    );
 
     // Assess
     expect(idsOf(reply.body, 'incidentId')).toEqual([active.id]);
@@ -80,7 +97,11 @@ describe('simulated Defender XDR list incidents API', () => {
     const page3 = await list(`${filter}&$top=2&$skip=4`);
 
     // Assess
-    expect([...idsOf(page1.body, 'incidentId'), ...idsOf(page2.body, 'incidentId'), ...idsOf(page3.body, 'incidentId')]).toEqual(ids);
+    expect([
+      ...idsOf(page1.body, 'incidentId'),
+      ...idsOf(page2.body, 'incidentId'),
+      ...idsOf(page3.body, 'incidentId'),
+    ]).toEqual(ids);
   });
 
   it('emits a same-host nextLink only when asked, or a foreign one when configured', async () => {
@@ -100,7 +121,9 @@ describe('simulated Defender XDR list incidents API', () => {
     expect(next.startsWith(`${tenant.defenderUrl}/api/incidents?`)).toBe(true);
     expect(new URL(next).searchParams.get('$skip')).toBe('2');
     expect(new URL(next).searchParams.get('$filter')).toBe('lastUpdateTime ge 2034-04-04T00:00:00Z');
-    expect(String(pick(foreign.body, '@odata.nextLink')).startsWith('https://evil.example.com/api/incidents?')).toBe(true);
+    expect(String(pick(foreign.body, '@odata.nextLink')).startsWith('https://evil.example.com/api/incidents?')).toBe(
+      true,
+    );
     const followed = await list(next.slice(`${tenant.defenderUrl}/api/incidents`.length));
     expect(valueOf(followed.body)).toHaveLength(1);
   });
@@ -191,7 +214,11 @@ describe('simulated Defender XDR list incidents API', () => {
   it('answers 401 to a token for another audience and 403 to an app without Incident.Read.All', async () => {
     // Prepare
     const graphToken = await tokenFor(tenant, SCOPES.graph);
-    const noRoles = { clientId: 'bbbbbbbb-0000-0000-0000-000000000002', clientSecret: 'no~roles', roles: ['SecurityIncident.Read.All'] };
+    const noRoles = {
+      clientId: 'bbbbbbbb-0000-0000-0000-000000000002',
+      clientSecret: 'no~roles',
+      roles: ['SecurityIncident.Read.All'],
+    };
     tenant.registerApp(noRoles);
     const noRolesToken = await tokenFor(tenant, SCOPES.defender, noRoles);
 
@@ -221,7 +248,11 @@ describe('simulated Defender XDR rate limits', () => {
   it('answers 429 with Retry-After and the wait in the body once an app exceeds its quota, per app, until the window passes', async () => {
     // Prepare
     const token = await tokenFor(tenant, SCOPES.defender);
-    const other = { clientId: 'cccccccc-0000-0000-0000-000000000003', clientSecret: 'other~app', roles: ['Incident.Read.All'] };
+    const other = {
+      clientId: 'cccccccc-0000-0000-0000-000000000003',
+      clientSecret: 'other~app',
+      roles: ['Incident.Read.All'],
+    };
     tenant.registerApp(other);
     const otherToken = await tokenFor(tenant, SCOPES.defender, other);
     const url = `${tenant.defenderUrl}/api/incidents`;
@@ -253,7 +284,8 @@ describe('simulated Defender XDR rate limits', () => {
 
     // Act
     try {
-      for (let call = 0; call < 51; call++) statuses.push((await getJson(defaults, `${defaults.defenderUrl}/api/incidents?$top=1`, token)).status);
+      for (let call = 0; call < 51; call++)
+        statuses.push((await getJson(defaults, `${defaults.defenderUrl}/api/incidents?$top=1`, token)).status);
     } finally {
       await defaults.close();
     }

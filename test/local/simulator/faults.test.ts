@@ -23,8 +23,10 @@ describe('simulated tenant fault injection', () => {
     await tenant.close();
   });
 
-  const defender = (query = ''): ReturnType<typeof getJson> => getJson(tenant, `${tenant.defenderUrl}/api/incidents${query}`, defenderToken);
-  const graph = (query = ''): ReturnType<typeof getJson> => getJson(tenant, `${tenant.graphUrl}/v1.0/security/incidents${query}`, graphToken);
+  const defender = (query = ''): ReturnType<typeof getJson> =>
+    getJson(tenant, `${tenant.defenderUrl}/api/incidents${query}`, defenderToken);
+  const graph = (query = ''): ReturnType<typeof getJson> =>
+    getJson(tenant, `${tenant.graphUrl}/v1.0/security/incidents${query}`, graphToken);
 
   it('answers 429 with Retry-After once, then serves normally', async () => {
     // Prepare
@@ -110,7 +112,10 @@ describe('simulated tenant fault injection', () => {
     const agent = new Agent({ ca: tenant.caCertPem });
 
     // Act
-    const attempt = fetch(`${tenant.defenderUrl}/api/incidents`, { agent, headers: { authorization: `Bearer ${defenderToken}` } }).then((response) => response.text());
+    const attempt = fetch(`${tenant.defenderUrl}/api/incidents`, {
+      agent,
+      headers: { authorization: `Bearer ${defenderToken}` },
+    }).then((response) => response.text());
 
     // Assess
     await expect(attempt).rejects.toThrow(/Premature close/);
@@ -123,7 +128,11 @@ describe('simulated tenant fault injection', () => {
     const agent = new Agent({ ca: tenant.caCertPem });
 
     // Act
-    const response = await fetch(`${tenant.defenderUrl}/api/incidents`, { agent, timeout: 1000, headers: { authorization: `Bearer ${defenderToken}` } });
+    const response = await fetch(`${tenant.defenderUrl}/api/incidents`, {
+      agent,
+      timeout: 1000,
+      headers: { authorization: `Bearer ${defenderToken}` },
+    });
     const attempt = response.text();
 
     // Assess
@@ -147,7 +156,12 @@ describe('simulated tenant fault injection', () => {
 
   it('keeps a persistent fault that matches only $expand=alerts until cleared', async () => {
     // Prepare
-    tenant.faults.inject({ server: 'graph', kind: '500', persistent: true, match: (request) => request.query.$expand === 'alerts' });
+    tenant.faults.inject({
+      server: 'graph',
+      kind: '500',
+      persistent: true,
+      match: (request) => request.query.$expand === 'alerts',
+    });
 
     // Act
     const expanded = [(await graph('?$expand=alerts')).status, (await graph('?$expand=alerts')).status];
@@ -176,7 +190,10 @@ describe('simulated tenant fault injection', () => {
     const second = await defender('?$top=2&$skip=2');
 
     // Assess
-    expect(pages).toEqual([{ server: 'defender', skip: 0, top: 2 }, { server: 'defender', skip: 2, top: 2 }]);
+    expect(pages).toEqual([
+      { server: 'defender', skip: 0, top: 2 },
+      { server: 'defender', skip: 2, top: 2 },
+    ]);
     expect(idsOf(first.body, 'incidentId')).toEqual(before.slice(0, 2));
     expect(idsOf(second.body, 'incidentId')).toEqual([before[1], before[2]]);
     expect(idsOf((await defender('?$top=1')).body, 'incidentId')).toEqual([oldest]);
@@ -191,7 +208,14 @@ describe('simulated tenant fault injection', () => {
 
     // Assess
     const [recorded] = tenant.requests.slice(before);
-    expect(recorded).toMatchObject({ server: 'defender', method: 'GET', path: '/api/incidents', query: { $top: '1' }, status: 200, authorization: `Bearer ${defenderToken}` });
+    expect(recorded).toMatchObject({
+      server: 'defender',
+      method: 'GET',
+      path: '/api/incidents',
+      query: { $top: '1' },
+      status: 200,
+      authorization: `Bearer ${defenderToken}`,
+    });
     expect(valueOf((await defender('?$top=1')).body)).toHaveLength(1);
   });
 
@@ -201,7 +225,11 @@ describe('simulated tenant fault injection', () => {
     const agent = new Agent({ ca: tenant.caCertPem });
 
     // Act
-    const response = await fetch(`${tenant.authorityHost}/${tenant.tenantId}/oauth2/v2.0/token`, { agent, method: 'POST', body: 'grant_type=client_credentials' });
+    const response = await fetch(`${tenant.authorityHost}/${tenant.tenantId}/oauth2/v2.0/token`, {
+      agent,
+      method: 'POST',
+      body: 'grant_type=client_credentials',
+    });
     const body: unknown = await response.json();
     agent.destroy();
 

@@ -4,23 +4,31 @@ import { getJson, idsOf, pick, SCOPES, tokenFor, valueOf, type JsonResponse } fr
 describe('simulated Microsoft Graph security incidents API', () => {
   let tenant: SimulatedTenant;
   let token: string;
-  const window = encodeURIComponent('lastUpdateDateTime ge 2040-01-01T00:00:00Z and lastUpdateDateTime lt 2041-01-01T00:00:00Z');
+  const window = encodeURIComponent(
+    'lastUpdateDateTime ge 2040-01-01T00:00:00Z and lastUpdateDateTime lt 2041-01-01T00:00:00Z',
+  );
 
   beforeAll(async () => {
     tenant = await SimulatedTenant.start({ rateLimits: [] });
     token = await tokenFor(tenant, SCOPES.graph);
-    for (let index = 0; index < 60; index++) tenant.incidents.add({ lastUpdateTime: `2040-01-01T00:${String(index).padStart(2, '0')}:00.0000001Z` });
+    for (let index = 0; index < 60; index++)
+      tenant.incidents.add({ lastUpdateTime: `2040-01-01T00:${String(index).padStart(2, '0')}:00.0000001Z` });
   });
 
   afterAll(async () => {
     await tenant.close();
   });
 
-  const list = (query: string, bearer = token): Promise<JsonResponse> => getJson(tenant, `${tenant.graphUrl}/v1.0/security/incidents${query}`, bearer);
+  const list = (query: string, bearer = token): Promise<JsonResponse> =>
+    getJson(tenant, `${tenant.graphUrl}/v1.0/security/incidents${query}`, bearer);
 
   it('renders the same incident as Defender does, with the id as a string and the same 7-digit timestamp', async () => {
     // Prepare
-    const incident = tenant.incidents.add({ lastUpdateTime: '2041-01-01T00:00:00.1234567Z', status: 'InProgress', severity: 'High' });
+    const incident = tenant.incidents.add({
+      lastUpdateTime: '2041-01-01T00:00:00.1234567Z',
+      status: 'InProgress',
+      severity: 'High',
+    });
 
     // Act
     const reply = await list(`?$filter=${encodeURIComponent('lastUpdateDateTime eq 2041-01-01T00:00:00.1234567Z')}`);
@@ -57,7 +65,9 @@ describe('simulated Microsoft Graph security incidents API', () => {
     // Assess
     expect(reply.status).toBe(400);
     expect(pick(reply.body, 'error', 'code')).toBe('BadRequest');
-    expect(pick(reply.body, 'error', 'message')).toBe("The limit of '50' for Top query has been exceeded. The value from the incoming request is '100'.");
+    expect(pick(reply.body, 'error', 'message')).toBe(
+      "The limit of '50' for Top query has been exceeded. The value from the incoming request is '100'.",
+    );
     expect(pick(reply.body, 'error', 'innerError', 'request-id')).toEqual(expect.any(String));
     expect(pick(reply.body, 'error', 'innerError', 'date')).toEqual(expect.any(String));
   });
@@ -68,9 +78,18 @@ describe('simulated Microsoft Graph security incidents API', () => {
     const ascending = await list(`?$filter=${window}&$top=3&$orderby=${encodeURIComponent('lastUpdateDateTime asc')}`);
 
     // Assess
-    const stamps = (reply: JsonResponse): unknown[] => valueOf(reply.body).map((incident) => pick(incident, 'lastUpdateDateTime'));
-    expect(stamps(descending)).toEqual(['2040-01-01T00:59:00.0000001Z', '2040-01-01T00:58:00.0000001Z', '2040-01-01T00:57:00.0000001Z']);
-    expect(stamps(ascending)).toEqual(['2040-01-01T00:00:00.0000001Z', '2040-01-01T00:01:00.0000001Z', '2040-01-01T00:02:00.0000001Z']);
+    const stamps = (reply: JsonResponse): unknown[] =>
+      valueOf(reply.body).map((incident) => pick(incident, 'lastUpdateDateTime'));
+    expect(stamps(descending)).toEqual([
+      '2040-01-01T00:59:00.0000001Z',
+      '2040-01-01T00:58:00.0000001Z',
+      '2040-01-01T00:57:00.0000001Z',
+    ]);
+    expect(stamps(ascending)).toEqual([
+      '2040-01-01T00:00:00.0000001Z',
+      '2040-01-01T00:01:00.0000001Z',
+      '2040-01-01T00:02:00.0000001Z',
+    ]);
   });
 
   it('includes alerts with evidence only with $expand=alerts', async () => {
@@ -96,7 +115,11 @@ describe('simulated Microsoft Graph security incidents API', () => {
   it('answers 401 InvalidAuthenticationToken to a Defender token and 403 to an app without SecurityIncident.Read.All', async () => {
     // Prepare
     const defenderToken = await tokenFor(tenant, SCOPES.defender);
-    const app = { clientId: 'dddddddd-0000-0000-0000-000000000004', clientSecret: 'defender~only', roles: ['Incident.Read.All'] };
+    const app = {
+      clientId: 'dddddddd-0000-0000-0000-000000000004',
+      clientSecret: 'defender~only',
+      roles: ['Incident.Read.All'],
+    };
     tenant.registerApp(app);
     const roleless = await tokenFor(tenant, SCOPES.graph, app);
 
@@ -123,7 +146,11 @@ describe('simulated Microsoft Graph security incidents API', () => {
 describe('simulated Microsoft Graph rate limits', () => {
   it('answers 429 with Retry-After in the Graph error shape once the quota is used', async () => {
     // Prepare
-    const tenant = await SimulatedTenant.start({ rateLimits: [{ windowMs: 60_000, maxCalls: 1 }], seedIncidents: 3, realisticIncidents: true });
+    const tenant = await SimulatedTenant.start({
+      rateLimits: [{ windowMs: 60_000, maxCalls: 1 }],
+      seedIncidents: 3,
+      realisticIncidents: true,
+    });
     const token = await tokenFor(tenant, SCOPES.graph);
     const url = `${tenant.graphUrl}/v1.0/security/incidents`;
 

@@ -2,7 +2,8 @@ import { IncidentStore, parseTimestamp, toDefenderIncident, toGraphIncident } fr
 
 describe('IncidentStore', () => {
   const fixedNow = Date.UTC(2026, 10, 27, 7, 30, 57, 123);
-  const newStore = (options: { realistic?: boolean; seed?: number } = {}): IncidentStore => new IncidentStore({ clock: () => fixedNow, seed: options.seed ?? 1, realistic: options.realistic });
+  const newStore = (options: { realistic?: boolean; seed?: number } = {}): IncidentStore =>
+    new IncidentStore({ clock: () => fixedNow, seed: options.seed ?? 1, realistic: options.realistic });
 
   it('issues strictly increasing 7-digit timestamps even within one millisecond', () => {
     // Prepare
@@ -10,11 +11,17 @@ describe('IncidentStore', () => {
     const incident = store.add();
 
     // Act
-    const updated = [store.update(incident.id), store.update(incident.id), store.add()].map((item) => item.lastUpdateTime);
+    const updated = [store.update(incident.id), store.update(incident.id), store.add()].map(
+      (item) => item.lastUpdateTime,
+    );
 
     // Assess
     expect(incident.lastUpdateTime).toBe('2026-11-27T07:30:57.1230000Z');
-    expect(updated).toEqual(['2026-11-27T07:30:57.1230001Z', '2026-11-27T07:30:57.1230002Z', '2026-11-27T07:30:57.1230003Z']);
+    expect(updated).toEqual([
+      '2026-11-27T07:30:57.1230001Z',
+      '2026-11-27T07:30:57.1230002Z',
+      '2026-11-27T07:30:57.1230003Z',
+    ]);
     expect(incident.createdTime).toBe(incident.lastUpdateTime);
   });
 
@@ -74,8 +81,12 @@ describe('IncidentStore', () => {
 
   it('generates realistic incidents of roughly 5 to 50 KB and small ones by default', () => {
     // Act
-    const realistic = newStore({ realistic: true }).seed(30).map((incident) => JSON.stringify(toDefenderIncident(incident, 't')).length);
-    const small = newStore().seed(30).map((incident) => JSON.stringify(toDefenderIncident(incident, 't')).length);
+    const realistic = newStore({ realistic: true })
+      .seed(30)
+      .map((incident) => JSON.stringify(toDefenderIncident(incident, 't')).length);
+    const small = newStore()
+      .seed(30)
+      .map((incident) => JSON.stringify(toDefenderIncident(incident, 't')).length);
 
     // Assess
     const average = realistic.reduce((sum, size) => sum + size, 0) / realistic.length;

@@ -51,15 +51,26 @@ describe('simulated Entra ID login server', () => {
 
     // Assess
     const seen = tenant.requests.slice(before).map((request) => `${request.method} ${request.path} ${request.status}`);
-    expect(seen).toEqual([`GET /${tenant.tenantId}/v2.0/.well-known/openid-configuration 200`, `POST /${tenant.tenantId}/oauth2/v2.0/token 200`]);
-    const config = await getJson(tenant, `${tenant.authorityHost}/${tenant.tenantId}/v2.0/.well-known/openid-configuration`);
+    expect(seen).toEqual([
+      `GET /${tenant.tenantId}/v2.0/.well-known/openid-configuration 200`,
+      `POST /${tenant.tenantId}/oauth2/v2.0/token 200`,
+    ]);
+    const config = await getJson(
+      tenant,
+      `${tenant.authorityHost}/${tenant.tenantId}/v2.0/.well-known/openid-configuration`,
+    );
     expect(pick(config.body, 'issuer')).toBe(`${tenant.authorityHost}/${tenant.tenantId}/v2.0`);
     expect(pick(config.body, 'token_endpoint')).toBe(`${tenant.authorityHost}/${tenant.tenantId}/oauth2/v2.0/token`);
   });
 
   it('rejects a wrong client secret with 401 invalid_client and AADSTS7000215', async () => {
     // Act
-    const reply = await postTokenForm(tenant, { grant_type: 'client_credentials', client_id: tenant.exporterApp.clientId, client_secret: 'wrong', scope: SCOPES.defender });
+    const reply = await postTokenForm(tenant, {
+      grant_type: 'client_credentials',
+      client_id: tenant.exporterApp.clientId,
+      client_secret: 'wrong',
+      scope: SCOPES.defender,
+    });
 
     // Assess
     expect(reply.status).toBe(401);
@@ -84,7 +95,12 @@ describe('simulated Entra ID login server', () => {
 
   it('rejects an unknown client with 400 unauthorized_client and AADSTS700016', async () => {
     // Act
-    const reply = await postTokenForm(tenant, { grant_type: 'client_credentials', client_id: '99999999-9999-9999-9999-999999999999', client_secret: 'x', scope: SCOPES.defender });
+    const reply = await postTokenForm(tenant, {
+      grant_type: 'client_credentials',
+      client_id: '99999999-9999-9999-9999-999999999999',
+      client_secret: 'x',
+      scope: SCOPES.defender,
+    });
 
     // Assess
     expect(reply.status).toBe(400);
@@ -94,8 +110,19 @@ describe('simulated Entra ID login server', () => {
 
   it('rejects an unknown tenant path with 400 and AADSTS90002', async () => {
     // Act
-    const reply = await postTokenForm(tenant, { grant_type: 'client_credentials', client_id: tenant.exporterApp.clientId, client_secret: tenant.exporterApp.clientSecret, scope: SCOPES.defender }, 'contoso.onmicrosoft.com');
-    const viaCredential = credentialFor(tenant, tenant.exporterApp, '99999999-0000-0000-0000-000000000000').getToken(SCOPES.defender);
+    const reply = await postTokenForm(
+      tenant,
+      {
+        grant_type: 'client_credentials',
+        client_id: tenant.exporterApp.clientId,
+        client_secret: tenant.exporterApp.clientSecret,
+        scope: SCOPES.defender,
+      },
+      'contoso.onmicrosoft.com',
+    );
+    const viaCredential = credentialFor(tenant, tenant.exporterApp, '99999999-0000-0000-0000-000000000000').getToken(
+      SCOPES.defender,
+    );
 
     // Assess
     expect(reply.status).toBe(400);
@@ -106,7 +133,12 @@ describe('simulated Entra ID login server', () => {
 
   it('rejects a scope without /.default with 400 invalid_scope and AADSTS70011', async () => {
     // Act
-    const reply = await postTokenForm(tenant, { grant_type: 'client_credentials', client_id: tenant.exporterApp.clientId, client_secret: tenant.exporterApp.clientSecret, scope: 'https://api.security.microsoft.com/Incident.Read.All' });
+    const reply = await postTokenForm(tenant, {
+      grant_type: 'client_credentials',
+      client_id: tenant.exporterApp.clientId,
+      client_secret: tenant.exporterApp.clientSecret,
+      scope: 'https://api.security.microsoft.com/Incident.Read.All',
+    });
 
     // Assess
     expect(reply.status).toBe(400);
@@ -116,7 +148,12 @@ describe('simulated Entra ID login server', () => {
 
   it('rejects an unknown resource with 400 invalid_resource and AADSTS500011', async () => {
     // Act
-    const reply = await postTokenForm(tenant, { grant_type: 'client_credentials', client_id: tenant.exporterApp.clientId, client_secret: tenant.exporterApp.clientSecret, scope: 'https://example.com/.default' });
+    const reply = await postTokenForm(tenant, {
+      grant_type: 'client_credentials',
+      client_id: tenant.exporterApp.clientId,
+      client_secret: tenant.exporterApp.clientSecret,
+      scope: 'https://example.com/.default',
+    });
 
     // Assess
     expect(reply.status).toBe(400);
@@ -135,7 +172,11 @@ describe('simulated Entra ID login server', () => {
 
   it('accepts a registered app with its own roles', async () => {
     // Prepare
-    const app = { clientId: 'aaaaaaaa-0000-0000-0000-000000000001', clientSecret: 'another~secret', roles: ['Incident.Read.All'] };
+    const app = {
+      clientId: 'aaaaaaaa-0000-0000-0000-000000000001',
+      clientSecret: 'another~secret',
+      roles: ['Incident.Read.All'],
+    };
     tenant.registerApp(app);
 
     // Act

@@ -11,7 +11,11 @@ export const SCOPES = {
 } as const;
 
 /** A real ClientSecretCredential pointed at the simulated login server only (never a non-loopback host). */
-export function credentialFor(tenant: SimulatedTenant, app: { clientId: string; clientSecret: string }, tenantId = tenant.tenantId): ClientSecretCredential {
+export function credentialFor(
+  tenant: SimulatedTenant,
+  app: { clientId: string; clientSecret: string },
+  tenantId = tenant.tenantId,
+): ClientSecretCredential {
   return new ClientSecretCredential(tenantId, app.clientId, app.clientSecret, {
     authorityHost: tenant.authorityHost,
     disableInstanceDiscovery: true,
@@ -36,7 +40,10 @@ export interface JsonResponse {
 export async function getJson(tenant: SimulatedTenant, url: string, token?: string): Promise<JsonResponse> {
   const agent = new Agent({ ca: tenant.caCertPem, keepAlive: false });
   try {
-    const response = await fetch(url, { agent, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+    const response = await fetch(url, {
+      agent,
+      headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: parseOrText(text), text };
   } finally {
@@ -45,7 +52,11 @@ export async function getJson(tenant: SimulatedTenant, url: string, token?: stri
 }
 
 /** POSTs a form to the token endpoint, to see Entra's error bodies directly. */
-export async function postTokenForm(tenant: SimulatedTenant, form: Record<string, string>, tenantId = tenant.tenantId): Promise<JsonResponse> {
+export async function postTokenForm(
+  tenant: SimulatedTenant,
+  form: Record<string, string>,
+  tenantId = tenant.tenantId,
+): Promise<JsonResponse> {
   const agent = new Agent({ ca: tenant.caCertPem });
   try {
     const response = await fetch(`${tenant.authorityHost}/${tenantId}/oauth2/v2.0/token`, {
@@ -91,7 +102,11 @@ export function idsOf(body: unknown, idField: 'incidentId' | 'id'): unknown[] {
 }
 
 /** A controllable clock for the tenant. */
-export function manualClock(startMs = Date.UTC(2026, 10, 27, 8, 0, 0)): { now: () => number; advance: (ms: number) => void; set: (ms: number) => void } {
+export function manualClock(startMs = Date.UTC(2026, 10, 27, 8, 0, 0)): {
+  now: () => number;
+  advance: (ms: number) => void;
+  set: (ms: number) => void;
+} {
   let current = startMs;
   return { now: () => current, advance: (ms) => (current += ms), set: (ms) => (current = ms) };
 }

@@ -36,7 +36,9 @@ describe('simulated Key Vault', () => {
     expect(vaultCalls[0]?.authorization).toBeUndefined();
     expect(vaultCalls[1]?.authorization).toMatch(/^Bearer /);
     const challenge = await getJson(tenant, `${tenant.vaultUrl}secrets/defender-client-secret/?api-version=7.5`);
-    expect(challenge.headers.get('www-authenticate')).toBe(`Bearer authorization="${tenant.authorityHost}/${tenant.tenantId}", resource="https://vault.azure.net"`);
+    expect(challenge.headers.get('www-authenticate')).toBe(
+      `Bearer authorization="${tenant.authorityHost}/${tenant.tenantId}", resource="https://vault.azure.net"`,
+    );
   });
 
   it('returns 404 SecretNotFound for an unknown secret', async () => {
@@ -81,7 +83,11 @@ describe('simulated Key Vault', () => {
     const secret = await secretClient(tenant.vaultReader).getSecret('defender-client-secret');
     expect(secret.value).toBe('rotated~value');
     expect(tenant.exporterApp.clientSecret).toBe('rotated~value');
-    await expect(credentialFor(tenant, { clientId: tenant.exporterApp.clientId, clientSecret: oldSecret }).getToken(SCOPES.defender)).rejects.toThrow(/AADSTS7000215/);
+    await expect(
+      credentialFor(tenant, { clientId: tenant.exporterApp.clientId, clientSecret: oldSecret }).getToken(
+        SCOPES.defender,
+      ),
+    ).rejects.toThrow(/AADSTS7000215/);
     await expect(credentialFor(tenant, tenant.exporterApp).getToken(SCOPES.defender)).resolves.toBeTruthy();
   });
 

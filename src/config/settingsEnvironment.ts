@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'fs';
 import { join } from 'path';
 import { ConfigError } from '../common/errors';
-import type { Environment } from '../config/loadConfig';
+import type { Environment } from './loadConfig';
 import { property } from '../common/jsonFields';
 
 /**
@@ -15,11 +15,14 @@ export function settingsEnvironment(env: Environment, directory: string): Enviro
   try {
     body = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new ConfigError([`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}): fix it or remove it.`]);
+    throw new ConfigError([
+      `${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}): fix it or remove it.`,
+    ]);
   }
   const values = property(body, 'Values');
   if (values === undefined) return env;
-  if (typeof values !== 'object' || values === null) throw new ConfigError([`${file}: 'Values' must be an object of setting names to strings.`]);
+  if (typeof values !== 'object' || values === null)
+    throw new ConfigError([`${file}: 'Values' must be an object of setting names to strings.`]);
   const fromFile: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) if (typeof value === 'string') fromFile[key] = value;
   return { ...fromFile, ...env };
