@@ -1,7 +1,7 @@
 import { describeError, ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Timestamp } from '../common/timestamp';
-import { BACKFILL_PREFIX } from './blobNames';
+import { tenantMetadata } from './blobLayout';
 import { BackfillJobStore, backfillJobId, type BackfillJob } from './backfillJob';
 import { BackfillLedger, type BackfillProgress } from './backfillLedger';
 import type { ExportDependencies } from './exportDependencies';
@@ -32,14 +32,14 @@ export interface BackfillResult {
 
 /** Creates the job for a window, or returns the existing one (same window, same id). */
 export async function startBackfill(
-  deps: Pick<ExportDependencies, 'container' | 'clock' | 'ensureContainer'>,
+  deps: Pick<ExportDependencies, 'stateContainer' | 'layout' | 'clock' | 'ensureContainer'>,
   from: Timestamp,
   to: Timestamp,
   requestedBy: string,
   options: { restart?: boolean } = {},
 ): Promise<BackfillJob> {
   await deps.ensureContainer();
-  const store = new BackfillJobStore(deps.container);
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
   const id = backfillJobId(from, to);
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) return existing.job;
@@ -77,7 +77,7 @@ export async function runBackfill(
   jobId: string,
   options: BackfillOptions,
 ): Promise<BackfillResult> {
-  const store = new BackfillJobStore(deps.container);
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
   const found = await store.read(jobId);
   if (!found)
     throw new ExporterError(
@@ -100,7 +100,7 @@ export async function runBackfill(
   const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
   const writer = new PartWriter(deps.container, started, deps.settings.maxBlobBytes, {
     encoding: deps.settings.encoding,
-    prefix: BACKFILL_PREFIX,
+    prefix: deps.layout.backfillPrefix,
     indexTags: deps.settings.indexTags,
   });
   /** Commits the open part and records the job's position; false when another worker moved the job on. */
@@ -112,6 +112,7 @@ export async function runBackfill(
       source: source.name,
       backfilljob: jobId,
       trigger: options.trigger,
+      ...tenantMetadata(deps.layout),
     });
     const next = ledger.nextJob(done, part, deps.clock.now().toISOString());
     const newEtag = await store.write(next, etag);

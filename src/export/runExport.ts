@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { ExportDependencies } from './exportDependencies';
+import { tenantMetadata } from './blobLayout';
 import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
@@ -33,7 +34,12 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   const { settings } = deps;
   const run = { runId: options.runId ?? randomUUID(), trigger: options.trigger, started };
   const log = options.logger;
-  const stateFile = new StateFile(deps.container, settings.overlapMinutes * 60_000, log);
+  const stateFile = new StateFile(
+    { exports: deps.container, state: deps.stateContainer },
+    deps.layout,
+    settings.overlapMinutes * 60_000,
+    log,
+  );
   try {
     await deps.ensureContainer();
     const previous = await stateFile.open(() => genesisState(started, settings));
@@ -50,6 +56,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const ledger = new ExportLedger(previous, plan, settings.overlapMinutes * 60_000, started.toISOString());
     const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, {
       encoding: settings.encoding,
+      prefix: deps.layout.exportPrefix,
       indexTags: settings.indexTags,
     });
     /** Commits the open part, then records progress: the pull's position, or the new watermark when done. */
@@ -63,6 +70,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
         source: source.name,
         runid: run.runId,
         trigger: run.trigger,
+        ...tenantMetadata(deps.layout),
         ...alerts,
       });
       const at = deps.clock.now().toISOString();
