@@ -42,7 +42,7 @@ describe('an export container under a retention policy (overwrite and delete ref
     world.tenant.incidents.seed(200, { spreadHours: 0.2 });
     let commits = 0;
     void proxy.inject({
-      match: (request) => storageRequests.commitBlockList(request) && (commits += 1) === 2,
+      match: (request) => storageRequests.commitBlockList(request) && (commits += 1) >= 2,
       fault: { kind: 'status', status: 500, code: 'InternalError' },
       persistent: true,
     });
@@ -57,6 +57,10 @@ describe('an export container under a retention policy (overwrite and delete ref
     const backfill = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger });
     expect(backfill.job.status).toBe('complete');
 
+    const exportWrites = proxy.requests.filter(
+      (request) => storageRequests.commitBlockList(request) && request.path.includes(`/${world.config.container}/`),
+    );
+    expect(exportWrites.length).toBeGreaterThan(3); // the exports did go through the immutable container
     expect(proxy.refused).toEqual([]);
     const exported = await readExports(base.container);
     expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
