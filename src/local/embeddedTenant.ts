@@ -1,5 +1,6 @@
 import type { Environment } from '../config/loadConfig';
-import { SimulatedTenant } from './simulator';
+import { ConfigError } from '../common/errors';
+import { SimulatedTenant, type DefenderRetirement } from './simulator';
 
 /** The simulated tenant plus the settings that point the exporter at it. */
 export interface EmbeddedTenant {
@@ -23,8 +24,16 @@ export function tenantSettings(tenant: SimulatedTenant): Environment {
  * Starts the simulated tenant with realistic incidents and returns the settings a newcomer would
  * otherwise fill in: tenant, app, vault (read by a separate identity, as a managed identity would) and API.
  */
-export async function startEmbeddedTenant(options: { seedIncidents: number }): Promise<EmbeddedTenant> {
-  const tenant = await SimulatedTenant.start({ seedIncidents: options.seedIncidents, seedSpreadHours: 72 });
+export async function startEmbeddedTenant(options: {
+  seedIncidents: number;
+  /** LOCAL_DEFENDER_END / LOCAL_DEFENDER_END_REPLY: retire the simulated Defender API at that time (see localRetirement). */
+  env?: Environment;
+}): Promise<EmbeddedTenant> {
+  const tenant = await SimulatedTenant.start({
+    seedIncidents: options.seedIncidents,
+    seedSpreadHours: 72,
+    defenderRetirement: localRetirement(options.env ?? {}),
+  });
   return {
     tenant,
     settings: {
@@ -35,6 +44,24 @@ export async function startEmbeddedTenant(options: { seedIncidents: number }): P
       AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,
     },
   };
+}
+
+/**
+ * `npm start` with LOCAL_DEFENDER_END=<ISO time> (and LOCAL_DEFENDER_END_REPLY=410, the default, or 404): the
+ * simulated Defender API answers as a retired API from then on, so the exporter's switch to Graph can be watched.
+ */
+export function localRetirement(env: Environment): DefenderRetirement | undefined {
+  const end = env.LOCAL_DEFENDER_END?.trim();
+  if (end === undefined || end === '') return undefined;
+  const at = /(Z|[+-]\d{2}:\d{2})$/i.test(end) ? Date.parse(end) : Number.NaN;
+  if (Number.isNaN(at))
+    throw new ConfigError([
+      `LOCAL_DEFENDER_END '${end}' is not a time with a time zone: write e.g. ${new Date(Date.now() + 120_000).toISOString()} (two minutes from now, UTC).`,
+    ]);
+  const reply = (env.LOCAL_DEFENDER_END_REPLY?.trim() ?? '410') || '410';
+  if (reply !== '410' && reply !== '404')
+    throw new ConfigError([`LOCAL_DEFENDER_END_REPLY '${reply}' is not 410 or 404: set 410 (Gone) or 404 (NotFound).`]);
+  return { at, reply };
 }
 
 /**
