@@ -254,7 +254,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'GRAPH_API_URL',
     defaultValue:
       'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
-    description: 'Microsoft Graph base URL, without /v1.0 (used with INCIDENTS_API=graph, and auto for its readiness check and after the switch; tests).',
+    description:
+      'Microsoft Graph base URL, without /v1.0 (used with INCIDENTS_API=graph, and auto for its readiness check and after the switch; tests).',
     parse: cloudUrl((cloud) => cloud.graphApiUrl),
   }),
   authorityHost: optional({

@@ -64,8 +64,12 @@ describe('the source notes in the state', () => {
       apiSwitch: recorded,
       graphReadiness: readiness,
     });
-    expect(() => parseState(JSON.stringify({ ...base, apiSwitch: { to: 'defender' } }))).toThrow(
-      expect.objectContaining({ code: 'StateCorrupted' }),
-    );
+    let thrown: unknown;
+    try {
+      parseState(JSON.stringify({ ...base, apiSwitch: { to: 'defender' } }));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({ code: 'StateCorrupted' });
   });
 });

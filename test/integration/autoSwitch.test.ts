@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
 function shiftableClock(): { readonly clock: Clock; shift(ms: number): void } {
   let offsetMs = 0;
   return {
-    clock: { now: () => new Date(Date.now() + offsetMs), sleep: systemClock.sleep },
+    clock: { now: () => new Date(Date.now() + offsetMs), sleep: (ms, signal) => systemClock.sleep(ms, signal) },
     shift: (ms) => {
       offsetMs += ms;
     },
