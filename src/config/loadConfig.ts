@@ -63,6 +63,7 @@ export function loadConfig(env: Environment): Config {
     storage: Object.freeze(settings.value('storage')),
     container: settings.value('container'),
     schedule: settings.value('schedule'),
+    exportQueue: settings.value('exportQueue'),
     initialLookbackHours: settings.value('initialLookbackHours'),
     overlapMinutes: settings.value('overlapMinutes'),
     exportFormat: settings.value('exportFormat'),
