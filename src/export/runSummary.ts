@@ -36,6 +36,8 @@ export interface SummaryLine {
   readonly trigger: string;
   /** The tenant of the run when a tenant registry is in use; absent in single-tenant mode. */
   readonly tenantId?: string;
+  /** Which delivery of its queue message a queued tenant run is (1 = first); the last one failing goes to the poison queue. */
+  readonly attempt?: number;
   readonly outcome: 'succeeded' | 'failed';
   /** The run's time budget (RUN_BUDGET_SECONDS, or derived from functionTimeout). */
   readonly budgetMs: number;

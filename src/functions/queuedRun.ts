@@ -46,7 +46,8 @@ export async function runQueuedTenant(
     runId,
   });
   let result: QueuedRunResult = 'exported';
-  await reportedRun(runtime, logger, { runId, trigger: 'queue', tenantId: message.tenantId }, async () => {
+  const identity = { runId, trigger: 'queue', tenantId: message.tenantId, attempt: delivery.dequeueCount };
+  await reportedRun(runtime, logger, identity, async () => {
     const outcome = await runner.runTenant(message.tenantId, { trigger: 'queue', logger, runId });
     if (outcome.kind === 'exported') return outcome.summary;
     result = 'busy';

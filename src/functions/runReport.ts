@@ -3,11 +3,12 @@ import type { Logger } from '../common/logger';
 import type { RunSummary, SummaryLine } from '../export/runSummary';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 
-/** Who ran: the run id, the trigger, and the tenant when a registry is in use (absent in single-tenant mode). */
+/** Who ran: the run id, the trigger, and for a queued run the tenant and the delivery of its message. */
 export interface RunIdentity {
   readonly runId: string;
   readonly trigger: string;
   readonly tenantId?: string;
+  readonly attempt?: number;
 }
 
 /**
@@ -24,7 +25,10 @@ export async function reportedRun(
 ): Promise<RunSummary | undefined> {
   const startedMs = deps.clock.now().getTime();
   const budgetMs = deps.settings.runBudgetMs;
-  const tenant = identity.tenantId === undefined ? {} : { tenantId: identity.tenantId };
+  const tenant = {
+    ...(identity.tenantId === undefined ? {} : { tenantId: identity.tenantId }),
+    ...(identity.attempt === undefined ? {} : { attempt: identity.attempt }),
+  };
   let result: RunSummary | undefined;
   try {
     result = await run();
