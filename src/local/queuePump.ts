@@ -1,5 +1,5 @@
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import { describeError } from '../common/errors';
+import { describeError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { HostQueueSettings } from './hostQueueSettings';
 
@@ -176,7 +176,7 @@ export class QueuePump {
 class MessageLease {
   private popReceipt: string;
   private renewal: Promise<void> = Promise.resolve();
-  private lost: unknown;
+  private lost: Error | undefined;
   private readonly timer: NodeJS.Timeout;
 
   constructor(queue: QueueClient, messageId: string, popReceipt: string, leaseSeconds: number) {
@@ -190,7 +190,7 @@ class MessageLease {
             if (renewed.popReceipt !== undefined) this.popReceipt = renewed.popReceipt;
           })
           .catch((error: unknown) => {
-            this.lost ??= error;
+            this.lost ??= toError(error);
           });
       },
       (leaseSeconds * 1000) / 2,
