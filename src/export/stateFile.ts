@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { describeError } from '../common/errors';
+import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { EXPORT_PREFIX } from './blobNames';
 import { mergeStates, type ExportState, type RunRecord } from './exportState';
@@ -72,19 +72,34 @@ export class StateFile {
 
   /**
    * Keeps the failure in the state for `status`, without touching the watermark; also after a first run,
-   * whose start point is stored before anything can fail. Best effort: the run's own error is what the caller sees.
+   * whose start point is stored before anything can fail. Best effort: returns the run's own error, which is what the caller sees.
    */
-  async recordFailure(record: RunRecord): Promise<void> {
+  async recordFailure(
+    run: { readonly runId: string; readonly trigger: string },
+    at: Date,
+    error: unknown,
+  ): Promise<Error> {
+    const failure = toError(error);
+    const record: RunRecord = {
+      runId: run.runId,
+      at: at.toISOString(),
+      trigger: run.trigger,
+      code: failure instanceof ExporterError ? failure.code : failure.name,
+      message: describeError(failure).slice(0, 1000),
+    };
     try {
       const current = await this.store.read();
-      if (!current.state) return;
-      await this.store.write(
-        { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
-        current.etag,
-      );
-    } catch (error) {
-      this.log.warn('Could not record the failure in the state blob', { error: describeError(error).slice(0, 300) });
+      if (current.state)
+        await this.store.write(
+          { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
+          current.etag,
+        );
+    } catch (recordError) {
+      this.log.warn('Could not record the failure in the state blob', {
+        error: describeError(recordError).slice(0, 300),
+      });
     }
+    return failure;
   }
 
   private async assertNoOrphanExports(): Promise<void> {
