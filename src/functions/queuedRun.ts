@@ -1,5 +1,6 @@
 import { randomUUID } from 'crypto';
 import type { Logger } from '../common/logger';
+import type { RunSummary } from '../export/runSummary';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 import { reportedRun } from './runReport';
 import { parseRunMessage } from './runMessage';
@@ -11,8 +12,10 @@ export interface Delivery {
   readonly invocationId: string;
 }
 
-/** What the handler did with a message. */
-export type QueuedRunResult = 'exported' | 'busy';
+/** What the handler did with a message: the tenant's run summary, or nothing because the tenant was busy. */
+export type QueuedRunOutcome =
+  | { readonly kind: 'exported'; readonly tenantId: string; readonly summary: RunSummary }
+  | { readonly kind: 'busy'; readonly tenantId: string };
 
 /** The newest tick each runner (one per instance and runtime) has seen, to start a new tick once per tick. */
 const ticksSeen = new WeakMap<TenantRunner, string>();
@@ -30,7 +33,7 @@ export async function runQueuedTenant(
   queueEntry: unknown,
   logger: Logger,
   delivery: Delivery,
-): Promise<QueuedRunResult> {
+): Promise<QueuedRunOutcome> {
   const message = parseRunMessage(queueEntry);
   const seen = ticksSeen.get(runner);
   if (seen === undefined || message.tick > seen) {
@@ -45,17 +48,17 @@ export async function runQueuedTenant(
     invocationId: delivery.invocationId,
     runId,
   });
-  let result: QueuedRunResult = 'exported';
   const identity = { runId, trigger: 'queue', tenantId: message.tenantId, attempt: delivery.dequeueCount };
-  await reportedRun(runtime, logger, identity, async () => {
+  const summary = await reportedRun(runtime, logger, identity, async () => {
     const outcome = await runner.runTenant(message.tenantId, { trigger: 'queue', logger, runId });
     if (outcome.kind === 'exported') return outcome.summary;
-    result = 'busy';
     logger.info(
       `Tenant ${outcome.tenantId} is busy: another run holds its lease. This message completes without work; the next tick exports what that run leaves.`,
       { tenantId: outcome.tenantId, tick: message.tick, runId },
     );
     return undefined;
   });
-  return result;
+  return summary === undefined
+    ? { kind: 'busy', tenantId: message.tenantId }
+    : { kind: 'exported', tenantId: message.tenantId, summary };
 }
