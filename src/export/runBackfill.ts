@@ -1,7 +1,7 @@
 import { ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Timestamp } from '../common/timestamp';
-import { BACKFILL_PREFIX } from './blobNames';
+import { tenantMetadata } from './blobLayout';
 import { BackfillCheckpoint } from './backfillCheckpoint';
 import { BackfillJobStore, backfillJobId, type BackfillJob } from './backfillJob';
 import { BackfillLedger, type BackfillProgress } from './backfillLedger';
@@ -33,14 +33,14 @@ export interface BackfillResult {
 
 /** Creates the job for a window, or returns the existing one (same window, same id). */
 export async function startBackfill(
-  deps: Pick<ExportDependencies, 'container' | 'clock' | 'ensureContainer'>,
+  deps: Pick<ExportDependencies, 'stateContainer' | 'layout' | 'clock' | 'ensureContainer'>,
   from: Timestamp,
   to: Timestamp,
   requestedBy: string,
   options: { restart?: boolean } = {},
 ): Promise<BackfillJob> {
   await deps.ensureContainer();
-  const store = new BackfillJobStore(deps.container);
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
   const id = backfillJobId(from, to);
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) return existing.job;
@@ -78,7 +78,7 @@ export async function runBackfill(
   jobId: string,
   options: BackfillOptions,
 ): Promise<BackfillResult> {
-  const store = new BackfillJobStore(deps.container);
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
   const found = await openJob(store, jobId);
   if (found.job.status === 'complete') return { job: found.job, incidents: 0, blobs: [] };
   const started = deps.clock.now();
@@ -92,7 +92,8 @@ export async function runBackfill(
   const writer = new PartWriter(deps.container, started, maxBlobBytes, {
     encoding,
     indexTags,
-    prefix: BACKFILL_PREFIX,
+    prefix: deps.layout.backfillPrefix,
+    metadata: tenantMetadata(deps.layout),
   });
   const checkpoint = new BackfillCheckpoint(found.etag, { store, ledger, writer, source, clock: deps.clock, trigger });
   const outcome = await pullIntoParts({

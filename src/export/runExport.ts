@@ -2,6 +2,7 @@ import { randomUUID } from 'crypto';
 import type { Logger } from '../common/logger';
 import { ExportCheckpoint } from './exportCheckpoint';
 import type { ExportDependencies } from './exportDependencies';
+import { tenantMetadata } from './blobLayout';
 import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
@@ -33,7 +34,12 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   const { settings } = deps;
   const run = { runId: options.runId ?? randomUUID(), trigger: options.trigger, started };
   const log = options.logger;
-  const stateFile = new StateFile(deps.container, settings.overlapMinutes * 60_000, log);
+  const stateFile = new StateFile(
+    { exports: deps.container, state: deps.stateContainer },
+    deps.layout,
+    settings.overlapMinutes * 60_000,
+    log,
+  );
   try {
     await deps.ensureContainer();
     const previous = await stateFile.open(() => genesisState(started, settings));
@@ -49,7 +55,12 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
     const ledger = new ExportLedger(previous, plan, settings.overlapMinutes * 60_000, started.toISOString());
     const { encoding, indexTags } = settings;
-    const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, { encoding, indexTags });
+    const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, {
+      encoding,
+      indexTags,
+      prefix: deps.layout.exportPrefix,
+      metadata: tenantMetadata(deps.layout),
+    });
     const checkpoint = new ExportCheckpoint(run, { plan, ledger, writer, stateFile, source, clock: deps.clock });
     const outcome = await pullIntoParts({
       source,

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { EXPORT_PREFIX } from './blobNames';
+import type { BlobLayout } from './blobLayout';
 import { mergeStates, type ExportState, type RunRecord } from './exportState';
-import { StateConflictError, stateMissingError, StateStore } from './stateStore';
+import { StateConflictError, StateStore } from './stateStore';
 
 const MAX_STATE_WRITE_ATTEMPTS = 5;
 
@@ -13,15 +13,18 @@ const MAX_STATE_WRITE_ATTEMPTS = 5;
  */
 export class StateFile {
   private readonly store: StateStore;
+  private readonly exports: ContainerClient;
   private etag: string | undefined;
   private saved: ExportState | undefined;
 
   constructor(
-    private readonly container: ContainerClient,
+    containers: { readonly exports: ContainerClient; readonly state: ContainerClient },
+    private readonly layout: BlobLayout,
     private readonly overlapMs: number,
     private readonly log: Logger,
   ) {
-    this.store = new StateStore(container);
+    this.exports = containers.exports;
+    this.store = new StateStore(containers.state, layout);
   }
 
   /** The state the run starts from (undefined on a first run, after recording `genesis` before any blob exists). */
@@ -105,10 +108,10 @@ export class StateFile {
   private async assertNoOrphanExports(): Promise<void> {
     let count = 0;
     let newest = '';
-    for await (const blob of this.container.listBlobsFlat({ prefix: EXPORT_PREFIX })) {
+    for await (const blob of this.exports.listBlobsFlat({ prefix: this.layout.exportPrefix })) {
       count += 1;
       if (blob.name > newest) newest = blob.name;
     }
-    if (count > 0) throw stateMissingError(count, newest);
+    if (count > 0) throw this.store.missingError(count, newest);
   }
 }

@@ -7,7 +7,7 @@ import { contextLogger } from './contextLogger';
 import { tickMessages } from './fanOut';
 import { reportedRun } from './runReport';
 import { runMessageText } from './runMessage';
-import { tenantRunnerFor, type TenantRunner } from './tenantsContract';
+import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
 /**
  * The runs queue (EXPORT_QUEUE) in the host storage account, written through the Functions output binding: the

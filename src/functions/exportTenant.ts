@@ -3,7 +3,7 @@ import { numberProperty } from '../common/jsonFields';
 import { getRuntime, type ExporterRuntime } from '../runtime/exporterRuntime';
 import { contextLogger } from './contextLogger';
 import { runQueuedTenant } from './queuedRun';
-import { tenantRunnerFor, type TenantRunner } from './tenantsContract';
+import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
 /**
  * The queue-triggered handler over the runtime it is given: exports the tenant named by one message of the runs

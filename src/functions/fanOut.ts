@@ -1,5 +1,5 @@
 import type { RunMessage } from './runMessage';
-import type { TenantRunner } from './tenantsContract';
+import type { TenantRunner } from '../tenants/tenantRunner';
 
 /**
  * The messages of one timer tick: one per enabled tenant of the registry, none for a disabled one. Undefined when

@@ -4,7 +4,7 @@ import type { RunSummary } from '../export/runSummary';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 import { reportedRun } from './runReport';
 import { parseRunMessage } from './runMessage';
-import type { TenantRunner } from './tenantsContract';
+import type { TenantRunner } from '../tenants/tenantRunner';
 
 /** How a message reached the handler: the queue's delivery count (1 on the first attempt) and the invocation. */
 export interface Delivery {

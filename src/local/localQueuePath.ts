@@ -6,7 +6,7 @@ import { formatSummary } from '../export/runSummary';
 import { tickMessages } from '../functions/fanOut';
 import { runQueuedTenant } from '../functions/queuedRun';
 import { poisonQueueName, runMessageText } from '../functions/runMessage';
-import { tenantRunnerFor } from '../functions/tenantsContract';
+import { tenantRunnerFor } from '../tenants/tenantRunner';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 import { hostQueueSettings } from './hostQueueSettings';
 import { encodeQueueMessage, QueuePump } from './queuePump';
