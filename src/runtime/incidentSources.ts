@@ -66,7 +66,7 @@ export function createIncidentSource(
   const { api, logger } = request;
   if (api === 'defender' && profile.incidentsApi === 'defender') warnIfDefenderRetiring(config, shared, logger);
   const stats = request.stats ?? newSourceStats();
-  const { client, baseUrl } = apiClientFor(config, profile, shared, request, stats, providers);
+  const { client, baseUrl, tokens } = apiClientFor(config, profile, shared, request, stats, providers);
   if (api === 'defender') return new DefenderSource(client, baseUrl, stats);
   const graph = new GraphSource({
     client,
@@ -76,7 +76,8 @@ export function createIncidentSource(
     expandAlerts: config.graphExpandAlerts,
     behaviour: shared.graphBehaviour,
   });
-  return explainGraphRefusals(graph, { ...profile, authorityHost: config.authorityHost });
+  // A token cached across runs (registered tenants) predates a grant: after a refusal the next run gets a new one.
+  return explainGraphRefusals(graph, { ...profile, authorityHost: config.authorityHost }, () => tokens.invalidate());
 }
 
 /**
@@ -123,7 +124,7 @@ function apiClientFor(
   stats: SourceStats,
   providers: TokenProviders,
   maxAttempts?: number,
-): { readonly client: ApiClient; readonly baseUrl: string } {
+): { readonly client: ApiClient; readonly baseUrl: string; readonly tokens: TokenProvider } {
   const graph = request.api === 'graph';
   const { clientSecret } = request;
   const scope = graph ? config.graphScope : config.defenderScope;
@@ -159,11 +160,11 @@ function apiClientFor(
     pacer: shared.pacer,
     ...(maxAttempts === undefined ? {} : { maxAttempts }),
   });
-  return { client, baseUrl };
+  return { client, baseUrl, tokens };
 }
 
 /** The Graph source, its 403 (permission missing) turned into one line naming the permission and the consent link. */
-function explainGraphRefusals(source: IncidentSource, who: GraphIdentity): IncidentSource {
+function explainGraphRefusals(source: IncidentSource, who: GraphIdentity, onRefused: () => void): IncidentSource {
   return {
     name: source.name,
     stats: source.stats,
@@ -172,7 +173,9 @@ function explainGraphRefusals(source: IncidentSource, who: GraphIdentity): Incid
         try {
           yield* source.pull(window, options);
         } catch (error) {
-          throw isGraphPermissionDenied(error) ? graphNotPermittedError(error, who) : error;
+          if (!isGraphPermissionDenied(error)) throw error;
+          onRefused();
+          throw graphNotPermittedError(error, who);
         }
       },
     }),
