@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
     env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
     logger.info(
-      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours.`,
+      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
     );
     logger.info(
       'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
@@ -116,9 +116,11 @@ async function main(): Promise<void> {
       settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container },
       caCertPem: tenant.tenant.caCertPem,
     });
-    const kept = azurite
-      ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
-      : undefined;
+    // The note is about the single tenant's watermark; with LOCAL_TENANTS each tenant's run says where it starts.
+    const kept =
+      azurite && localTenants === undefined
+        ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
+        : undefined;
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);
     logger.info(
