@@ -62,6 +62,7 @@ export function loadConfig(env: Environment): Config {
     defenderRetirementWarningFromMs: settings.value('defenderRetirementWarningFromMs'),
     storage: Object.freeze(settings.value('storage')),
     container: settings.value('container'),
+    stateContainer: settings.value('stateContainer'),
     schedule: settings.value('schedule'),
     initialLookbackHours: settings.value('initialLookbackHours'),
     overlapMinutes: settings.value('overlapMinutes'),
@@ -80,17 +81,20 @@ export function loadConfig(env: Environment): Config {
 export interface StorageConfig {
   readonly storage: StorageTarget;
   readonly container: string;
+  /** EXPORT_STATE_CONTAINER (default: the export container). */
+  readonly stateContainer: string;
   readonly vaultServicePrincipal: VaultServicePrincipal | undefined;
   /** Only when set explicitly; otherwise the credential's own default. */
   readonly authorityHost: string | undefined;
 }
 
-/** Reads only the storage settings (EXPORT_STORAGE / EXPORT_STORAGE__blobServiceUri / AzureWebJobsStorage, EXPORT_CONTAINER). */
+/** Reads only the storage settings (EXPORT_STORAGE / EXPORT_STORAGE__blobServiceUri / AzureWebJobsStorage, EXPORT_CONTAINER, EXPORT_STATE_CONTAINER). */
 export function loadStorageConfig(env: Environment): StorageConfig {
-  const settings = readSettings(env, ['container', 'blobServiceUri', 'storage', 'authorityHost']);
+  const settings = readSettings(env, ['container', 'stateContainer', 'blobServiceUri', 'storage', 'authorityHost']);
   return Object.freeze({
     storage: Object.freeze(settings.value('storage')),
     container: settings.value('container'),
+    stateContainer: settings.value('stateContainer'),
     vaultServicePrincipal: vaultServicePrincipal(env),
     authorityHost: settings.isSet('authorityHost') ? settings.value('authorityHost') : undefined,
   });

@@ -48,6 +48,8 @@ export interface SettingValues {
   /** The identity-based endpoint when set; `storage` then targets it. */
   readonly blobServiceUri: string | undefined;
   readonly container: string;
+  /** Container of the state, backfill jobs and tenant registry (EXPORT_STATE_CONTAINER, else EXPORT_CONTAINER). */
+  readonly stateContainer: string;
   readonly schedule: string;
   readonly initialLookbackHours: number;
   readonly exportFormat: 'json' | 'ndjson';
@@ -150,10 +152,10 @@ function optional<T>(
   };
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
-const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
-const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
+export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
+export const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+export const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const CONNECTION_STRING = /(^|;)\s*(BlobEndpoint|AccountName)\s*=/i;
 
 /** The cloud whose hosts are the defaults; public while DEFENDER_CLOUD itself is wrong (its row reports that). */
@@ -308,13 +310,28 @@ export const SETTING_TABLE: SettingTable = {
   container: withDefault({
     name: 'EXPORT_CONTAINER',
     defaultValue: 'defender-incidents',
-    description: 'Container for the export blobs (incidents/...) and the state (state/...).',
+    description:
+      'Container for the export blobs (incidents/... or tenants/<id>/incidents/...), and for the state unless EXPORT_STATE_CONTAINER names another.',
     parse: (text, { name }) =>
       CONTAINER.test(text)
         ? ok(text)
         : problem(
             `${name} '${text}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`,
           ),
+  }),
+  stateContainer: optional({
+    name: 'EXPORT_STATE_CONTAINER',
+    defaultValue: 'the EXPORT_CONTAINER',
+    description:
+      "Container for the state (state/... or tenants/<id>/state/...), the backfill jobs and the tenant registry (config/tenants.json), which are rewritten; the exports stay in EXPORT_CONTAINER, which can then be immutable. Moving an existing deployment: 'defender-export state move --to <container>', then set this.",
+    parse: (text, context) => {
+      if (text === undefined) return ok(context.value('container') ?? '');
+      return CONTAINER.test(text)
+        ? ok(text)
+        : problem(
+            `${context.name} '${text}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes, or remove it to keep the state in EXPORT_CONTAINER.`,
+          );
+    },
   }),
   schedule: withDefault({
     name: 'EXPORT_SCHEDULE',

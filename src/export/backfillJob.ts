@@ -4,6 +4,7 @@ import { parseTimestamp, type Timestamp } from '../common/timestamp';
 import type { TieSlice } from '../sources/incident';
 import { readPositionExtras } from './exportState';
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
+import { SINGLE_TENANT_LAYOUT, type BlobLayout } from './blobLayout';
 import { property } from '../common/jsonFields';
 
 /** Data retention of the incidents API: a backfill cannot reach further back. */
@@ -33,8 +34,6 @@ export interface BackfillJob {
   readonly requestedBy: string;
   readonly lastError?: string;
 }
-
-export const BACKFILL_STATE_PREFIX = 'state/backfill/';
 
 /** Deterministic id of a window, so asking for the same window again resumes it. */
 export function backfillJobId(from: Timestamp, to: Timestamp): string {
@@ -68,28 +67,34 @@ export function validateBackfillWindow(
   return problems.length > 0 ? { problems } : { problems, from, to };
 }
 
-/** Backfill jobs (`state/backfill/<id>.json`) on the ETag-guarded JSON blob store, like the main state. */
+/**
+ * Backfill jobs (`state/backfill/<id>.json`, or under `tenants/<id>/`) in the state container, on the
+ * ETag-guarded JSON blob store, like the main state.
+ */
 export class BackfillJobStore {
   private readonly store: JsonBlobStore<BackfillJob>;
+  private readonly prefix: string;
 
-  constructor(container: ContainerClient) {
+  constructor(container: ContainerClient, layout: BlobLayout = SINGLE_TENANT_LAYOUT) {
+    const prefix = layout.backfillJobPrefix;
+    this.prefix = prefix;
     this.store = new JsonBlobStore(container, {
       what: 'backfill job',
-      parse: (text, blobName) => parseJob(text, blobName.slice(BACKFILL_STATE_PREFIX.length).replace(/\.json$/, '')),
-      readHint: "Check EXPORT_STORAGE and the identity's 'Storage Blob Data Contributor' role.",
+      parse: (text, blobName) => parseJob(text, blobName.slice(prefix.length).replace(/\.json$/, ''), prefix),
+      readHint: "Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role.",
       writeHint: 'The blobs already written are kept; running the same backfill again resumes it.',
     });
   }
 
   async read(id: string): Promise<{ job: BackfillJob; etag: string } | undefined> {
-    const found = await this.store.read(jobBlobName(id));
+    const found = await this.store.read(this.blobName(id));
     return found && { job: found.value, etag: found.etag };
   }
 
   /** Writes the job if it still has `etag` (undefined: must not exist yet); returns the new ETag, or undefined on a conflict. */
   async write(job: BackfillJob, etag: string | undefined): Promise<string | undefined> {
     try {
-      return await this.store.write(jobBlobName(job.id), job, etag);
+      return await this.store.write(this.blobName(job.id), job, etag);
     } catch (error) {
       if (error instanceof BlobConflictError) return undefined;
       throw error;
@@ -99,19 +104,19 @@ export class BackfillJobStore {
   /** Jobs not complete yet, oldest first. */
   async pending(): Promise<BackfillJob[]> {
     const jobs: BackfillJob[] = [];
-    for (const name of await this.store.list(BACKFILL_STATE_PREFIX)) {
+    for (const name of await this.store.list(this.prefix)) {
       const found = await this.store.read(name);
       if (found && found.value.status !== 'complete') jobs.push(found.value);
     }
     return jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
+
+  private blobName(id: string): string {
+    return `${this.prefix}${id}.json`;
+  }
 }
 
-function jobBlobName(id: string): string {
-  return `${BACKFILL_STATE_PREFIX}${id}.json`;
-}
-
-function parseJob(text: string, id: string): BackfillJob {
+function parseJob(text: string, id: string, prefix: string): BackfillJob {
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -127,7 +132,7 @@ function parseJob(text: string, id: string): BackfillJob {
   const to = time('to');
   const status = get('status');
   const corrupted = new StateError(
-    `Backfill job ${BACKFILL_STATE_PREFIX}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`,
+    `Backfill job ${prefix}${id}.json is corrupted: delete it and start the backfill again (its blobs are kept).`,
     { code: 'BackfillCorrupted' },
   );
   if (

@@ -18,7 +18,7 @@ export async function continueBackfills(
   trigger: string,
 ): Promise<BackfillResult[]> {
   const results: BackfillResult[] = [];
-  const jobs = await new BackfillJobStore(deps.container).pending();
+  const jobs = await new BackfillJobStore(deps.stateContainer, deps.layout).pending();
   for (const job of jobs) {
     const leftMs = invocationStartMs + deps.settings.runBudgetMs - deps.clock.now().getTime();
     if (leftMs < MIN_SLICE_MS) {

@@ -2,6 +2,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Clock } from '../common/clock';
 import type { Logger } from '../common/logger';
 import type { IncidentSource } from '../sources/incident';
+import type { BlobLayout } from './blobLayout';
 import type { BlobEncoding } from './blobNames';
 
 /** The options a run follows: one frozen object, built once from the Config (runtime/buildDependencies). */
@@ -22,13 +23,18 @@ export interface ExportSettings {
 
 /** The clients a run uses, built once per entry point, and the settings it follows. */
 export interface ExportDependencies {
+  /** The export container (EXPORT_CONTAINER): export and backfill blobs, written once, never overwritten. */
   readonly container: ContainerClient;
+  /** The state container (EXPORT_STATE_CONTAINER, else the export container): state and backfill jobs, rewritten. */
+  readonly stateContainer: ContainerClient;
+  /** Where this exporter's blobs are named: today's names, or under `tenants/<tenantId>/` for a registered tenant. */
+  readonly layout: BlobLayout;
   readonly clock: Clock;
   /** Reads the client secret from Key Vault (once per run). */
   readonly readSecret: (abortSignal?: AbortSignal) => Promise<string>;
   /** Builds the incidents source for one run from the secret and the deadline its waits must respect. */
   readonly createSource: (clientSecret: string, deadlineMs: number, logger: Logger) => IncidentSource;
-  /** Makes sure the container exists (cheap after the first call). */
+  /** Makes sure the export and state containers exist (cheap after the first call). */
   readonly ensureContainer: () => Promise<void>;
   readonly settings: ExportSettings;
 }

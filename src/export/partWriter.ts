@@ -32,6 +32,8 @@ export class PartWriter {
       readonly encoding?: BlobEncoding;
       readonly prefix?: string;
       readonly indexTags?: boolean;
+      /** Metadata every part carries (the tenant of a registered tenant's blobs: `tenantid`). */
+      readonly metadata?: Readonly<Record<string, string>>;
     } = {},
   ) {}
 
@@ -72,7 +74,12 @@ export class PartWriter {
     const writer = this.current;
     this.current = undefined;
     if (!writer || writer.incidentCount === 0) return undefined;
-    const fullMetadata = { ...metadata, incidentcount: String(writer.incidentCount), part: String(this.partNumber) };
+    const fullMetadata = {
+      ...this.options.metadata,
+      ...metadata,
+      incidentcount: String(writer.incidentCount),
+      part: String(this.partNumber),
+    };
     // Index tags (at most 10; values limited to letters, digits and + - . / : = _ and space) let users filter by window.
     const tags = this.options.indexTags ? pick(fullMetadata, ['kind', 'source', 'windowfrom', 'windowto']) : undefined;
     let bytes: number;

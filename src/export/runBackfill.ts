@@ -1,7 +1,8 @@
-import { describeError, ExporterError } from '../common/errors';
+import { ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Timestamp } from '../common/timestamp';
-import { BACKFILL_PREFIX } from './blobNames';
+import { tenantMetadata } from './blobLayout';
+import { BackfillCheckpoint } from './backfillCheckpoint';
 import { BackfillJobStore, backfillJobId, type BackfillJob } from './backfillJob';
 import { BackfillLedger, type BackfillProgress } from './backfillLedger';
 import type { ExportDependencies } from './exportDependencies';
@@ -32,14 +33,14 @@ export interface BackfillResult {
 
 /** Creates the job for a window, or returns the existing one (same window, same id). */
 export async function startBackfill(
-  deps: Pick<ExportDependencies, 'container' | 'clock' | 'ensureContainer'>,
+  deps: Pick<ExportDependencies, 'stateContainer' | 'layout' | 'clock' | 'ensureContainer'>,
   from: Timestamp,
   to: Timestamp,
   requestedBy: string,
   options: { restart?: boolean } = {},
 ): Promise<BackfillJob> {
   await deps.ensureContainer();
-  const store = new BackfillJobStore(deps.container);
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
   const id = backfillJobId(from, to);
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) return existing.job;
@@ -77,52 +78,27 @@ export async function runBackfill(
   jobId: string,
   options: BackfillOptions,
 ): Promise<BackfillResult> {
-  const store = new BackfillJobStore(deps.container);
-  const found = await store.read(jobId);
-  if (!found)
-    throw new ExporterError(
-      `No backfill job '${jobId}': start one with 'defender-export backfill --from <time> --to <time>'.`,
-      { code: 'BackfillNotFound' },
-    );
+  const store = new BackfillJobStore(deps.stateContainer, deps.layout);
+  const found = await openJob(store, jobId);
   if (found.job.status === 'complete') return { job: found.job, incidents: 0, blobs: [] };
-  let etag = found.etag;
   const started = deps.clock.now();
   const deadlineMs = waitDeadlineMs(started, options.budgetMs ?? deps.settings.runBudgetMs);
-  const log = options.logger;
+  const { logger: log, trigger } = options;
   const ledger = new BackfillLedger(found.job);
-  log.info('Backfill started', {
-    job: jobId,
-    from: found.job.from,
-    to: found.job.to,
-    resumingAt: found.job.cursor,
-    trigger: options.trigger,
-  });
+  const { from, to, cursor } = found.job;
+  log.info('Backfill started', { job: jobId, from, to, resumingAt: cursor, trigger });
   const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
-  const writer = new PartWriter(deps.container, started, deps.settings.maxBlobBytes, {
-    encoding: deps.settings.encoding,
-    prefix: BACKFILL_PREFIX,
-    indexTags: deps.settings.indexTags,
+  const { encoding, indexTags, maxBlobBytes } = deps.settings;
+  const writer = new PartWriter(deps.container, started, maxBlobBytes, {
+    encoding,
+    indexTags,
+    prefix: deps.layout.backfillPrefix,
+    metadata: tenantMetadata(deps.layout),
   });
-  /** Commits the open part and records the job's position; false when another worker moved the job on. */
-  const checkpoint = async (done: boolean): Promise<boolean> => {
-    const part = await writer.commitOpenPart({
-      kind: 'backfill',
-      windowfrom: ledger.job.from,
-      windowto: ledger.job.to,
-      source: source.name,
-      backfilljob: jobId,
-      trigger: options.trigger,
-    });
-    const next = ledger.nextJob(done, part, deps.clock.now().toISOString());
-    const newEtag = await store.write(next, etag);
-    if (newEtag === undefined) return false;
-    etag = newEtag;
-    ledger.recorded(next);
-    return true;
-  };
+  const checkpoint = new BackfillCheckpoint(found.etag, { store, ledger, writer, source, clock: deps.clock, trigger });
   const outcome = await pullIntoParts({
     source,
-    window: { from: found.job.from, to: found.job.to },
+    window: { from, to },
     start: ledger.start,
     writer,
     accept: (incident) => ledger.accept(incident),
@@ -131,29 +107,32 @@ export async function runBackfill(
       options.onProgress?.(ledger.progress(writer.openIncidents, next === undefined));
     },
     shouldContinue: () => deps.clock.now().getTime() < deadlineMs && options.shouldContinue?.() !== false,
-    checkpoint: () => checkpoint(false),
+    checkpoint: () => checkpoint.commit(false),
     abortSignal: options.abortSignal,
   }).catch(async (error: unknown) => {
-    const current = await store.read(jobId).catch(() => undefined);
-    if (current)
-      await store
-        .write(
-          { ...current.job, lastError: describeError(error).slice(0, 500), updatedAt: deps.clock.now().toISOString() },
-          current.etag,
-        )
-        .catch(() => undefined);
+    await checkpoint.recordError(error);
     throw error;
   });
-  let stoppedBecause: BackfillResult['stoppedBecause'] =
-    outcome.checkpointStop || !(await checkpoint(outcome.complete)) ? 'another worker' : undefined;
-  if (stoppedBecause === undefined && !outcome.complete)
-    stoppedBecause = options.shouldContinue?.() === false ? 'interrupted' : 'budget';
+  const recorded = !outcome.checkpointStop && (await checkpoint.commit(outcome.complete));
+  const stoppedBecause = stopReason(outcome.complete, recorded, options.shouldContinue?.() === false);
   const blobs = writer.committed.map((p) => p.name);
-  log.info(outcome.complete ? 'Backfill complete' : 'Backfill paused', {
-    job: jobId,
-    incidents: ledger.written,
-    blobs: blobs.join(',') || 'none',
-    stoppedBecause,
-  });
+  const summary = { job: jobId, incidents: ledger.written, blobs: blobs.join(',') || 'none', stoppedBecause };
+  log.info(outcome.complete ? 'Backfill complete' : 'Backfill paused', summary);
   return { job: ledger.job, incidents: ledger.written, blobs, stoppedBecause };
+}
+
+async function openJob(store: BackfillJobStore, jobId: string): Promise<{ job: BackfillJob; etag: string }> {
+  const found = await store.read(jobId);
+  if (found) return found;
+  throw new ExporterError(
+    `No backfill job '${jobId}': start one with 'defender-export backfill --from <time> --to <time>'.`,
+    { code: 'BackfillNotFound' },
+  );
+}
+
+/** Why an invocation stopped before its job was complete, if it did. */
+function stopReason(complete: boolean, recorded: boolean, interrupted: boolean): BackfillResult['stoppedBecause'] {
+  if (!recorded) return 'another worker';
+  if (complete) return undefined;
+  return interrupted ? 'interrupted' : 'budget';
 }

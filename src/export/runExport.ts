@@ -1,11 +1,12 @@
 import { randomUUID } from 'crypto';
-import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { ExportCheckpoint } from './exportCheckpoint';
 import type { ExportDependencies } from './exportDependencies';
+import { tenantMetadata } from './blobLayout';
 import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
-import { runRecord, summarise, type RunSummary } from './runSummary';
+import { summarise, type RunSummary } from './runSummary';
 import { StateFile } from './stateFile';
 import { genesisState, planWindow } from './windowPlan';
 
@@ -33,7 +34,12 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   const { settings } = deps;
   const run = { runId: options.runId ?? randomUUID(), trigger: options.trigger, started };
   const log = options.logger;
-  const stateFile = new StateFile(deps.container, settings.overlapMinutes * 60_000, log);
+  const stateFile = new StateFile(
+    { exports: deps.container, state: deps.stateContainer },
+    deps.layout,
+    settings.overlapMinutes * 60_000,
+    log,
+  );
   try {
     await deps.ensureContainer();
     const previous = await stateFile.open(() => genesisState(started, settings));
@@ -48,35 +54,14 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const deadlineMs = waitDeadlineMs(started, settings.runBudgetMs);
     const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
     const ledger = new ExportLedger(previous, plan, settings.overlapMinutes * 60_000, started.toISOString());
+    const { encoding, indexTags } = settings;
     const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, {
-      encoding: settings.encoding,
-      indexTags: settings.indexTags,
+      encoding,
+      indexTags,
+      prefix: deps.layout.exportPrefix,
+      metadata: tenantMetadata(deps.layout),
     });
-    /** Commits the open part, then records progress: the pull's position, or the new watermark when done. */
-    const checkpoint = async (done: boolean, failed = false): Promise<boolean> => {
-      const alerts: Record<string, string> =
-        source.stats.alertsOmittedPages > 0 ? { alerts: 'omitted-on-some-pages' } : {};
-      await writer.commitOpenPart({
-        kind: 'export',
-        windowfrom: plan.from,
-        windowto: ledger.newest ?? plan.from,
-        source: source.name,
-        runid: run.runId,
-        trigger: run.trigger,
-        ...alerts,
-      });
-      const at = deps.clock.now().toISOString();
-      await stateFile.save(
-        ledger.nextState({
-          done,
-          failed,
-          sourceName: source.name,
-          at,
-          record: runRecord(run.runId, at, run.trigger, writer),
-        }),
-      );
-      return true;
-    };
+    const checkpoint = new ExportCheckpoint(run, { plan, ledger, writer, stateFile, source, clock: deps.clock });
     const outcome = await pullIntoParts({
       source,
       window: { from: plan.from },
@@ -85,55 +70,20 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       accept: (incident) => ledger.accept(incident),
       advance: (next) => ledger.advance(next),
       shouldContinue: () => deps.clock.now().getTime() < deadlineMs,
-      checkpoint: () => checkpoint(false),
+      checkpoint: () => checkpoint.commit(false),
       abortSignal: options.abortSignal,
     }).catch(async (error: unknown) => {
-      // Keep the complete pages already read as a pull in progress (never the watermark), so a failure that repeats
-      // (a stuck page) does not make every run read everything above it again; not after a failed upload.
-      if (writer.healthy && ledger.movedOn)
-        await checkpoint(false, true).catch((keepError: unknown) =>
-          log.warn('Could not keep the pages read before the failure', {
-            error: describeError(keepError).slice(0, 300),
-          }),
-        );
+      await checkpoint.keepAfterFailure(log);
       throw error;
     });
-    if (outcome.budgetStop)
-      log.warn('Run budget reached while waiting on the API; committing what this run has', {
-        runId: run.runId,
-        reason: outcome.budgetStop.message,
-      });
-    if (!outcome.complete)
-      log.warn('Run budget reached: stopping cleanly; the next run continues the pull', {
-        runId: run.runId,
-        cursor: ledger.position?.cursor,
-        budgetMs: settings.runBudgetMs,
-      });
-    await checkpoint(outcome.complete);
-    const summary = summarise(
-      {
-        ...run,
-        finished: deps.clock.now(),
-        windowFrom: plan.from,
-        complete: outcome.complete,
-        duplicatesDropped: ledger.duplicatesDropped,
-      },
-      writer,
-      source.stats,
-      previous,
-      stateFile.committed,
-    );
-    return summary;
+    checkpoint.reportStop(outcome, settings.runBudgetMs, log);
+    await checkpoint.commit(outcome.complete);
+    const { complete } = outcome;
+    const { duplicatesDropped } = ledger;
+    const finished = deps.clock.now();
+    const outline = { ...run, finished, windowFrom: plan.from, complete, duplicatesDropped };
+    return summarise(outline, writer, source.stats, previous, stateFile.committed);
   } catch (error) {
-    const failure = toError(error);
-    const code = failure instanceof ExporterError ? failure.code : failure.name;
-    await stateFile.recordFailure({
-      runId: run.runId,
-      at: deps.clock.now().toISOString(),
-      trigger: run.trigger,
-      code,
-      message: describeError(failure).slice(0, 1000),
-    });
-    throw failure;
+    throw await stateFile.recordFailure(run, deps.clock.now(), error);
   }
 }

@@ -1,9 +1,9 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { describeError } from '../common/errors';
+import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
-import { EXPORT_PREFIX } from './blobNames';
+import type { BlobLayout } from './blobLayout';
 import { mergeStates, type ExportState, type RunRecord } from './exportState';
-import { StateConflictError, stateMissingError, StateStore } from './stateStore';
+import { StateConflictError, StateStore } from './stateStore';
 
 const MAX_STATE_WRITE_ATTEMPTS = 5;
 
@@ -13,15 +13,18 @@ const MAX_STATE_WRITE_ATTEMPTS = 5;
  */
 export class StateFile {
   private readonly store: StateStore;
+  private readonly exports: ContainerClient;
   private etag: string | undefined;
   private saved: ExportState | undefined;
 
   constructor(
-    private readonly container: ContainerClient,
+    containers: { readonly exports: ContainerClient; readonly state: ContainerClient },
+    private readonly layout: BlobLayout,
     private readonly overlapMs: number,
     private readonly log: Logger,
   ) {
-    this.store = new StateStore(container);
+    this.exports = containers.exports;
+    this.store = new StateStore(containers.state, layout);
   }
 
   /** The state the run starts from (undefined on a first run, after recording `genesis` before any blob exists). */
@@ -72,28 +75,43 @@ export class StateFile {
 
   /**
    * Keeps the failure in the state for `status`, without touching the watermark; also after a first run,
-   * whose start point is stored before anything can fail. Best effort: the run's own error is what the caller sees.
+   * whose start point is stored before anything can fail. Best effort: returns the run's own error, which is what the caller sees.
    */
-  async recordFailure(record: RunRecord): Promise<void> {
+  async recordFailure(
+    run: { readonly runId: string; readonly trigger: string },
+    at: Date,
+    error: unknown,
+  ): Promise<Error> {
+    const failure = toError(error);
+    const record: RunRecord = {
+      runId: run.runId,
+      at: at.toISOString(),
+      trigger: run.trigger,
+      code: failure instanceof ExporterError ? failure.code : failure.name,
+      message: describeError(failure).slice(0, 1000),
+    };
     try {
       const current = await this.store.read();
-      if (!current.state) return;
-      await this.store.write(
-        { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
-        current.etag,
-      );
-    } catch (error) {
-      this.log.warn('Could not record the failure in the state blob', { error: describeError(error).slice(0, 300) });
+      if (current.state)
+        await this.store.write(
+          { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
+          current.etag,
+        );
+    } catch (recordError) {
+      this.log.warn('Could not record the failure in the state blob', {
+        error: describeError(recordError).slice(0, 300),
+      });
     }
+    return failure;
   }
 
   private async assertNoOrphanExports(): Promise<void> {
     let count = 0;
     let newest = '';
-    for await (const blob of this.container.listBlobsFlat({ prefix: EXPORT_PREFIX })) {
+    for await (const blob of this.exports.listBlobsFlat({ prefix: this.layout.exportPrefix })) {
       count += 1;
       if (blob.name > newest) newest = blob.name;
     }
-    if (count > 0) throw stateMissingError(count, newest);
+    if (count > 0) throw this.store.missingError(count, newest);
   }
 }

@@ -1,5 +1,6 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { StateError } from '../common/errors';
+import { SINGLE_TENANT_LAYOUT, type BlobLayout } from './blobLayout';
 import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 
@@ -12,39 +13,71 @@ export interface StateSnapshot {
 /** Another run changed the state since we read it (the store's conflict error, under the name the run uses). */
 export const StateConflictError = BlobConflictError;
 
-/** The exporter's state blob (`state/exporter-state.json`) on the ETag-guarded JSON blob store. */
+/**
+ * The exporter's state blob (`state/exporter-state.json`, or `tenants/<id>/state/exporter-state.json`) in the
+ * state container (EXPORT_STATE_CONTAINER), on the ETag-guarded JSON blob store.
+ */
 export class StateStore {
   private readonly store: JsonBlobStore<ExportState>;
+  readonly blobName: string;
 
-  constructor(container: ContainerClient) {
+  constructor(
+    container: ContainerClient,
+    private readonly layout: BlobLayout = SINGLE_TENANT_LAYOUT,
+  ) {
+    this.blobName = layout.stateBlob;
     this.store = new JsonBlobStore(container, {
       what: 'state blob',
-      parse: (text) => parseState(text),
-      readHint: "Check EXPORT_STORAGE and the identity's 'Storage Blob Data Contributor' role.",
+      parse: (text) => parseStateOf(text, layout),
+      readHint: "Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role.",
       writeHint: 'The export blob of this run is kept; the next run re-reads its window and drops nothing.',
     });
   }
 
   async read(): Promise<StateSnapshot> {
-    const found = await this.store.read(STATE_BLOB);
+    const found = await this.store.read(this.blobName);
     return found ? { state: found.value, etag: found.etag } : { state: undefined, etag: undefined };
   }
 
   /** Writes `state` if the blob still has `etag` (or still does not exist); StateConflictError otherwise. */
   write(state: ExportState, etag: string | undefined): Promise<string> {
-    return this.store.write(STATE_BLOB, state, etag);
+    return this.store.write(this.blobName, state, etag);
   }
 
   /** Writes `state` unconditionally (the `state reset` recovery command). */
   async overwrite(state: ExportState): Promise<void> {
-    await this.store.overwrite(STATE_BLOB, state);
+    await this.store.overwrite(this.blobName, state);
+  }
+
+  /** The state is missing although exports exist: refuse to restart from the initial lookback. */
+  missingError(exportCount: number, newestExport: string): StateError {
+    return stateMissingError(exportCount, newestExport, this.layout);
+  }
+}
+
+/** parseState, its error naming this layout's blob and recovery commands. */
+function parseStateOf(text: string, layout: BlobLayout): ExportState {
+  try {
+    return parseState(text);
+  } catch (error) {
+    if (!(error instanceof StateError) || layout.tenantId === undefined) throw error;
+    throw new StateError(
+      error.message.replace(STATE_BLOB, layout.stateBlob).replace(RECOVERY_HINT, layout.recoveryHint),
+      {
+        code: error.code,
+      },
+    );
   }
 }
 
 /** The state is missing although exports exist: refuse to restart from the initial lookback. */
-export function stateMissingError(exportCount: number, newestExport: string): StateError {
+export function stateMissingError(
+  exportCount: number,
+  newestExport: string,
+  layout: BlobLayout = SINGLE_TENANT_LAYOUT,
+): StateError {
   return new StateError(
-    `The state blob ${STATE_BLOB} is missing but the container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. ${RECOVERY_HINT}.`,
+    `The state blob ${layout.stateBlob} is missing but the export container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. If the state was moved to another container, set EXPORT_STATE_CONTAINER to it. ${layout.recoveryHint}.`,
     { code: 'StateMissing' },
   );
 }

@@ -81,7 +81,7 @@ async function main(): Promise<void> {
       caCertPem: tenant.tenant.caCertPem,
     });
     const kept = azurite
-      ? (await new StateStore(deps.container).read().catch(() => undefined))?.state?.watermark
+      ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
       : undefined;
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);

@@ -6,9 +6,10 @@ import { readClientSecret } from '../auth/readClientSecret';
 import { isMicrosoftAuthority, isMicrosoftVault } from '../auth/microsoftHosts';
 import { systemClock, type Clock } from '../common/clock';
 import type { Config, StorageConfig } from '../config/loadConfig';
+import { SINGLE_TENANT_LAYOUT, type BlobLayout } from '../export/blobLayout';
 import type { ExportDependencies } from '../export/runExport';
 import { SlidingWindowPacer, type RateLimit } from '../sources/pacer';
-import { createIncidentSource, type SourceSharing } from './incidentSources';
+import { createIncidentSource, type SourceProfile, type SourceSharing, type TokenProviders } from './incidentSources';
 import { runBudgetFromHostJson } from './runBudget';
 
 /** Seams for tests and the local host; production passes none of these. */
@@ -26,28 +27,80 @@ export interface BuildOptions {
 }
 
 /**
- * The composition root: turns a Config into the clients a run uses. Clients are built here once and
- * reused by every run of this process; the secret and the API token are fetched per run.
+ * What every exporter of one process shares, whichever tenant it exports: the settings, the identity that
+ * reads Key Vault and storage, the vault and storage clients. Nothing here holds a run's or a tenant's data.
  */
-export function buildDependencies(config: Config, options: BuildOptions = {}): ExportDependencies {
-  const clock = options.clock ?? systemClock;
-  const tlsOptions = options.tlsCa === undefined ? undefined : { ca: options.tlsCa };
-  const disableInstanceDiscovery = !isMicrosoftAuthority(config.authorityHost);
-  const azureCredential =
-    options.azureCredential ?? defaultAzureCredential(config, disableInstanceDiscovery, tlsOptions);
+export interface RuntimePlatform {
+  readonly config: Config;
+  readonly options: BuildOptions;
+  readonly clock: Clock;
+  readonly exportContainer: ContainerClient;
+  readonly stateContainer: ContainerClient;
+  /** Reads a secret of KEY_VAULT_URI (a fresh read each call: callers cache per tick). */
+  readSecret(secretName: string, abortSignal?: AbortSignal): Promise<string>;
+  /** Makes sure both containers exist (once per process while it succeeds). */
+  ensureContainers(): Promise<void>;
+}
 
+/** Builds the process-wide clients from the Config, once per entry point. */
+export function buildPlatform(config: Config, options: BuildOptions = {}): RuntimePlatform {
+  const clock = options.clock ?? systemClock;
+  const tlsOptions = tlsOptionsOf(options);
+  const azureCredential =
+    options.azureCredential ?? defaultAzureCredential(config, !isMicrosoftAuthority(config.authorityHost), tlsOptions);
   const secretClient = new SecretClient(config.keyVaultUri, azureCredential, {
     disableChallengeResourceVerification: !isMicrosoftVault(config.keyVaultUri),
     ...(tlsOptions ? { tlsOptions } : {}),
   });
-  const container = containerClient(config, azureCredential);
-  const agent = new Agent({
-    keepAlive: true,
-    maxSockets: 8,
-    ...(options.tlsCa === undefined ? {} : { ca: options.tlsCa }),
-  });
-  let containerReady: Promise<void> | undefined;
-  // One pacer per process for the active API (INCIDENTS_API): the quota belongs to the app, whichever run spends it.
+  const service =
+    config.storage.kind === 'identity'
+      ? new BlobServiceClient(config.storage.blobServiceUri, azureCredential)
+      : BlobServiceClient.fromConnectionString(config.storage.connectionString);
+  const exportContainer = service.getContainerClient(config.container);
+  const stateContainer =
+    config.stateContainer === config.container ? exportContainer : service.getContainerClient(config.stateContainer);
+  let containersReady: Promise<void> | undefined;
+  return {
+    config,
+    options,
+    clock,
+    exportContainer,
+    stateContainer,
+    readSecret: (secretName, abortSignal) =>
+      readClientSecret(secretClient, config.keyVaultUri, secretName, abortSignal),
+    ensureContainers: () => {
+      containersReady ??= ensureContainers([exportContainer, stateContainer]).catch((error: unknown) => {
+        containersReady = undefined;
+        throw error;
+      });
+      return containersReady;
+    },
+  };
+}
+
+/** One exporter's identity and place: whose incidents, with which app, from which API, into which blob names. */
+export interface ExporterProfile extends SourceProfile {
+  readonly layout: BlobLayout;
+}
+
+/** The single-tenant exporter of DEFENDER_TENANT_ID (no registry): today's names. */
+export function singleTenantProfile(config: Config): ExporterProfile {
+  return {
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    incidentsApi: config.incidentsApi,
+    layout: SINGLE_TENANT_LAYOUT,
+  };
+}
+
+/**
+ * What one exporter (the single tenant, or one registered tenant) keeps across its runs: its own quota
+ * (pacer), connections and what it learned about Graph. Never shared between tenants, so a tenant never
+ * waits on another's quota and concurrent runs of different tenants share nothing mutable.
+ */
+export function newSourceSharing(platform: RuntimePlatform): SourceSharing {
+  const { config, options, clock } = platform;
+  const tlsOptions = tlsOptionsOf(options);
   // Graph documents no limit for this call, so API_CALLS_PER_MINUTE/HOUR apply to whichever API is active.
   const pacer = new SlidingWindowPacer(
     options.rateLimits ?? [
@@ -56,24 +109,39 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
     ],
     clock,
   );
-
-  const sourceSharing: SourceSharing = {
-    agent,
+  return {
+    agent: new Agent({ keepAlive: true, maxSockets: 8, ...(tlsOptions ?? {}) }),
     clock,
     pacer,
     graphBehaviour: { orderByRefused: false },
     retirementWarned: false,
     tlsOptions,
-    disableInstanceDiscovery,
+    disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost),
     retryBaseDelayMs: options.retryBaseDelayMs,
     requestTimeoutMs: options.requestTimeoutMs,
   };
+}
 
+/**
+ * The dependencies of one exporter's runs on the shared platform. `readSecret` and `tokens` decide how the
+ * secret is read (per run, or once per tick for registered tenants) and whether the token provider is reused.
+ */
+export function dependenciesFor(
+  platform: RuntimePlatform,
+  profile: ExporterProfile,
+  sharing: SourceSharing,
+  secrets: Pick<ExportDependencies, 'readSecret'> & {
+    readonly tokens?: TokenProviders;
+  },
+): ExportDependencies {
+  const { config, options } = platform;
   return {
-    container,
-    clock,
+    container: platform.exportContainer,
+    stateContainer: platform.stateContainer,
+    layout: profile.layout,
+    clock: platform.clock,
     settings: Object.freeze({
-      sourceName: config.incidentsApi,
+      sourceName: profile.incidentsApi,
       initialLookbackHours: config.initialLookbackHours,
       overlapMinutes: config.overlapMinutes,
       runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
@@ -81,17 +149,32 @@ export function buildDependencies(config: Config, options: BuildOptions = {}): E
       encoding: Object.freeze({ format: config.exportFormat, compression: config.exportCompression }),
       indexTags: config.exportIndexTags,
     }),
-    readSecret: (abortSignal) => readClientSecret(secretClient, config.keyVaultUri, config.secretName, abortSignal),
-    ensureContainer: () => {
-      containerReady ??= ensureContainer(container).catch((error: unknown) => {
-        containerReady = undefined;
-        throw error;
-      });
-      return containerReady;
-    },
+    readSecret: secrets.readSecret,
+    ensureContainer: () => platform.ensureContainers(),
     createSource: (clientSecret, deadlineMs, logger) =>
-      createIncidentSource(config, sourceSharing, clientSecret, deadlineMs, logger),
+      createIncidentSource(config, profile, sharing, clientSecret, deadlineMs, logger, secrets.tokens),
   };
+}
+
+/**
+ * The composition root of the single-tenant exporter: turns a Config into the clients a run uses. Clients
+ * are built here once and reused by every run of this process; the secret and the API token are fetched per run.
+ */
+export function buildDependencies(config: Config, options: BuildOptions = {}): ExportDependencies {
+  return singleTenantDependencies(buildPlatform(config, options));
+}
+
+/** The single-tenant exporter's dependencies on an existing platform (the runtime builds the platform once). */
+export function singleTenantDependencies(platform: RuntimePlatform): ExportDependencies {
+  const { config } = platform;
+  // One pacer per process for the active API (INCIDENTS_API): the quota belongs to the app, whichever run spends it.
+  return dependenciesFor(platform, singleTenantProfile(config), newSourceSharing(platform), {
+    readSecret: (abortSignal) => platform.readSecret(config.secretName, abortSignal),
+  });
+}
+
+function tlsOptionsOf(options: BuildOptions): { ca: string } | undefined {
+  return options.tlsCa === undefined ? undefined : { ca: options.tlsCa };
 }
 
 function defaultAzureCredential(
@@ -111,13 +194,14 @@ function defaultAzureCredential(
   return new DefaultAzureCredential({ authorityHost: config.authorityHost });
 }
 
-/** Only the container client, for the read-only commands: no tenant, vault or API settings needed. */
+/** Only the container clients, for the read-only commands: no tenant, vault or API settings needed. */
 export function buildContainerClient(
   config: StorageConfig,
-  options: Pick<BuildOptions, 'azureCredential'> = {},
+  options: Pick<BuildOptions, 'azureCredential'> & { readonly which?: 'exports' | 'state' } = {},
 ): ContainerClient {
+  const name = options.which === 'state' ? config.stateContainer : config.container;
   if (config.storage.kind === 'connectionString')
-    return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(config.container);
+    return BlobServiceClient.fromConnectionString(config.storage.connectionString).getContainerClient(name);
   const sp = config.vaultServicePrincipal;
   const authority =
     config.authorityHost === undefined
@@ -128,18 +212,13 @@ export function buildContainerClient(
     (sp
       ? new ClientSecretCredential(sp.tenantId, sp.clientId, sp.clientSecret, authority)
       : new DefaultAzureCredential(config.authorityHost === undefined ? {} : { authorityHost: config.authorityHost }));
-  return new BlobServiceClient(config.storage.blobServiceUri, credential).getContainerClient(config.container);
+  return new BlobServiceClient(config.storage.blobServiceUri, credential).getContainerClient(name);
 }
 
-function containerClient(config: Config, credential: TokenCredential): ContainerClient {
-  const service =
-    config.storage.kind === 'identity'
-      ? new BlobServiceClient(config.storage.blobServiceUri, credential)
-      : BlobServiceClient.fromConnectionString(config.storage.connectionString);
-  return service.getContainerClient(config.container);
-}
-
-async function ensureContainer(container: ContainerClient): Promise<void> {
+async function ensureContainers(containers: readonly ContainerClient[]): Promise<void> {
+  const distinct = containers.filter(
+    (container, index) => containers.findIndex((other) => other.url === container.url) === index,
+  );
   // NOTE: exists() first: with a container-scoped role, creating an existing container is denied (403) rather than 409.
-  if (!(await container.exists())) await container.createIfNotExists();
+  for (const container of distinct) if (!(await container.exists())) await container.createIfNotExists();
 }

@@ -1,14 +1,23 @@
 import { loadConfig, type Config, type Environment } from '../config/loadConfig';
 import type { ExportDependencies } from '../export/exportDependencies';
-import { buildDependencies, type BuildOptions } from './buildDependencies';
+import { buildPlatform, singleTenantDependencies, type BuildOptions, type RuntimePlatform } from './buildDependencies';
 
 /** Config and clients of one process, built on first use (never at module load) and reused by every run. */
 export interface ExporterRuntime {
   readonly config: Config;
+  /** The single-tenant exporter (DEFENDER_TENANT_ID, today's layout), used when there is no tenant registry. */
   readonly deps: ExportDependencies;
+  /** The process-wide clients every tenant's exporter is built on (src/tenants). */
+  readonly platform: RuntimePlatform;
 }
 
 let cached: { readonly fingerprint: string; readonly runtime: ExporterRuntime } | undefined;
+
+/** Builds a runtime for `config` (uncached; getRuntime caches it per settings). */
+export function createRuntime(config: Config, options?: BuildOptions): ExporterRuntime {
+  const platform = buildPlatform(config, options);
+  return { config, platform, deps: singleTenantDependencies(platform) };
+}
 
 /**
  * The instance's runtime for `env`: built once and reused while the settings stay the same; settings that
@@ -19,7 +28,7 @@ export function getRuntime(env: Environment, options?: BuildOptions): ExporterRu
   const fingerprint = JSON.stringify(Object.entries(env).sort(([a], [b]) => a.localeCompare(b)));
   if (cached?.fingerprint === fingerprint) return cached.runtime;
   const config = loadConfig(env);
-  cached = { fingerprint, runtime: { config, deps: buildDependencies(config, options) } };
+  cached = { fingerprint, runtime: createRuntime(config, options) };
   return cached.runtime;
 }
 

@@ -13,13 +13,27 @@ import type { RequestPacer } from '../sources/pacer';
 /** The date after which Microsoft announced the Defender XDR APIs stop working (MC1220762). */
 export const DEFENDER_API_END = '2027-02-01';
 
-/** What the sources of every run in one process share. */
+/** Whose incidents a source reads, with which app registration, from which API. */
+export interface SourceProfile {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly incidentsApi: 'defender' | 'graph';
+}
+
+/**
+ * Gives the token provider of a run: `create` builds a new one (the default: one per run); a registered
+ * tenant's exporter hands back the provider of its earlier runs while the secret and scope are the same,
+ * so a cached token is reused across runs on an instance.
+ */
+export type TokenProviders = (clientSecret: string, scope: string, create: () => TokenProvider) => TokenProvider;
+
+/** What the sources of every run of one exporter (the single tenant, or one registered tenant) share. */
 export interface SourceSharing {
   readonly agent: Agent;
   readonly clock: Clock;
-  /** The active API's quota, spent by every run of the process. */
+  /** The active API's quota, spent by every run of this exporter (never by another tenant's). */
   readonly pacer: RequestPacer;
-  /** What this process learned about Graph (e.g. that it refuses $orderby). */
+  /** What this exporter learned about Graph (e.g. that it refuses $orderby). */
   readonly graphBehaviour: GraphApiBehaviour;
   /** The retirement warning was logged by this process: it is logged once per process (instance), not every run. */
   retirementWarned: boolean;
@@ -36,29 +50,35 @@ export interface SourceSharing {
  */
 export function createIncidentSource(
   config: Config,
+  profile: SourceProfile,
   shared: SourceSharing,
   clientSecret: string,
   deadlineMs: number,
   logger: Logger,
+  providers: TokenProviders = (_secret, _scope, create) => create(),
 ): IncidentSource {
-  const graph = config.incidentsApi === 'graph';
+  const graph = profile.incidentsApi === 'graph';
   if (!graph) warnIfDefenderRetiring(config, shared, logger);
   const stats = newSourceStats();
   const scope = graph ? config.graphScope : config.defenderScope;
   const baseUrl = graph ? config.graphApiUrl : config.apiUrl;
-  const tokens = new TokenProvider(
-    () =>
-      new ClientSecretCredential(config.tenantId, config.clientId, clientSecret, {
-        authorityHost: config.authorityHost,
-        disableInstanceDiscovery: shared.disableInstanceDiscovery,
-        ...(shared.tlsOptions ? { tlsOptions: shared.tlsOptions } : {}),
-      }),
-    scope,
-    `app ${config.clientId} in tenant ${config.tenantId}`,
-    () => shared.clock.now().getTime(),
-  );
-  // The secret lives in the credential the provider builds: redacted at least as long as the provider.
-  registerSensitiveWhileAlive(clientSecret, tokens);
+  const tokens = providers(clientSecret, scope, () => {
+    // Entra's v2 endpoint of the tenant: {authority}/{tenantId}/oauth2/v2.0/token, with the tenant's app.
+    const provider = new TokenProvider(
+      () =>
+        new ClientSecretCredential(profile.tenantId, profile.clientId, clientSecret, {
+          authorityHost: config.authorityHost,
+          disableInstanceDiscovery: shared.disableInstanceDiscovery,
+          ...(shared.tlsOptions ? { tlsOptions: shared.tlsOptions } : {}),
+        }),
+      scope,
+      `app ${profile.clientId} in tenant ${profile.tenantId}`,
+      () => shared.clock.now().getTime(),
+    );
+    // The secret lives in the credential the provider builds: redacted at least as long as the provider.
+    registerSensitiveWhileAlive(clientSecret, provider);
+    return provider;
+  });
   const client = new ApiClient({
     apiName: graph ? 'Microsoft Graph' : 'Defender API',
     baseUrl,

@@ -14,9 +14,10 @@ const RANK: Readonly<Record<string, number>> = {
   sources: 2,
   export: 3,
   runtime: 4,
-  functions: 5,
-  cli: 5,
-  local: 6,
+  tenants: 5,
+  functions: 6,
+  cli: 6,
+  local: 7,
 };
 
 function modules(folder: string): string[] {

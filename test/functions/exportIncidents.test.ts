@@ -55,7 +55,7 @@ describe('a manual run from the portal (scheduleStatus null)', () => {
     jest.spyOn(app, 'timer').mockImplementation(() => undefined);
     const { exportIncidentsHandler } = await import('../../src/functions/exportIncidents');
     // The handler over a runtime against the local world with an explicit credential (never the managed-identity endpoint).
-    const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
+    const exportIncidents = exportIncidentsHandler(() => world.runtime);
     world.tenant.incidents.seed(30, { spreadHours: 1 });
     const lines: string[] = [];
     const context = new InvocationContext({

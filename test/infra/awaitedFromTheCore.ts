@@ -5,10 +5,7 @@
  */
 
 /** App settings the templates write before `src/config/settings.ts` declares them. */
-export const AWAITED_SETTINGS: readonly string[] = [
-  // The state, backfill jobs and tenant registry in their own container (immutable exports, issue 13).
-  'EXPORT_STATE_CONTAINER',
-];
+export const AWAITED_SETTINGS: readonly string[] = [];
 
 /**
  * Fields of the `ExportRunSummary {json}` line that the workbook and the alerts read before the exporter writes them.

@@ -73,7 +73,7 @@ describe('backfill', () => {
     jest.spyOn(app, 'http').mockImplementation(() => undefined);
     jest.spyOn(app, 'timer').mockImplementation(() => undefined);
     const { backfillHandlerFor } = await import('../../src/functions/backfill');
-    const backfillHandler = backfillHandlerFor(() => ({ config: world.config, deps: world.deps }));
+    const backfillHandler = backfillHandlerFor(() => world.runtime);
     const context = new InvocationContext({ functionName: 'backfill', logHandler: () => undefined });
     const post = (body: string): HttpRequest =>
       new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });

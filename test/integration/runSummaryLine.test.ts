@@ -12,7 +12,7 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
   const world = await startWorld({ tenant: { seedIncidents: 0 } });
   jest.spyOn(app, 'timer').mockImplementation(() => undefined);
   const { exportIncidentsHandler } = await import('../../src/functions/exportIncidents');
-  const exportIncidents = exportIncidentsHandler(() => ({ config: world.config, deps: world.deps }));
+  const exportIncidents = exportIncidentsHandler(() => world.runtime);
   const lines: string[] = [];
   const context = new InvocationContext({
     functionName: 'exportIncidents',
@@ -31,7 +31,7 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
     // A failed run writes its own, shorter line (outcome, code).
     const { SecretError } = await import('../../src/common/errors');
     const failing = exportIncidentsHandler(() => ({
-      config: world.config,
+      ...world.runtime,
       deps: {
         ...world.deps,
         readSecret: () => Promise.reject(new SecretError('no secret', { code: 'SecretNotFound' })),

@@ -27,7 +27,7 @@ describe('faults in Key Vault, Entra and blob storage', () => {
     const container = BlobServiceClient.fromConnectionString(proxy.connectionString, {
       retryOptions: { maxTries: 3, retryDelayInMs: 10, maxRetryDelayInMs: 50 },
     }).getContainerClient(world.config.container);
-    proxied = { ...world.deps, container };
+    proxied = { ...world.deps, container, stateContainer: container };
     world.tenant.incidents.seed(40, { spreadHours: 2 });
     await world.run();
   });

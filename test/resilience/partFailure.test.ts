@@ -28,7 +28,7 @@ describe('a storage failure after some parts were committed', () => {
     const container = BlobServiceClient.fromConnectionString(proxy.connectionString, {
       retryOptions: { maxTries: 1 },
     }).getContainerClient(world.config.container);
-    const proxied = { ...world.deps, container };
+    const proxied = { ...world.deps, container, stateContainer: container };
     let seen = 0;
     void proxy.inject({
       match: (request) => match(request) && (seen += 1) === 2,

@@ -6,7 +6,8 @@ import { runExport, type ExportDependencies, type RunSummary } from '../../src/e
 import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
 import { tenantSettings } from '../../src/local/embeddedTenant';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/local/simulator';
-import { buildDependencies, type BuildOptions } from '../../src/runtime/buildDependencies';
+import type { BuildOptions } from '../../src/runtime/buildDependencies';
+import { createRuntime, type ExporterRuntime } from '../../src/runtime/exporterRuntime';
 
 /** The incidents APIs a world can export from (INCIDENTS_API). */
 export type SourceName = 'defender' | 'graph';
@@ -55,6 +56,8 @@ export interface World {
   readonly env: Environment;
   readonly config: Config;
   readonly deps: ExportDependencies;
+  /** The runtime whose single-tenant exporter is `deps` (for handlers and the tenant runner). */
+  readonly runtime: ExporterRuntime;
   /** The explicit identity that reads the vault (plays the managed identity); never a credential chain. */
   readonly credential: TokenCredential;
   readonly container: ContainerClient;
@@ -115,13 +118,14 @@ function buildWorld(
       tlsOptions: { ca: tenant.caCertPem },
     },
   );
-  const deps = buildDependencies(config, {
+  const runtime = createRuntime(config, {
     azureCredential,
     tlsCa: tenant.caCertPem,
     retryBaseDelayMs: 5,
     requestTimeoutMs: 5000,
     ...build,
   });
+  const { deps } = runtime;
   const logLines: string[] = [];
   const logger = createLogger({
     info: (l) => logLines.push(l),
@@ -138,6 +142,7 @@ function buildWorld(
     env,
     config,
     deps,
+    runtime,
     credential: azureCredential,
     container,
     logLines,

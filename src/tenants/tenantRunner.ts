@@ -1,0 +1,202 @@
+import { AuthError, ExporterError } from '../common/errors';
+import type { Logger } from '../common/logger';
+import { tenantLayout } from '../export/blobLayout';
+import { continueBackfills } from '../export/continueBackfills';
+import type { ExportDependencies } from '../export/exportDependencies';
+import type { BackfillResult } from '../export/runBackfill';
+import { runExport } from '../export/runExport';
+import type { RunSummary } from '../export/runSummary';
+import { dependenciesFor, newSourceSharing, type ExporterProfile } from '../runtime/buildDependencies';
+import type { ExporterRuntime } from '../runtime/exporterRuntime';
+import type { TokenProviders } from '../runtime/incidentSources';
+import type { TokenProvider } from '../auth/tokenProvider';
+import { normalizeTenantId, TenantRegistryStore, type TenantEntry, type TenantRegistry } from './registry';
+import { leaseBlobName, TenantLease, type LeaseOptions } from './tenantLease';
+import { TickSecrets } from './tickSecrets';
+
+export type { TenantEntry } from './registry';
+
+export type TenantRunOutcome =
+  | {
+      readonly kind: 'exported';
+      readonly summary: RunSummary;
+      /** The tenant exported (as registered, lower case). */
+      readonly tenantId: string;
+      /** Pending backfill jobs of this tenant continued after the export with the budget left. */
+      readonly backfills: readonly BackfillResult[];
+    }
+  | { readonly kind: 'busy'; readonly tenantId: string };
+
+export interface TenantRunOptions {
+  readonly trigger: string;
+  readonly logger: Logger;
+  readonly runId?: string;
+  /** Continue the tenant's pending backfill jobs after the export, as the timer does (default true). */
+  readonly continueBackfills?: boolean;
+}
+
+export interface TenantRunner {
+  /** Enabled tenants of the registry; undefined when there is no registry (single-tenant mode, layout as today).
+   *  Throws a loud ExporterError when the registry is corrupted or unreadable (no tenant silently skipped). */
+  enabledTenants(): Promise<readonly TenantEntry[] | undefined>;
+  /** Exports one registered tenant under its lease (at most one run per tenant at a time, across processes):
+   *  the same run loop, budget and checkpoints as today. Throws (failed invocation) on failure; an unknown or
+   *  disabled tenant throws a clear ExporterError. */
+  runTenant(tenantId: string, options: TenantRunOptions): Promise<TenantRunOutcome>;
+  /** A new timer tick: the next secret read goes to Key Vault (a rotation is picked up), then is shared by the
+   *  tenants that use the same secret until the next tick. */
+  beginTick(): void;
+}
+
+/** A registered tenant's exporter: its entry with the defaults applied, and the dependencies of its runs. */
+export interface TenantExporter {
+  readonly entry: TenantEntry;
+  readonly secretName: string;
+  readonly deps: ExportDependencies;
+}
+
+/** Test seams; production uses the defaults. */
+export interface TenantRunnerOptions {
+  readonly lease?: LeaseOptions;
+}
+
+/**
+ * Runs the tenants of the registry on one process's runtime. Per tenant it keeps, across runs on this
+ * instance: its own pacer (its own quota), connections, Graph behaviour and token provider (a cached token
+ * is reused while valid). Secrets are read once per tick and shared by the tenants using the same name.
+ * Nothing mutable is shared between two tenants' runs.
+ */
+export class ProcessTenantRunner implements TenantRunner {
+  readonly registry: TenantRegistryStore;
+  private readonly secrets: TickSecrets;
+  private readonly exporters = new Map<string, { readonly key: string; readonly exporter: TenantExporter }>();
+
+  constructor(
+    private readonly runtime: ExporterRuntime,
+    private readonly options: TenantRunnerOptions = {},
+  ) {
+    this.registry = new TenantRegistryStore(runtime.platform.stateContainer);
+    this.secrets = new TickSecrets((name) => runtime.platform.readSecret(name), runtime.platform.clock);
+  }
+
+  /** Key Vault reads so far (the bench reports them). */
+  get vaultReads(): number {
+    return this.secrets.reads;
+  }
+
+  beginTick(): void {
+    this.secrets.beginTick();
+  }
+
+  async enabledTenants(): Promise<readonly TenantEntry[] | undefined> {
+    const registry = await this.registry.read();
+    return registry?.value.tenants.filter((tenant) => tenant.enabled);
+  }
+
+  /** The registry now (undefined: none). */
+  async readRegistry(): Promise<TenantRegistry | undefined> {
+    return (await this.registry.read())?.value;
+  }
+
+  /** The exporter of a registered tenant (enabled or not: the CLI's list, show, status and backfill read disabled ones too). */
+  async exporterOf(tenantId: string, options: { mustBeEnabled?: boolean } = {}): Promise<TenantExporter> {
+    const registry = await this.registry.read();
+    const id = normalizeTenantId(tenantId);
+    if (registry === undefined)
+      throw new ExporterError(
+        `There is no tenant registry (${this.registry.describe()}), so tenant ${id} is unknown: add it with 'defender-export tenants add ${id}'.`,
+        { code: 'TenantUnknown' },
+      );
+    const entry = registry.value.tenants.find((tenant) => tenant.tenantId === id);
+    if (entry === undefined)
+      throw new ExporterError(
+        `Tenant ${id} is not in the tenant registry (${this.registry.describe()}): add it with 'defender-export tenants add ${id}', or see 'defender-export tenants list'.`,
+        { code: 'TenantUnknown' },
+      );
+    if (options.mustBeEnabled === true && !entry.enabled)
+      throw new ExporterError(
+        `Tenant ${id} is disabled in the tenant registry: enable it with 'defender-export tenants enable ${id}'.`,
+        { code: 'TenantDisabled' },
+      );
+    return this.exporterFor(entry);
+  }
+
+  async runTenant(tenantId: string, options: TenantRunOptions): Promise<TenantRunOutcome> {
+    const exporter = await this.exporterOf(tenantId, { mustBeEnabled: true });
+    const { deps, entry } = exporter;
+    const startedMs = deps.clock.now().getTime();
+    await deps.ensureContainer();
+    const lease = await TenantLease.acquire(
+      deps.stateContainer,
+      leaseBlobName(deps.layout.root),
+      options.logger,
+      this.options.lease,
+    );
+    if (lease === undefined) {
+      options.logger.info('Another run holds this tenant; nothing to do', { tenantId: entry.tenantId });
+      return { kind: 'busy', tenantId: entry.tenantId };
+    }
+    try {
+      const summary = await runExport(deps, {
+        trigger: options.trigger,
+        logger: options.logger,
+        abortSignal: lease.signal,
+        ...(options.runId === undefined ? {} : { runId: options.runId }),
+      });
+      const backfills =
+        options.continueBackfills === false
+          ? []
+          : await continueBackfills(deps, options.logger, startedMs, options.trigger);
+      return { kind: 'exported', summary, tenantId: entry.tenantId, backfills };
+    } catch (error) {
+      // A refused secret may have been rotated meanwhile: the next run reads Key Vault again.
+      if (error instanceof AuthError) this.secrets.forget(exporter.secretName);
+      throw error;
+    } finally {
+      await lease.release();
+    }
+  }
+
+  /** The exporter of `entry`, reused while the entry resolves to the same app, secret and API. */
+  private exporterFor(entry: TenantEntry): TenantExporter {
+    const { config } = this.runtime;
+    const profile: ExporterProfile = {
+      tenantId: entry.tenantId,
+      clientId: entry.clientId ?? config.clientId,
+      incidentsApi: entry.incidentsApi ?? config.incidentsApi,
+      layout: tenantLayout(entry.tenantId),
+    };
+    const secretName = entry.secretName ?? config.secretName;
+    const key = JSON.stringify([profile.clientId, profile.incidentsApi, secretName]);
+    const known = this.exporters.get(entry.tenantId);
+    if (known?.key === key) return { ...known.exporter, entry };
+    const deps = dependenciesFor(this.runtime.platform, profile, newSourceSharing(this.runtime.platform), {
+      readSecret: () => this.secrets.get(secretName),
+      tokens: cachedTokenProvider(),
+    });
+    const exporter = { entry, secretName, deps };
+    this.exporters.set(entry.tenantId, { key, exporter });
+    return exporter;
+  }
+}
+
+/** One tenant's token provider, kept across its runs while the secret and the scope stay the same. */
+function cachedTokenProvider(): TokenProviders {
+  let cached: { readonly secret: string; readonly scope: string; readonly provider: TokenProvider } | undefined;
+  return (secret, scope, create) => {
+    if (cached?.secret !== secret || cached.scope !== scope) cached = { secret, scope, provider: create() };
+    return cached.provider;
+  };
+}
+
+const runners = new WeakMap<ExporterRuntime, ProcessTenantRunner>();
+
+/** One TenantRunner per ExporterRuntime (cached), so credentials/tokens are reused across runs on an instance. */
+export function tenantRunnerFor(runtime: ExporterRuntime): ProcessTenantRunner {
+  let runner = runners.get(runtime);
+  if (runner === undefined) {
+    runner = new ProcessTenantRunner(runtime);
+    runners.set(runtime, runner);
+  }
+  return runner;
+}
