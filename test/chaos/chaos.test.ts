@@ -463,7 +463,7 @@ describe(`chaos with ${TENANTS} tenants side by side (the queue path)`, () => {
         for (const one of tenants) for (let i = random.int(0, 2); i > 0; i -= 1) mutate(one);
         let injected = 0;
         for (const one of tenants) {
-          if (!random.chance(0.4)) continue;
+          if (!random.chance(0.7)) continue;
           one.handle.faults.inject({
             server: 'defender',
             kind: random.pick(apiFaults),
@@ -476,7 +476,7 @@ describe(`chaos with ${TENANTS} tenants side by side (the queue path)`, () => {
           });
           injected += 1;
         }
-        if (random.chance(0.1)) {
+        if (random.chance(0.3)) {
           const one = random.pick(tenants);
           one.handle.faults.inject({
             server: 'login',
