@@ -54,3 +54,10 @@ const READ_ONLY_RETRIES = { maxTries: 3, retryDelayInMs: 250, maxRetryDelayInMs:
 export function failFastContainer(container: ContainerClient): ContainerClient {
   return new ContainerClient(container.url, container.credential, { retryOptions: READ_ONLY_RETRIES });
 }
+
+/** Another container of the same account, reached with the same credential and retries. */
+export function siblingContainer(container: ContainerClient, name: string): ContainerClient {
+  const url = new URL(container.url);
+  url.pathname = url.pathname.replace(/[^/]+\/?$/, encodeURIComponent(name));
+  return new ContainerClient(url.toString(), container.credential, { retryOptions: READ_ONLY_RETRIES });
+}
