@@ -144,14 +144,15 @@ export function tenantStatusesJson(
     healthy: statuses.every((status) => status.healthy),
     checkedAt,
     maxAgeMinutes,
+    // The tenant's verdict wins over its report's: a disabled tenant is not judged (healthy, enabled false).
     tenants: statuses.map((status) => ({
+      ...(status.report === undefined ? {} : reportJson(status.report)),
       tenantId: status.tenant.tenantId,
       name: status.tenant.name ?? null,
       enabled: status.tenant.enabled,
       healthy: status.healthy,
       runningNow: status.runningNow,
       unreadable: status.unreadable ?? null,
-      ...(status.report === undefined ? {} : reportJson(status.report)),
     })),
   };
 }

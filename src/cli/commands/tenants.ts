@@ -153,6 +153,8 @@ export function registerTenants(program: Command, context: CommandContext): void
       if (existing?.tenants.some((tenant) => tenant.tenantId === entry.tenantId) === true)
         throw new UsageError(`Tenant ${entry.tenantId} is already registered: see 'defender-export tenants list'.`);
       const stateContainer = stateContainerOf(context.storage());
+      // NOTE: exists() first: with a container-scoped role, creating an existing container is denied (403) rather than 409.
+      if (!(await stateContainer.exists())) await stateContainer.createIfNotExists();
       const adopt = options.adopt === true || configuredTenant(context) === entry.tenantId;
       // The state first: the tenant's first run (which may start as soon as it is registered) then continues from it.
       const adoption = adopt ? await adoptSingleTenantState(stateContainer, entry.tenantId) : undefined;
