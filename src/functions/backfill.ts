@@ -42,11 +42,12 @@ async function exporterFor(
       },
     };
   }
-  const problem =
-    typeof tenantId === 'string' ? tenantIdProblem(normalizeTenantId(tenantId)) : "'tenantId' must be a string.";
+  if (typeof tenantId !== 'string')
+    return { error: { status: 400, jsonBody: { error: "'tenantId' must be a string." } } };
+  const problem = tenantIdProblem(normalizeTenantId(tenantId));
   if (problem !== undefined) return { error: { status: 400, jsonBody: { error: problem } } };
   try {
-    return { deps: (await runner.exporterOf(String(tenantId))).deps };
+    return { deps: (await runner.exporterOf(tenantId)).deps };
   } catch (error) {
     if (error instanceof ExporterError && error.code === 'TenantUnknown')
       return { error: { status: 404, jsonBody: { error: error.message } } };
