@@ -67,6 +67,15 @@ export class JsonBlobStore<T> {
       return result.etag ?? '';
     } catch (error) {
       const status = storageStatusOf(error);
+      const code = error instanceof RestError ? error.code : undefined;
+      if (status === 409 && code !== undefined && /Immutab|LegalHold/i.test(code)) {
+        throw new StorageError(
+          `Writing the ${this.kind.what} ${blobName} was refused (${code}): its container keeps blobs immutable ` +
+            '(a retention policy or legal hold), and the state is rewritten on every run. Keep the state in a ' +
+            "container without a policy: set EXPORT_STATE_CONTAINER (see the README's 'Immutable exports').",
+          { code: 'StateContainerImmutable', statusCode: status, retryable: false, cause: error },
+        );
+      }
       if (status === 412 || status === 409) {
         throw new BlobConflictError(`Another run changed the ${this.kind.what} ${blobName} meanwhile.`, {
           code: 'StateConflict',

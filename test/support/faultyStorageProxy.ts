@@ -1,5 +1,6 @@
 import { createServer, request as forwardRequest, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
+import { BlobServiceClient } from '@azure/storage-blob';
 
 /** A storage request as the proxy sees it (path-style: /devstoreaccount1/<container>/<blob>). */
 export interface StorageRequest {
@@ -58,7 +59,10 @@ interface ActiveRule {
  */
 export class FaultyStorageProxy {
   readonly requests: StorageRequest[] = [];
+  /** Requests refused by `makeImmutable` (an overwrite, a delete or a metadata change of an existing blob). */
+  readonly refused: StorageRequest[] = [];
   private rules: ActiveRule[] = [];
+  private readonly immutableContainers = new Set<string>();
   private readonly held = new Set<IncomingMessage>();
 
   private constructor(
@@ -99,6 +103,17 @@ export class FaultyStorageProxy {
     });
   }
 
+  /**
+   * Makes `container` behave as one under a time-based retention policy (version-level WORM), which Azurite
+   * cannot enforce: a blob can be created and read, and new blobs can be added, but an existing blob cannot be
+   * overwritten (Put Blob, Put Block List without `If-None-Match: *`), deleted, or have its metadata, properties
+   * or tags changed; the container cannot be deleted. Refused requests get 409 `BlobImmutableDueToPolicy` and are
+   * kept in `refused`. (Real retention may allow a tag change; refusing it too is the stricter test.)
+   */
+  makeImmutable(container: string): void {
+    this.immutableContainers.add(container);
+  }
+
   /** Drops every rule and every held request. */
   clear(): void {
     this.rules = [];
@@ -123,12 +138,36 @@ export class FaultyStorageProxy {
     return active.rule.fault;
   }
 
+  private async immutabilityRefusal(request: IncomingMessage, info: StorageRequest): Promise<StorageFault | undefined> {
+    const [, , container, ...blobParts] = info.path.split('/');
+    if (container === undefined || !this.immutableContainers.has(container)) return undefined;
+    const refuse: StorageFault = { kind: 'status', status: 409, code: 'BlobImmutableDueToPolicy' };
+    const comp = info.query.get('comp');
+    if (blobParts.length === 0) {
+      const deletesContainer = info.method === 'DELETE' && info.query.get('restype') === 'container' && comp === null;
+      if (deletesContainer) this.refused.push(info);
+      return deletesContainer ? refuse : undefined;
+    }
+    const changesBlob =
+      (info.method === 'DELETE' && comp === null) ||
+      (info.method === 'PUT' && [null, 'blocklist', 'metadata', 'properties', 'tags'].includes(comp));
+    if (!changesBlob) return undefined;
+    // A create-only write is not an overwrite: the service itself refuses it if the blob exists.
+    if (info.method === 'PUT' && request.headers['if-none-match'] === '*') return undefined;
+    const blob = BlobServiceClient.fromConnectionString(this.targetConnectionString)
+      .getContainerClient(container)
+      .getBlobClient(decodeURIComponent(blobParts.join('/')));
+    if (!(await blob.exists())) return undefined;
+    this.refused.push(info);
+    return refuse;
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://proxy');
     const info: StorageRequest = { method: request.method ?? 'GET', path: url.pathname, query: url.searchParams };
     this.requests.push(info);
     const body = await readAll(request);
-    const fault = this.take(info);
+    const fault = (await this.immutabilityRefusal(request, info)) ?? this.take(info);
     if (fault?.kind === 'status') {
       const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${fault.code}</Code><Message>${fault.code}: injected by the test storage proxy.</Message></Error>`;
       response.writeHead(fault.status, {
