@@ -71,6 +71,7 @@ async function startAzuriteProcess(): Promise<AzuriteBlob & { pid: number }> {
   return {
     pid: child.pid ?? 0,
     blobEndpoint,
+    queueEndpoint: undefined,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=${blobEndpoint};`,
     close: () =>
       new Promise<void>((resolve) => {

@@ -47,6 +47,11 @@ param exportStateContainerName string = ''
 @description('Six-field NCRONTAB schedule of the timer, in UTC (EXPORT_SCHEDULE).')
 param exportSchedule string = '0 */5 * * * *'
 
+@minLength(3)
+@maxLength(56)
+@description('Storage queue in the host storage account that carries one message per enabled tenant of the tenant registry from the timer to exportTenant (EXPORT_QUEUE). Its poison queue is \'<name>-poison\'. Always written: the function bindings resolve %EXPORT_QUEUE%.')
+param exportQueueName string = 'defender-export-runs'
+
 @minLength(1)
 @description('Window of the very first run, in hours (INITIAL_LOOKBACK_HOURS).')
 param initialLookbackHours string = '48'
@@ -145,16 +150,11 @@ param alertEmailAddress string = ''
 @description('Alert when no run of exportIncidents has succeeded for this many hours.')
 param noSuccessAlertHours int = 1
 
-@description('Alert, naming the tenant, when a tenant\'s run fails or a tenant has no successful run for noSuccessAlertHours. For many tenants: reads tenantId from the ExportRunSummary log line.')
-param tenantAlertsEnabled bool = false
+@description('Alerts that name the tenant (tenantId of the ExportRunSummary log line; \'default\' in single-tenant mode): a tenant\'s run failed, a tenant\'s run message went to the poison queue, a tenant has no successful run for noSuccessAlertHours.')
+param tenantAlertsEnabled bool = true
 
-@description('Alert when a message lands in the poison queue of the runs queue (host storage). Off until that queue exists.')
-param poisonQueueAlertEnabled bool = false
-
-@minLength(3)
-@maxLength(63)
-@description('Name of the poison queue watched by the poison-queue alert.')
-param poisonQueueName string = 'defender-export-runs-poison'
+@description('Alert on any message put on the poison queue of the runs queue, from the host storage account\'s queue write logs (sent to Log Analytics for this rule). Catches what the tenant alerts cannot see: a message that ended in the poison queue without a run (malformed, or its instance crashed on every attempt).')
+param poisonQueueAlertEnabled bool = true
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -162,6 +162,10 @@ var tags = { 'azd-env-name': environmentName }
 // Must match the service name in azure.yaml: azd finds the app to deploy to by this tag.
 var serviceName = 'exporter'
 var functionName = 'exportIncidents'
+// The queue-triggered function that exports one tenant of the registry per message of the runs queue.
+var tenantFunctionName = 'exportTenant'
+// Functions' naming: the host moves a message here after host.json's maxDequeueCount failed deliveries.
+var poisonQueueName = '${exportQueueName}-poison'
 var functionAppName = '${abbrs.webSitesFunctions}${serviceName}-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 var createKeyVault = empty(existingKeyVaultName)
@@ -181,7 +185,7 @@ var separateStateContainer = stateContainerName != exportContainerName
 // separate accounts so that the export data is reachable only through a role scoped to its container.
 var hostStorage = {
   enableBlob: true // timer trigger lease and the Flex Consumption deployment package
-  enableQueue: false // only blob triggers and Durable Functions need queues; a timer does not
+  enableQueue: true // the runs queue: the timer's fan-out to exportTenant, one message per tenant (EXPORT_QUEUE)
   enableTable: true // the host's diagnostic events (portal "Diagnose and solve problems")
 }
 
@@ -251,6 +255,18 @@ module hostStorageAccount 'br/public:avm/res/storage/storage-account:0.13.2' = {
         {
           name: deploymentContainerName
           publicAccess: 'None'
+        }
+      ]
+    }
+    // Created here rather than on first use: the alerts watch the poison queue from the start, and the app's identity
+    // needs no right to create queues.
+    queueServices: {
+      queues: [
+        {
+          name: exportQueueName
+        }
+        {
+          name: poisonQueueName
         }
       ]
     }
@@ -426,6 +442,7 @@ var exporterSettings = {
   // Empty (not written) unless the state has its own container: the app then keeps the export container.
   EXPORT_STATE_CONTAINER: separateStateContainer ? stateContainerName : ''
   EXPORT_SCHEDULE: exportSchedule
+  EXPORT_QUEUE: exportQueueName
   INITIAL_LOOKBACK_HOURS: initialLookbackHours
   EXPORT_FORMAT: exportFormat
   EXPORT_COMPRESSION: exportCompression
@@ -522,6 +539,7 @@ module alerts './app/alerts.bicep' = {
     applicationInsightsId: applicationInsights.outputs.resourceId
     logAnalyticsWorkspaceId: logAnalytics.outputs.resourceId
     functionName: functionName
+    tenantFunctionName: tenantFunctionName
     alertEmailAddress: alertEmailAddress
     noSuccessAlertHours: noSuccessAlertHours
     tenantAlertsEnabled: tenantAlertsEnabled
@@ -537,6 +555,7 @@ output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output AZURE_FUNCTION_NAME string = functionName
+output AZURE_EXPORT_QUEUE_NAME string = exportQueueName
 output AZURE_KEY_VAULT_NAME string = keyVaultName
 output AZURE_KEY_VAULT_URI string = keyVaultUri
 output DEFENDER_CLIENT_SECRET_NAME string = defenderClientSecretName

@@ -22,7 +22,7 @@ param exporterSettings object
 param instanceMemoryMB int = 2048
 @minValue(40)
 @maxValue(1000)
-@description('Flex Consumption upper bound; the timer itself runs on one instance at a time.')
+@description('Flex Consumption upper bound. The timer runs on one instance at a time; exportTenant scales out on its own (per-function scaling) with the runs queue\'s length, each instance running up to batchSize + newBatchThreshold tenants (host.json).')
 param maximumInstanceCount int = 40
 
 resource hostStorage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {

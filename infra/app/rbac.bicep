@@ -65,7 +65,8 @@ resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-// Only blob triggers and Durable Functions use host queues; off for this timer app.
+// The runs queue (EXPORT_QUEUE) and its poison queue live in host storage: the timer's output binding sends, the
+// exportTenant trigger receives, updates and deletes, and the host moves failed messages to the poison queue.
 resource hostQueueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (enableHostStorageQueues) {
   name: guid(hostStorage.id, managedIdentityPrincipalId, storageQueueDataContributorRoleId)
   scope: hostStorage

@@ -64,6 +64,7 @@ export function loadConfig(env: Environment): Config {
     container: settings.value('container'),
     stateContainer: settings.value('stateContainer'),
     schedule: settings.value('schedule'),
+    exportQueue: settings.value('exportQueue'),
     initialLookbackHours: settings.value('initialLookbackHours'),
     overlapMinutes: settings.value('overlapMinutes'),
     exportFormat: settings.value('exportFormat'),

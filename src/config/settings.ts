@@ -51,6 +51,8 @@ export interface SettingValues {
   /** Container of the state, backfill jobs and tenant registry (EXPORT_STATE_CONTAINER, else EXPORT_CONTAINER). */
   readonly stateContainer: string;
   readonly schedule: string;
+  /** Storage queue (host account) of the per-tenant runs; its poison queue is `<exportQueue>-poison`. */
+  readonly exportQueue: string;
   readonly initialLookbackHours: number;
   readonly exportFormat: 'json' | 'ndjson';
   readonly exportCompression: 'none' | 'gzip';
@@ -155,6 +157,8 @@ function optional<T>(
 export const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 export const CONTAINER = /^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/;
+/** A queue name that leaves room for the '-poison' suffix of its poison queue (queue names: 3-63 characters). */
+const QUEUE = /^(?=.{3,56}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 export const SECRET_NAME = /^[0-9a-zA-Z-]{1,127}$/;
 const CONNECTION_STRING = /(^|;)\s*(BlobEndpoint|AccountName)\s*=/i;
 
@@ -347,6 +351,18 @@ export const SETTING_TABLE: SettingTable = {
         );
       }
     },
+  }),
+  exportQueue: withDefault({
+    name: 'EXPORT_QUEUE',
+    defaultValue: 'defender-export-runs',
+    description:
+      "With a tenant registry: the Storage queue in the host storage account (AzureWebJobsStorage) on which each timer run puts one message per enabled tenant, read by the exportTenant function (%EXPORT_QUEUE%); a message that fails maxDequeueCount times (host.json) moves to '<EXPORT_QUEUE>-poison'. Unused without a registry.",
+    parse: (text, { name }) =>
+      QUEUE.test(text)
+        ? ok(text)
+        : problem(
+            `${name} '${text}' is not a valid queue name: use 3-56 lowercase letters, digits and single dashes (the poison queue adds '-poison').`,
+          ),
   }),
   initialLookbackHours: withDefault({
     name: 'INITIAL_LOOKBACK_HOURS',

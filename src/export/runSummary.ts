@@ -27,13 +27,17 @@ export interface RunSummary {
 }
 
 /**
- * The `ExportRunSummary {json}` line each invocation logs (functions/exportIncidents.ts) for the health
+ * The `ExportRunSummary {json}` line each invocation logs (functions/runReport.ts) for the health
  * workbook and the alerts: a successful run's RunSummary plus these fields, or these fields alone for a
  * failed run.
  */
 export interface SummaryLine {
   readonly runId: string;
   readonly trigger: string;
+  /** The tenant of the run when a tenant registry is in use; absent in single-tenant mode. */
+  readonly tenantId?: string;
+  /** Which delivery of its queue message a queued tenant run is (1 = first); the last one failing goes to the poison queue. */
+  readonly attempt?: number;
   readonly outcome: 'succeeded' | 'failed';
   /** The run's time budget (RUN_BUDGET_SECONDS, or derived from functionTimeout). */
   readonly budgetMs: number;

@@ -1,50 +1,53 @@
 import { randomUUID } from 'crypto';
-import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { ExporterError, toError } from '../common/errors';
+import { app, output, type InvocationContext, type Timer } from '@azure/functions';
 import { continueBackfills } from '../export/continueBackfills';
 import { runExport } from '../export/runExport';
-import type { RunSummary, SummaryLine } from '../export/runSummary';
 import { getRuntime, type ExporterRuntime } from '../runtime/exporterRuntime';
 import { contextLogger } from './contextLogger';
+import { tickMessages } from './fanOut';
+import { reportedRun } from './runReport';
+import { runMessageText } from './runMessage';
+import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
 /**
- * The timer's handler over the runtime it is given. A manual run (portal Test/Run, `POST
+ * The runs queue (EXPORT_QUEUE) in the host storage account, written through the Functions output binding: the
+ * host holds the connection (AzureWebJobsStorage, identity-based in Azure through `__queueServiceUri`).
+ */
+export const runsQueue = output.storageQueue({ queueName: '%EXPORT_QUEUE%', connection: 'AzureWebJobsStorage' });
+
+/**
+ * The timer's handler over the runtime it is given. Without a tenant registry it exports the one tenant itself,
+ * as always: errors propagate (the invocation fails and alerts fire; the watermark is left where it was), and the
+ * rest of the budget goes to pending backfill jobs (see functions/backfill.ts). With a registry it only fans out:
+ * one message per enabled tenant on the runs queue, each exported by exportTenant on whichever instance takes it;
+ * a registry that cannot be read fails the tick. A manual run (portal Test/Run, `POST
  * /admin/functions/exportIncidents`) has a null `scheduleStatus` and is otherwise exactly a scheduled run.
- * Errors propagate: the invocation fails and alerts fire; the watermark is left where it was. After the
- * export, the rest of the budget goes to pending backfill jobs (see functions/backfill.ts). Each run, failed
- * or not, logs one `ExportRunSummary {json}` line that the health workbook and the alerts read.
  */
 export function exportIncidentsHandler(
   runtime: () => ExporterRuntime,
+  runnerFor: (runtime: ExporterRuntime) => TenantRunner = tenantRunnerFor,
 ): (timer: Timer, context: InvocationContext) => Promise<void> {
   return async (timer, context) => {
     const logger = contextLogger(context);
     // NOTE: scheduleStatus is null on manual runs although the type says otherwise.
     const trigger = (timer.scheduleStatus as Timer['scheduleStatus'] | null) === null ? 'manual' : 'timer';
     if (timer.isPastDue) logger.warn('Timer is past due; running now', { invocationId: context.invocationId });
-    const { deps } = runtime();
-    const startedMs = deps.clock.now().getTime();
-    const runId = randomUUID();
-    const budgetMs = deps.settings.runBudgetMs;
-    let summary: RunSummary & SummaryLine;
-    try {
-      summary = { ...(await runExport(deps, { trigger, logger, runId })), outcome: 'succeeded', budgetMs };
-    } catch (error) {
-      const failure = toError(error);
-      const failed: SummaryLine = {
-        runId,
+    const current = runtime();
+    const { deps } = current;
+    const tick = deps.clock.now();
+    const messages = await tickMessages(runnerFor(current), tick);
+    if (messages !== undefined) {
+      context.extraOutputs.set(runsQueue, messages.map(runMessageText));
+      logger.info(`Queued ${messages.length} tenant run(s) on ${current.config.exportQueue}`, {
+        tick: tick.toISOString(),
+        tenants: messages.length,
         trigger,
-        outcome: 'failed',
-        code: failure instanceof ExporterError ? failure.code : failure.name,
-        budgetMs,
-        durationMs: deps.clock.now().getTime() - startedMs,
-      };
-      logger.error(`ExportRunSummary ${JSON.stringify(failed)}`);
-      throw failure;
+      });
+      return;
     }
-    // One JSON line per run that Application Insights can chart: traces | where message startswith "ExportRunSummary".
-    logger.info(`ExportRunSummary ${JSON.stringify(summary)}`);
-    await continueBackfills(deps, logger, startedMs, trigger);
+    const runId = randomUUID();
+    await reportedRun(current, logger, { runId, trigger }, () => runExport(deps, { trigger, logger, runId }));
+    await continueBackfills(deps, logger, tick.getTime(), trigger);
   };
 }
 
@@ -55,5 +58,6 @@ app.timer('exportIncidents', {
   schedule: '%EXPORT_SCHEDULE%',
   runOnStartup: false,
   useMonitor: true,
+  extraOutputs: [runsQueue],
   handler: exportIncidents,
 });

@@ -225,14 +225,15 @@ describe('monitoring', () => {
     expect(component === undefined ? undefined : valueOf(component, 'disableLocalAuth')).toBe('true');
   });
 
-  it('alerts when exportIncidents fails and when it has not succeeded for a while', () => {
+  it('alerts when exportIncidents or exportTenant fails and when neither has succeeded for a while', () => {
     const text = stripComments(alertsBicep);
     const queries = [...text.matchAll(/query\s*:\s*'([^']+)'/g)].map((match) => match[1]);
 
     expect(stripComments(mainBicep)).toMatch(/var functionName = 'exportIncidents'/);
+    expect(stripComments(mainBicep)).toMatch(/var tenantFunctionName = 'exportTenant'/);
     expect(queries.slice(0, 2)).toEqual([
-      'requests | where operation_Name == "${functionName}" and success == false',
-      'requests | where operation_Name == "${functionName}" and success == true',
+      'requests | where operation_Name in ("${functionName}", "${tenantFunctionName}") and success == false',
+      'requests | where operation_Name in ("${functionName}", "${tenantFunctionName}") and success == true',
     ]);
     expect(text).toMatch(/operator\s*:\s*'GreaterThan'\s*threshold\s*:\s*0/);
     expect(text).toMatch(/operator\s*:\s*'LessThan'\s*threshold\s*:\s*1/);
@@ -246,7 +247,7 @@ describe('monitoring', () => {
     );
 
     expect(text).toMatch(/emailAddress\s*:\s*alertEmailAddress/);
-    expect(rules.length).toBe(5);
+    expect(rules.length).toBe(6);
     expect(
       rules
         .filter((rule) => !/actionGroups\s*:\s*\[\s*actionGroup\.id\s*\]/.test(rule.body))
@@ -254,10 +255,16 @@ describe('monitoring', () => {
     ).toEqual([]);
   });
 
-  it('name the tenant in the per-tenant alerts (tenantId dimension), when tenant alerts are enabled', () => {
+  it('name the tenant in the per-tenant alerts (tenantId dimension), on unless turned off', () => {
     const tenantRules = allDeclarations.filter((declaration) => declaration.symbol.startsWith('tenant'));
 
-    expect(tenantRules.map((rule) => rule.symbol).sort()).toEqual(['tenantFailedRunAlert', 'tenantNoSuccessAlert']);
+    expect(tenantRules.map((rule) => rule.symbol).sort()).toEqual([
+      'tenantFailedRunAlert',
+      'tenantNoSuccessAlert',
+      'tenantPoisonedAlert',
+    ]);
+    expect(stripComments(mainBicep)).toMatch(/param tenantAlertsEnabled bool = true/);
+    expect(readRepoFile('infra/main.parameters.json')).toContain('"${TENANT_ALERTS_ENABLED=true}"');
     for (const rule of tenantRules) {
       expect(rule.condition).toBe('(tenantAlertsEnabled)');
       expect(propertyBlock(rule.body, 'dimensions')).toMatch(
@@ -267,7 +274,20 @@ describe('monitoring', () => {
     }
   });
 
-  it('alert on a message put on the poison queue, only once that queue exists (poisonQueueAlertEnabled)', () => {
+  it('alert, naming the tenant, when a run message fails its last delivery (host.json maxDequeueCount)', () => {
+    const [poisoned] = allDeclarations.filter((declaration) => declaration.symbol === 'tenantPoisonedAlert');
+    const hostJson = JSON.parse(readRepoFile('host.json')) as { extensions: { queues: { maxDequeueCount: number } } };
+
+    expect(hostJson.extensions.queues.maxDequeueCount).toBeGreaterThan(1);
+    expect(stripComments(alertsBicep)).toMatch(
+      /^var maxDequeueCount = loadJsonContent\('\.\.\/\.\.\/host\.json'\)\.extensions\.queues\.maxDequeueCount$/m,
+    );
+    expect(poisoned?.body).toMatch(
+      /tostring\(s\.outcome\) == "failed" and toint\(s\.attempt\) >= \$\{maxDequeueCount\}/,
+    );
+  });
+
+  it('alert on any message put on the poison queue, unless turned off (poisonQueueAlertEnabled)', () => {
     const [poison] = allDeclarations.filter((declaration) => declaration.symbol === 'poisonQueueAlert');
     const [logs] = allDeclarations.filter((declaration) => declaration.symbol === 'hostQueueWriteLogs');
 
@@ -276,6 +296,7 @@ describe('monitoring', () => {
     expect(poison?.body).toMatch(/OperationName == "PutMessage"/);
     expect(poison?.body).toMatch(/== "\$\{poisonQueueName\}"/);
     expect(logs?.body).toMatch(/category\s*:\s*'StorageWrite'/);
-    expect(stripComments(mainBicep)).toMatch(/param poisonQueueName string = 'defender-export-runs-poison'/);
+    expect(stripComments(mainBicep)).toMatch(/param poisonQueueAlertEnabled bool = true/);
+    expect(stripComments(mainBicep)).toMatch(/^var poisonQueueName = '\$\{exportQueueName\}-poison'$/m);
   });
 });

@@ -3,8 +3,9 @@ import { AWAITED_SUMMARY_FIELDS } from '../infra/awaitedFromTheCore';
 import { alertQueries, fieldsUsed, workbookQueries } from '../infra/summaryQueries';
 
 /**
- * The summary line as the deployed function really writes it: three runs of the exportIncidents handler (the first run,
- * a next one, which also has a watermark before, and a failed one) against Azurite and the simulated tenant, and the
+ * The summary line as the deployed functions really write it: three runs of the exportIncidents handler (the first run,
+ * a next one, which also has a watermark before, and a failed one), then, with a tenant registry, a run of the
+ * exportTenant handler for a queued tenant (tenantId, attempt) against Azurite and the simulated tenant, and the
  * `ExportRunSummary {json}` lines they log through the invocation context.
  */
 async function summaryLinesOfTwoRuns(): Promise<string[]> {
@@ -38,6 +39,21 @@ async function summaryLinesOfTwoRuns(): Promise<string[]> {
       },
     }));
     await expect(failing(scheduled, context)).rejects.toMatchObject({ code: 'SecretNotFound' });
+    // With a registry: one queued tenant run (its line names the tenant and the delivery of its message).
+    jest.spyOn(app, 'storageQueue').mockImplementation(() => undefined);
+    const { exportTenantHandler } = await import('../../src/functions/exportTenant');
+    const { TenantRegistryStore } = await import('../../src/tenants/registry');
+    const tenantId = world.tenant.tenantId.toLowerCase();
+    await new TenantRegistryStore(world.deps.stateContainer).update(() => ({
+      schemaVersion: 1,
+      tenants: [{ tenantId, enabled: true }],
+    }));
+    const queued = new InvocationContext({
+      functionName: 'exportTenant',
+      logHandler: (_level, ...args) => lines.push(args.join(' ')),
+      triggerMetadata: { dequeueCount: 1 },
+    });
+    await exportTenantHandler(() => world.runtime)({ tenantId, tick: new Date().toISOString() }, queued);
   } finally {
     await world.close();
   }
@@ -61,7 +77,7 @@ describe('the fields the health workbook and the alerts read from the ExportRunS
   });
 
   it('come from a real line: one per run, JSON after the prefix', () => {
-    expect(lineCount).toBe(3);
+    expect(lineCount).toBe(4);
     expect(written.size).toBeGreaterThan(10);
   });
 
