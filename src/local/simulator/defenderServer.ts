@@ -4,7 +4,7 @@ import { RESOURCES } from './directory';
 import { defenderError } from './errorBodies';
 import type { CallHandler } from './httpsHost';
 import { listPage, parseCount } from './incidentListing';
-import { nextPageUrl, type IncidentsApiContext } from './incidentsApiContext';
+import { nextPageUrl, runPageHooks, type IncidentsApiContext } from './incidentsApiContext';
 import { FilterError, parseFilter, type FilterFields, type IncidentPredicate } from './odataFilter';
 import { jsonReply } from './replies';
 
@@ -29,7 +29,7 @@ const FILTER_FIELDS: FilterFields = {
  * 50 calls per minute and 1,500 per hour.
  */
 export function defenderHandler(context: DefenderServerContext): CallHandler {
-  let pageRequests = 0;
+  const pageRequests = { all: 0, byTenant: new Map<string, number>() };
   return async (call) => {
     const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
       defenderError(status, code, message, { headers });
@@ -51,7 +51,10 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
         `The application does not have any of the required application permissions (${READ_ROLES.join(', ')}) to access the resource.`,
       );
     }
-    const decision = context.rateLimiter.tryCall(auth.appId);
+    // The token's tenant decides whose incidents are served, and whose quota (per tenant and app) is used.
+    const scope = context.tenantScope(auth.tenantId);
+    if (!scope) return fail(401, 'Unauthorized', `The tenant '${auth.tenantId}' is not served here.`);
+    const decision = scope.rateLimiters.defender.tryCall(auth.appId);
     if (!decision.allowed) {
       const seconds = decision.retryAfterSeconds;
       return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
@@ -89,13 +92,8 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
 
     const pageTop = top ?? MAX_TOP;
     const pageSkip = skip ?? 0;
-    await context.faults.onIncidentsPage?.({
-      server: 'defender',
-      requestIndex: pageRequests++,
-      skip: pageSkip,
-      top: pageTop,
-    });
-    const { page, total } = listPage(context.store.visible(context.clock()), {
+    await runPageHooks(context.faults, scope, pageRequests, { server: 'defender', skip: pageSkip, top: pageTop });
+    const { page, total } = listPage(scope.store.visible(context.clock()), {
       filter,
       orderBy: 'lastUpdate',
       descending: true,
@@ -107,7 +105,7 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
     const more = pageSkip + page.length < total && page.length > 0;
     return jsonReply(200, {
       '@odata.context': `${origin}/api/$metadata#Incidents`,
-      value: page.map((row) => toDefenderIncident(row.incident, context.directory.tenantId)),
+      value: page.map((row) => toDefenderIncident(row.incident, scope.tenantId)),
       ...(more && nextLink !== false
         ? {
             '@odata.nextLink': nextPageUrl(

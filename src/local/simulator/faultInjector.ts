@@ -10,6 +10,13 @@ export interface FaultRequest {
   path: string;
   query: Record<string, string>;
   authorization?: string;
+  /** The tenant the request is for (login path, or the bearer token's `tid`), when known. */
+  tenantId?: string;
+}
+
+/** Where a server takes its faults from (one injector, or the simulator's global and per-tenant ones). */
+export interface FaultSource {
+  take(request: FaultRequest): FaultSpec | undefined;
 }
 
 export interface FaultSpec {
@@ -36,10 +43,15 @@ export interface FaultSpec {
   match?: (request: FaultRequest) => boolean;
 }
 
-/** What the incidents-page hook receives; `requestIndex` counts list-page requests on that server, from 0. */
+/**
+ * What the incidents-page hook receives; `requestIndex` counts list-page requests on that server, from 0 (for a
+ * tenant's own injector: that tenant's requests only).
+ */
 export interface IncidentsPageInfo {
   server: 'defender' | 'graph';
   requestIndex: number;
+  /** The tenant whose incidents are listed. */
+  tenantId: string;
   skip: number;
   top: number;
 }

@@ -5,7 +5,7 @@ import type { ErrorReplyBuilder } from './errorBodies';
 import { toGraphIncident } from './graphShape';
 import type { CallHandler } from './httpsHost';
 import { listPage, parseCount } from './incidentListing';
-import { nextPageUrl, type IncidentsApiContext } from './incidentsApiContext';
+import { nextPageUrl, runPageHooks, type IncidentsApiContext } from './incidentsApiContext';
 import { FilterError, parseFilter, type FilterFields, type IncidentPredicate } from './odataFilter';
 import { toGraphEnum } from './graphEnums';
 import { jsonReply } from './replies';
@@ -34,7 +34,7 @@ const FILTER_FIELDS: FilterFields = {
  * `$expand=alerts`, `$count`; `@odata.nextLink` on this host while results remain; newest update first by default.
  */
 export function graphHandler(context: GraphServerContext): CallHandler {
-  let pageRequests = 0;
+  const pageRequests = { all: 0, byTenant: new Map<string, number>() };
   return async (call) => {
     const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
       context.errorReply(status, code, message, { headers, requestHeaders: call.headers });
@@ -55,7 +55,10 @@ export function graphHandler(context: GraphServerContext): CallHandler {
         `Missing application roles. API required roles: ${READ_ROLES.join(', ')}. Application roles: ${auth.roles.join(', ')}.`,
       );
     }
-    const decision = context.rateLimiter.tryCall(auth.appId);
+    // The token's tenant decides whose incidents are served, and whose quota (per tenant and app) is used.
+    const scope = context.tenantScope(auth.tenantId);
+    if (!scope) return fail(401, 'InvalidAuthenticationToken', `The tenant '${auth.tenantId}' is not served here.`);
+    const decision = scope.rateLimiters.graph.tryCall(auth.appId);
     if (!decision.allowed) {
       const seconds = decision.retryAfterSeconds;
       return fail(429, 'TooManyRequests', `Rate limit is exceeded. Try again in ${seconds} seconds.`, {
@@ -104,13 +107,8 @@ export function graphHandler(context: GraphServerContext): CallHandler {
 
     const pageTop = top ?? MAX_TOP;
     const pageSkip = skip ?? 0;
-    await context.faults.onIncidentsPage?.({
-      server: 'graph',
-      requestIndex: pageRequests++,
-      skip: pageSkip,
-      top: pageTop,
-    });
-    const { page, total } = listPage(context.store.visible(context.clock()), {
+    await runPageHooks(context.faults, scope, pageRequests, { server: 'graph', skip: pageSkip, top: pageTop });
+    const { page, total } = listPage(scope.store.visible(context.clock()), {
       filter,
       orderBy: order[1] === 'createdDateTime' ? 'created' : 'lastUpdate',
       descending: order[1] === 'lastUpdateDateTime' && call.query.$orderby === undefined ? true : order[2] === 'desc',
@@ -125,7 +123,7 @@ export function graphHandler(context: GraphServerContext): CallHandler {
         '@odata.context': `${origin}/v1.0/$metadata#security/incidents${expand ? '(alerts())' : ''}`,
         ...(call.query.$count === 'true' ? { '@odata.count': total } : {}),
         ...(more ? { '@odata.nextLink': nextPageUrl(origin, call.path, call.query, pageSkip + page.length) } : {}),
-        value: page.map((row) => toGraphIncident(row.incident, context.directory.tenantId, expand !== undefined)),
+        value: page.map((row) => toGraphIncident(row.incident, scope.tenantId, expand !== undefined)),
       },
       { 'request-id': randomUUID() },
     );

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorReplyBuilder } from './errorBodies';
-import type { FaultInjector } from './faultInjector';
+import type { FaultSource } from './faultInjector';
 import { respondWithFault, type Outcome } from './faultResponder';
 import type { TlsMaterial } from './tls';
 import type { Clock, RecordedRequest, Reply, ServerName } from './types';
@@ -21,8 +21,10 @@ export type CallHandler = (call: Call) => Promise<Reply>;
 
 export interface HostDependencies {
   tls: TlsMaterial;
-  faults: FaultInjector;
+  faults: FaultSource;
   requests: RecordedRequest[];
+  /** The tenant a request is for (recorded, and passed to the faults), when known. */
+  tenantOf?: (server: ServerName, path: string, authorization: string | undefined) => string | undefined;
   clock: Clock;
   errorReply: ErrorReplyBuilder;
 }
@@ -54,6 +56,7 @@ export async function startHttpsHost(
   const serve = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'https://127.0.0.1');
     const authorization = request.headers.authorization;
+    const tenantId = deps.tenantOf?.(server, url.pathname, authorization);
     const record: RecordedRequest = {
       server,
       method: request.method ?? 'GET',
@@ -61,6 +64,7 @@ export async function startHttpsHost(
       query: Object.fromEntries(url.searchParams),
       status: 0,
       ...(authorization === undefined ? {} : { authorization }),
+      ...(tenantId === undefined ? {} : { tenantId }),
       at: deps.clock(),
     };
     deps.requests.push(record);
@@ -80,6 +84,7 @@ export async function startHttpsHost(
         path: record.path,
         query: record.query,
         ...(authorization === undefined ? {} : { authorization }),
+        ...(tenantId === undefined ? {} : { tenantId }),
       });
       outcome = fault
         ? await respondWithFault(fault, {

@@ -1,5 +1,11 @@
 /** The simulated tenant: Entra ID, Key Vault, Defender XDR and Graph security incidents on loopback HTTPS, for tests and `npm start`. */
-export { SimulatedTenant, EXPORTER_SECRET_NAME, type SimulatedTenantOptions } from './simulatedTenant';
+export {
+  SimulatedTenant,
+  EXPORTER_SECRET_NAME,
+  type SimulatedTenantOptions,
+  type TenantHandle,
+  type TenantOptions,
+} from './simulatedTenant';
 export { IncidentStore, type IncidentStoreOptions, type StoredIncident } from './incidentStore';
 export {
   FaultInjector,

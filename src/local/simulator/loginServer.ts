@@ -29,7 +29,9 @@ export function loginHandler(context: LoginServerContext): CallHandler {
     const [, tenant, endpoint] = match ?? [];
     if (tenant === undefined || endpoint === undefined)
       return Promise.resolve(jsonReply(404, { error: 'not_found', error_description: `No endpoint at ${call.path}.` }));
-    if (decodeURIComponent(tenant).toLowerCase() !== directory.tenantId.toLowerCase()) {
+    // A tenant is named by its GUID or one of its verified domains; every endpoint answers with the GUID, as Entra does.
+    const tenantId = directory.resolveTenant(decodeURIComponent(tenant));
+    if (tenantId === undefined) {
       const message = `AADSTS90002: Tenant '${decodeURIComponent(tenant)}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
       return Promise.resolve(
         context.errorReply(400, endpoint === 'oauth2/v2.0/token' ? 'invalid_request' : 'invalid_tenant', message, {
@@ -40,14 +42,14 @@ export function loginHandler(context: LoginServerContext): CallHandler {
     if (endpoint === 'oauth2/v2.0/token')
       return Promise.resolve(
         call.method === 'POST'
-          ? issueToken(call, context)
+          ? issueToken(call, context, tenantId)
           : jsonReply(405, {
               error: 'invalid_request',
               error_description: 'AADSTS900561: The endpoint only accepts POST requests.',
             }),
       );
     if (endpoint === 'discovery/v2.0/keys') return Promise.resolve(jsonReply(200, { keys: [] }));
-    return Promise.resolve(jsonReply(200, openIdConfiguration(context.origin(), directory.tenantId)));
+    return Promise.resolve(jsonReply(200, openIdConfiguration(context.origin(), tenantId)));
   };
 }
 
@@ -73,7 +75,7 @@ function openIdConfiguration(origin: string, tenantId: string): Record<string, u
   };
 }
 
-function issueToken(call: Call, context: LoginServerContext): Reply {
+function issueToken(call: Call, context: LoginServerContext, tenantId: string): Reply {
   const { directory, errorReply } = context;
   const fail = (status: number, error: string, message: string): Reply =>
     errorReply(status, error, message, { requestHeaders: call.headers });
@@ -93,12 +95,13 @@ function issueToken(call: Call, context: LoginServerContext): Reply {
       `AADSTS70003: The app requested an unsupported grant type '${grantType}'.`,
     );
   const clientId = form.get('client_id') ?? '';
-  const app = directory.findApp(clientId);
+  // A multi-tenant app is found in a customer tenant only once its admin consented (a service principal exists there).
+  const app = directory.findAppIn(clientId, tenantId);
   if (!app) {
     return fail(
       400,
       'unauthorized_client',
-      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${directory.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
     );
   }
   const secret = form.get('client_secret');
@@ -136,10 +139,10 @@ function issueToken(call: Call, context: LoginServerContext): Reply {
     return fail(
       400,
       'invalid_resource',
-      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${directory.tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
     );
   }
-  const { accessToken, expiresInSeconds } = directory.issueToken(app, resource);
+  const { accessToken, expiresInSeconds } = directory.issueToken(app, resource, tenantId);
   return jsonReply(
     200,
     { token_type: 'Bearer', expires_in: expiresInSeconds, ext_expires_in: expiresInSeconds, access_token: accessToken },

@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { defenderHandler } from './defenderServer';
 import { Directory, VAULT_SECRETS_USER_ROLE } from './directory';
 import { defenderError, graphErrorBuilder, loginErrorBuilder, vaultError } from './errorBodies';
-import { FaultInjector } from './faultInjector';
+import { FaultInjector, type FaultRequest, type FaultSpec } from './faultInjector';
 import { graphHandler } from './graphServer';
 import { startHttpsHost, type RunningHost } from './httpsHost';
 import { IncidentStore } from './incidentStore';
+import type { TenantApiScope } from './incidentsApiContext';
 import { loginHandler } from './loginServer';
 import { Prng } from './prng';
 import { DEFENDER_LIST_RATE_LIMITS, RateLimiter, type RateLimit } from './rateLimiter';
@@ -15,8 +16,16 @@ import type { Clock, RecordedRequest } from './types';
 import { vaultHandler } from './vaultServer';
 
 export interface SimulatedTenantOptions {
-  /** Default '11111111-2222-3333-4444-555555555555'. */
+  /** The home tenant (the MSP's: the vault and the app registrations live there). Default '11111111-2222-3333-4444-555555555555'. */
   tenantId?: string;
+  /** Verified domain names of the home tenant (a token request may name the tenant by one); default none. */
+  domains?: string[];
+  /**
+   * Entra tenants served from the start, the home tenant first (default 1). The others are added as by `addTenant()`
+   * with their defaults: ids derived from `seed`, domain `tenant-<k>.onmicrosoft.com`, the exporter app consented,
+   * each seeded with `seedIncidents`. This is what `LOCAL_TENANTS=<n>` asks for; `tenantIds` lists them.
+   */
+  tenants?: number;
   /** Incidents created at start (default 0), lastUpdateTime spread over the last `seedSpreadHours` (default 72). */
   seedIncidents?: number;
   seedSpreadHours?: number;
@@ -26,12 +35,45 @@ export interface SimulatedTenantOptions {
   seed?: number;
   /** Default 3599. */
   tokenLifetimeSeconds?: number;
-  /** Quotas on incidents list calls per client app, applied to each API separately; default 50/min and 1,500/h; [] disables. */
+  /** Quotas on incidents list calls per tenant and client app, applied to each API separately; default 50/min and 1,500/h; [] disables. */
   rateLimits?: RateLimit[];
   /** Defender `@odata.nextLink`: false (default, as documented), true (same host), or a base URL (e.g. a foreign host). */
   defenderNextLink?: boolean | string;
   /** ms since the epoch; default Date.now. */
   clock?: Clock;
+}
+
+/** A tenant added to a running simulator (see `SimulatedTenant.addTenant`). */
+export interface TenantOptions {
+  /** A GUID; default the next id derived from the simulator's seed. */
+  tenantId?: string;
+  /** Verified domains; default `tenant-<k>.onmicrosoft.com` (k: the tenant's index, the home tenant being 0). */
+  domains?: string[];
+  /** Admin consent for the (multi-tenant) exporter app in this tenant; default true. */
+  consentExporterApp?: boolean;
+  /** Incidents created now, spread over the last `seedSpreadHours` (default the simulator's). */
+  seedIncidents?: number;
+  seedSpreadHours?: number;
+  /** PRNG seed of this tenant's incidents; default derived from the simulator's seed and the tenant's index. */
+  seed?: number;
+  /** This tenant's quota (per app, each API); default the simulator's `rateLimits`. */
+  rateLimits?: RateLimit[];
+}
+
+/** One Entra tenant of the simulator: its own incidents, faults, quota, domains and consents. */
+export interface TenantHandle {
+  readonly tenantId: string;
+  readonly domains: readonly string[];
+  /** This tenant's incidents (ids may repeat those of other tenants: each tenant numbers its own). */
+  readonly incidents: IncidentStore;
+  /** Faults for this tenant's requests only (login path or token `tid`); its page hook sees only its own pages. */
+  readonly faults: FaultInjector;
+  /** Admin consent for a multi-tenant app registered in another tenant. */
+  consent(appClientId: string): void;
+  /** The app's service principal is removed: token requests for this tenant get AADSTS700016. */
+  revokeConsent(appClientId: string): void;
+  /** Registers a single-tenant app in this tenant (its own client id and secret). */
+  registerApp(app: { clientId: string; clientSecret: string; roles: string[] }): void;
 }
 
 /** The name under which the exporter app's client secret is stored in the vault. */
@@ -45,6 +87,14 @@ function newClientSecret(): string {
 /**
  * A simulated Microsoft tenant on loopback HTTPS: Entra ID (login), Key Vault, the Defender XDR incidents API and
  * Microsoft Graph security incidents, each on its own port, behind a self-signed CA (`caCertPem`).
+ *
+ * Many tenants: one simulator serves any number of Entra tenants on the same four hosts, as Microsoft's services do.
+ * `tenantId`, `incidents`, `exporterApp` and the vault belong to the home tenant (the MSP's). `addTenant()` (or the
+ * `tenants: n` option) adds customer tenants, each with its own incidents, faults and quota; the exporter app is a
+ * multi-tenant app registered in the home tenant and consented in each added tenant (`consent`/`revokeConsent`).
+ * `{authorityHost}/{tenant GUID or verified domain}/oauth2/v2.0/token` issues a token whose `tid` is that tenant's
+ * GUID; the incident APIs serve only the incidents of the token's `tid` and count its calls against that tenant's
+ * quota for that app; the vault accepts only home-tenant tokens.
  */
 export class SimulatedTenant {
   readonly tenantId: string;
@@ -58,14 +108,20 @@ export class SimulatedTenant {
   private readonly directory: Directory;
   private readonly vault: SecretVault;
   private readonly exporterClientId: string;
+  private readonly tenantIdSource: Prng;
+  private readonly scopes = new Map<string, { handle: TenantHandle; scope: TenantApiScope }>();
+  private readonly clock: Clock;
   private hosts: RunningHost[] = [];
   private readonly endpoints = { caCertPem: '', authorityHost: '', vaultUrl: '', defenderUrl: '', graphUrl: '' };
 
   private constructor(private readonly options: SimulatedTenantOptions) {
     const clock = options.clock ?? Date.now;
+    this.clock = clock;
     const ids = new Prng((options.seed ?? 1) ^ 0x5eed);
+    this.tenantIdSource = new Prng((options.seed ?? 1) ^ 0x7e4a47);
     this.tenantId = options.tenantId ?? '11111111-2222-3333-4444-555555555555';
     this.directory = new Directory(this.tenantId, clock, options.tokenLifetimeSeconds ?? 3599);
+    this.directory.addTenant(this.tenantId, options.domains ?? []);
     this.vault = new SecretVault(clock);
     this.incidents = new IncidentStore({
       clock,
@@ -82,6 +138,8 @@ export class SimulatedTenant {
     });
     this.directory.registerApp({ ...this.vaultReader, roles: [VAULT_SECRETS_USER_ROLE] });
     this.vault.set(EXPORTER_SECRET_NAME, this.exporterApp.clientSecret);
+    this.addScope(this.tenantId, this.incidents, new FaultInjector(), options.rateLimits);
+    for (let index = 1; index < (options.tenants ?? 1); index += 1) this.addTenant();
   }
 
   /** Starts the four servers on 127.0.0.1 (random ports) and seeds incidents. */
@@ -94,8 +152,62 @@ export class SimulatedTenant {
       throw error;
     }
     if (options.seedIncidents)
-      tenant.incidents.seed(options.seedIncidents, { spreadHours: options.seedSpreadHours ?? 72 });
+      for (const { incidents } of tenant.tenants)
+        incidents.seed(options.seedIncidents, { spreadHours: options.seedSpreadHours ?? 72 });
     return tenant;
+  }
+
+  /** Adds an Entra tenant (works before or after start); see `TenantOptions` for the defaults. */
+  addTenant(options: TenantOptions = {}): TenantHandle {
+    const index = this.scopes.size;
+    const tenantId = options.tenantId ?? this.tenantIdSource.guid();
+    if (this.directory.resolveTenant(tenantId) !== undefined) throw new Error(`tenant ${tenantId} already exists`);
+    this.directory.addTenant(tenantId, options.domains ?? [`tenant-${index}.onmicrosoft.com`]);
+    const incidents = new IncidentStore({
+      clock: this.clock,
+      seed: options.seed ?? ((this.options.seed ?? 1) + index * 0x9e3779b1) >>> 0,
+      realistic: this.options.realisticIncidents ?? false,
+    });
+    const handle = this.addScope(
+      tenantId,
+      incidents,
+      new FaultInjector(),
+      options.rateLimits ?? this.options.rateLimits,
+    );
+    if (options.consentExporterApp ?? true) handle.consent(this.exporterClientId);
+    if (options.seedIncidents)
+      incidents.seed(options.seedIncidents, {
+        spreadHours: options.seedSpreadHours ?? this.options.seedSpreadHours ?? 72,
+      });
+    return handle;
+  }
+
+  /** A tenant by GUID or verified domain (the home tenant included); throws when unknown. */
+  tenant(idOrDomain: string): TenantHandle {
+    const tenantId = this.directory.resolveTenant(idOrDomain);
+    const entry = tenantId === undefined ? undefined : this.scopes.get(tenantId.toLowerCase());
+    if (!entry) throw new Error(`the simulator serves no tenant '${idOrDomain}'`);
+    return entry.handle;
+  }
+
+  /** Every tenant served, the home tenant first, in the order they were added. */
+  get tenants(): TenantHandle[] {
+    return [...this.scopes.values()].map(({ handle }) => handle);
+  }
+
+  /** The GUIDs of `tenants`. */
+  get tenantIds(): string[] {
+    return this.tenants.map((handle) => handle.tenantId);
+  }
+
+  /** Admin consent for an app (registered in another tenant) in a tenant: it can then get tokens there. */
+  consent(appClientId: string, tenantIdOrDomain: string): void {
+    this.directory.consent(appClientId, tenantIdOrDomain);
+  }
+
+  /** Removes the app's consent (service principal) in a tenant: token requests there get AADSTS700016. */
+  revokeConsent(appClientId: string, tenantIdOrDomain: string): void {
+    this.directory.revokeConsent(appClientId, tenantIdOrDomain);
   }
 
   /** The CA that signed the servers' certificate: trust it (`tlsOptions: { ca }`, `https.Agent({ ca })`). */
@@ -142,8 +254,11 @@ export class SimulatedTenant {
     this.vault.delete(name);
   }
 
-  /** Registers an app; roles are application permissions (e.g. 'Incident.Read.All') or 'Key Vault Secrets User' for the vault. */
-  registerApp(app: { clientId: string; clientSecret: string; roles: string[] }): void {
+  /**
+   * Registers an app in `tenantId` (default the home tenant); roles are application permissions (e.g. 'Incident.Read.All')
+   * or 'Key Vault Secrets User' for the vault. It gets tokens in its own tenant and in those where it is consented.
+   */
+  registerApp(app: { clientId: string; clientSecret: string; roles: string[]; tenantId?: string }): void {
     this.directory.registerApp(app);
   }
 
@@ -162,9 +277,22 @@ export class SimulatedTenant {
     const tls = await getTlsMaterial();
     this.endpoints.caCertPem = tls.caCertPem;
     const clock = this.options.clock ?? Date.now;
-    const base = { tls, faults: this.faults, requests: this.requests, clock };
-    const limits = this.options.rateLimits ?? DEFENDER_LIST_RATE_LIMITS;
-    const api = { directory: this.directory, store: this.incidents, faults: this.faults, clock };
+    // Faults given to the simulator hit every tenant; a tenant's own faults only the requests for that tenant.
+    const faults = {
+      take: (request: FaultRequest): FaultSpec | undefined =>
+        this.faults.take(request) ??
+        (request.tenantId === undefined
+          ? undefined
+          : this.scopes.get(request.tenantId.toLowerCase())?.scope.faults.take(request)),
+    };
+    const tenantOf = this.directory.tenantOfRequest.bind(this.directory);
+    const base = { tls, faults, requests: this.requests, clock, tenantOf };
+    const api = {
+      directory: this.directory,
+      tenantScope: (tenantId: string) => this.scopes.get(tenantId.toLowerCase())?.scope,
+      faults: this.faults,
+      clock,
+    };
     const start = async (...args: Parameters<typeof startHttpsHost>): Promise<string> => {
       const host = await startHttpsHost(...args);
       this.hosts.push(host);
@@ -191,7 +319,6 @@ export class SimulatedTenant {
       'defender',
       defenderHandler({
         ...api,
-        rateLimiter: new RateLimiter(limits, clock),
         origin: () => this.defenderUrl,
         nextLink: () => this.defenderNextLink,
       }),
@@ -202,11 +329,34 @@ export class SimulatedTenant {
       'graph',
       graphHandler({
         ...api,
-        rateLimiter: new RateLimiter(limits, clock),
         origin: () => this.graphUrl,
         errorReply: graphError,
       }),
       { ...base, errorReply: graphError },
     );
+  }
+
+  private addScope(
+    tenantId: string,
+    incidents: IncidentStore,
+    faults: FaultInjector,
+    rateLimits: readonly RateLimit[] | undefined,
+  ): TenantHandle {
+    const limits = rateLimits ?? DEFENDER_LIST_RATE_LIMITS;
+    const directory = this.directory;
+    const handle: TenantHandle = {
+      tenantId,
+      get domains() {
+        return directory.tenantDomains(tenantId);
+      },
+      incidents,
+      faults,
+      consent: (appClientId) => directory.consent(appClientId, tenantId),
+      revokeConsent: (appClientId) => directory.revokeConsent(appClientId, tenantId),
+      registerApp: (app) => directory.registerApp({ ...app, tenantId }),
+    };
+    const rateLimiters = { defender: new RateLimiter(limits, this.clock), graph: new RateLimiter(limits, this.clock) };
+    this.scopes.set(tenantId.toLowerCase(), { handle, scope: { tenantId, store: incidents, faults, rateLimiters } });
+    return handle;
   }
 }

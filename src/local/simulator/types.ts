@@ -11,6 +11,8 @@ export interface RecordedRequest {
   status: number;
   /** The raw `Authorization` header, so tests can check where tokens went. */
   authorization?: string;
+  /** The tenant the request was for (login path, or the bearer token's `tid`), when known. */
+  tenantId?: string;
   /** Arrival time (ms epoch, from the tenant's clock). */
   at: number;
 }

@@ -33,6 +33,12 @@ export function vaultHandler(context: VaultServerContext): CallHandler {
           : `AKV10022: Invalid token: ${auth.message}`;
       return Promise.resolve(vaultError(401, 'Unauthorized', message, { headers: challenge }));
     }
+    // The vault belongs to the home tenant: a token issued by another tenant is refused (Key Vault checks the issuer).
+    if (auth.tenantId !== directory.tenantId) {
+      const expected = `https://sts.windows.net/${directory.tenantId}/`;
+      const message = `AKV10032: Invalid issuer. Expected one of ${expected}, found https://sts.windows.net/${auth.tenantId}/.`;
+      return Promise.resolve(vaultError(401, 'Unauthorized', message, { headers: challenge }));
+    }
     if (!call.query['api-version'])
       return Promise.resolve(vaultError(400, 'BadParameter', 'The api-version query parameter is missing.'));
     const match = /^\/secrets\/([0-9a-zA-Z-]{1,127})(?:\/([0-9a-fA-F]{32})?)?\/?$/.exec(call.path);
