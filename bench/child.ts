@@ -1,4 +1,3 @@
-import { readFileSync } from 'fs';
 import { ClientSecretCredential } from '@azure/identity';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { silentLogger } from '../src/common/logger';
@@ -7,6 +6,7 @@ import { runExport } from '../src/export/runExport';
 import { buildDependencies } from '../src/runtime/buildDependencies';
 import type { RateLimit } from '../src/sources/pacer';
 import { naivePull } from './naivePull';
+import { peakRssMb } from './processMemory';
 
 /** What the parent sends a measured child (as JSON in BENCH_CHILD). */
 export interface ChildTask {
@@ -30,20 +30,6 @@ export interface ChildResult {
   readonly throttledWaits: number;
   /** CPU time of the child (user + system), ms. */
   readonly cpuMs?: number;
-}
-
-/**
- * Peak resident memory of this process since it started (VmHWM). getrusage's maxRSS is not used: on Linux
- * it carries the high-water mark of the forked parent across exec, so a large parent inflates it.
- */
-function peakRssMb(): number {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (match?.[1]) return Number(match[1]) / 1024;
-  } catch {
-    // not Linux: fall back below
-  }
-  return process.resourceUsage().maxRSS / 1024;
 }
 
 async function main(): Promise<void> {

@@ -1,14 +1,15 @@
 import { spawn, spawnSync } from 'child_process';
-import { readFileSync, writeFileSync } from 'fs';
+import { azuriteConnectionString, startAzuriteProcess } from './azuriteProcess';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
 import { fromDate, minusMs } from '../src/common/timestamp';
-import { createServer } from 'net';
 import type { AzuriteBlob } from '../src/local/azurite';
 import { tenantSettings } from '../src/local/embeddedTenant';
 import { SimulatedTenant } from '../src/local/simulator';
 import type { RateLimit } from '../src/sources/pacer';
 import type { ChildResult, ChildTask } from './child';
+import { tenantsBench } from './tenants';
 
 /**
  * `npm run bench`: the exporter against a naive reference pull, side by side in one run, each in its own
@@ -33,51 +34,15 @@ interface Row {
   readonly azuriteCpuS: number;
 }
 
-/**
- * Azurite in a process of its own, as storage is a service of its own in Azure: the measured child's
- * uploads then do not compete with the simulated API in one event loop.
- */
-async function startAzuriteProcess(): Promise<AzuriteBlob & { pid: number }> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const free = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => resolve(free));
-    });
-  });
-  const main = join(ROOT, 'node_modules', 'azurite', 'dist', 'src', 'blob', 'main.js');
-  const child = spawn(
-    process.execPath,
-    [
-      main,
-      '--blobHost',
-      '127.0.0.1',
-      '--blobPort',
-      String(port),
-      '--inMemoryPersistence',
-      '--skipApiVersionCheck',
-      '--silent',
-      '--disableTelemetry',
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('successfully listens')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`Azurite exited ${String(code)}`)));
-  });
-  const blobEndpoint = `http://127.0.0.1:${port}/devstoreaccount1`;
+/** The blob service in a process of its own (see azuriteProcess.ts), with the connection string the children use. */
+async function startAzuriteBlob(): Promise<AzuriteBlob & { pid: number }> {
+  const blob = await startAzuriteProcess(ROOT, 'blob');
   return {
-    pid: child.pid ?? 0,
-    blobEndpoint,
+    pid: blob.pid,
+    blobEndpoint: blob.endpoint,
     queueEndpoint: undefined,
-    connectionString: `DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=${blobEndpoint};`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    connectionString: azuriteConnectionString(blob.endpoint),
+    close: () => blob.close(),
   };
 }
 
@@ -190,8 +155,9 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
-async function main(): Promise<void> {
-  const azurite = await startAzuriteProcess();
+/** The single-tenant sections: exporter against the naive pull, paced runs, module load. */
+async function singleTenantReport(): Promise<string> {
+  const azurite = await startAzuriteBlob();
   const rows: Row[] = [];
   let containerIndex = 0;
   for (const n of sizes) {
@@ -380,8 +346,27 @@ async function main(): Promise<void> {
     ...ratios,
     '',
   ].join('\n');
-  writeFileSync(join(ROOT, 'BENCHMARKS.md'), report);
-  process.stdout.write(`${report}\n`);
+  return report;
+}
+
+/** Where the many-tenants section starts in BENCHMARKS.md. */
+const TENANTS_HEADING = '## Many tenants';
+
+/**
+ * Runs the sections named in BENCH_SECTIONS (default `single,tenants`) and writes BENCHMARKS.md, keeping the
+ * section that was not run as it was.
+ */
+async function main(): Promise<void> {
+  const sections = (process.env.BENCH_SECTIONS ?? 'single,tenants').split(',').map((name) => name.trim());
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const kept = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const keptTenants = kept.includes(TENANTS_HEADING) ? kept.slice(kept.indexOf(TENANTS_HEADING)) : '';
+  const keptSingle = kept.includes(TENANTS_HEADING) ? kept.slice(0, kept.indexOf(TENANTS_HEADING)) : kept;
+  const single = sections.includes('single') ? `${await singleTenantReport()}\n` : keptSingle;
+  const tenants = sections.includes('tenants') ? (await tenantsBench(ROOT)).join('\n') : keptTenants;
+  const report = `${single.trimEnd()}\n\n${tenants}`.trimEnd() + '\n';
+  writeFileSync(file, report);
+  process.stdout.write(report);
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,6 @@
+import type { ContainerClient } from '@azure/storage-blob';
 import type { Environment } from '../config/loadConfig';
+import { TenantRegistryStore } from '../tenants/registry';
 import { SimulatedTenant } from './simulator';
 
 /** The simulated tenant plus the settings that point the exporter at it. */
@@ -22,9 +24,18 @@ export function tenantSettings(tenant: SimulatedTenant): Environment {
 /**
  * Starts the simulated tenant with realistic incidents and returns the settings a newcomer would
  * otherwise fill in: tenant, app, vault (read by a separate identity, as a managed identity would) and API.
+ * `tenants` > 1 serves that many Entra tenants (the home tenant first), each with its own incidents and quota,
+ * the exporter app consented in each.
  */
-export async function startEmbeddedTenant(options: { seedIncidents: number }): Promise<EmbeddedTenant> {
-  const tenant = await SimulatedTenant.start({ seedIncidents: options.seedIncidents, seedSpreadHours: 72 });
+export async function startEmbeddedTenant(options: {
+  seedIncidents: number;
+  tenants?: number;
+}): Promise<EmbeddedTenant> {
+  const tenant = await SimulatedTenant.start({
+    seedIncidents: options.seedIncidents,
+    seedSpreadHours: 72,
+    tenants: options.tenants ?? 1,
+  });
   return {
     tenant,
     settings: {
@@ -44,4 +55,36 @@ export async function startEmbeddedTenant(options: { seedIncidents: number }): P
 export function keptDataNote(keptWatermark: string | undefined): string | undefined {
   if (keptWatermark === undefined) return undefined;
   return `.azurite/ keeps the exports and the watermark ${keptWatermark} of an earlier start, but the simulated tenant is new: only its incidents updated after that are exported. To start over, stop and delete .azurite/ (rm -rf .azurite).`;
+}
+
+/** The most tenants `LOCAL_TENANTS` asks the simulated tenant to serve. */
+export const MAX_LOCAL_TENANTS = 500;
+
+/** `LOCAL_TENANTS` of `npm start`: undefined when unset; a whole number of tenants, or an error naming the fix. */
+export function parseLocalTenants(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const count = Number(text.trim());
+  if (!Number.isInteger(count) || count < 1 || count > MAX_LOCAL_TENANTS)
+    throw new Error(
+      `LOCAL_TENANTS '${text}' is not a number of tenants: use a whole number from 1 to ${MAX_LOCAL_TENANTS}, e.g. LOCAL_TENANTS=3 npm start.`,
+    );
+  return count;
+}
+
+/**
+ * Writes the tenant registry of `npm start` with LOCAL_TENANTS: exactly the simulated tenants, enabled. The
+ * simulator's tenant ids are the same at every start, so a kept registry (.azurite/) is rewritten to the same tenants.
+ */
+export async function registerLocalTenants(
+  stateContainer: ContainerClient,
+  tenantIds: readonly string[],
+): Promise<void> {
+  await new TenantRegistryStore(stateContainer).update(() => ({
+    schemaVersion: 1,
+    tenants: tenantIds.map((tenantId, index) => ({
+      tenantId: tenantId.toLowerCase(),
+      name: index === 0 ? 'Simulated home tenant' : `Simulated customer ${index}`,
+      enabled: true,
+    })),
+  }));
 }

@@ -8,11 +8,19 @@ import { loadConfig, type Environment } from '../config/loadConfig';
 import { parseNcrontab } from '../config/ncrontab';
 import { runExport } from '../export/runExport';
 import { StateStore } from '../export/stateStore';
-import { buildDependencies } from '../runtime/buildDependencies';
+import { createRuntime } from '../runtime/exporterRuntime';
 import { startAzurite, type AzuriteBlob } from './azurite';
-import { keptDataNote, startEmbeddedTenant, type EmbeddedTenant } from './embeddedTenant';
+import {
+  keptDataNote,
+  parseLocalTenants,
+  registerLocalTenants,
+  startEmbeddedTenant,
+  type EmbeddedTenant,
+} from './embeddedTenant';
+import { startLocalQueuePath, type LocalQueuePath } from './localQueuePath';
 
 const AZURITE_PORT = 10000;
+const AZURITE_QUEUE_PORT = 10001;
 const DEVELOPMENT_STORAGE = 'UseDevelopmentStorage=true';
 
 function hostLogger(): Logger {
@@ -25,13 +33,20 @@ function hostLogger(): Logger {
  * `npm start`: the embedded host. With no tenant configured it starts Azurite (data in .azurite/) and the
  * simulated tenant, and keeps the simulated incidents changing; with local.settings.json filled in it runs
  * against the real tenant. Either way the exporter runs once now and then on EXPORT_SCHEDULE, exactly as
- * the timer would, until Ctrl+C.
+ * the timer would, until Ctrl+C. With LOCAL_TENANTS=<n> the simulated tenant serves n Entra tenants, all in the
+ * tenant registry, and each tick takes the function app's queue path on Azurite's queue service: one message per
+ * tenant, delivered to exportTenant's handler by a pump with the Functions host's semantics.
  */
 async function main(): Promise<void> {
   const logger = hostLogger();
   const projectRoot = join(__dirname, '..', '..', '..');
   let env: Environment = settingsEnvironment(process.env, projectRoot);
   const embedded = (env.DEFENDER_TENANT_ID ?? '').trim() === '';
+  const localTenants = parseLocalTenants(env.LOCAL_TENANTS);
+  if (localTenants !== undefined && !embedded)
+    throw new Error(
+      'LOCAL_TENANTS runs the simulated tenants, but DEFENDER_TENANT_ID is set (local.settings.json or the environment): remove one of them.',
+    );
   let azurite: AzuriteBlob | undefined;
   let tenant: EmbeddedTenant | undefined;
   let activity: NodeJS.Timeout | undefined;
@@ -39,40 +54,61 @@ async function main(): Promise<void> {
   const storageSetting = env.EXPORT_STORAGE ?? env.AzureWebJobsStorage;
   if (embedded || storageSetting === undefined || storageSetting.trim() === DEVELOPMENT_STORAGE) {
     try {
-      azurite = await startAzurite({ port: AZURITE_PORT, location: join(projectRoot, '.azurite') });
+      azurite = await startAzurite({
+        port: AZURITE_PORT,
+        location: join(projectRoot, '.azurite'),
+        ...(localTenants === undefined ? {} : { queuePort: AZURITE_QUEUE_PORT }),
+      });
     } catch (error) {
+      const ports = localTenants === undefined ? `${AZURITE_PORT}` : `${AZURITE_PORT} and ${AZURITE_QUEUE_PORT}`;
       throw new Error(
-        `Could not start Azurite on 127.0.0.1:${AZURITE_PORT} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`,
+        `Could not start Azurite on 127.0.0.1:${ports} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`,
       );
     }
     logger.info(
-      `Azurite blob service on ${azurite.blobEndpoint} (data in .azurite/; Storage Explorer: "Local storage emulator")`,
+      `Azurite blob service on ${azurite.blobEndpoint}${azurite.queueEndpoint === undefined ? '' : `, queue service on ${azurite.queueEndpoint}`} (data in .azurite/; Storage Explorer: "Local storage emulator")`,
     );
     env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
   }
   if (embedded) {
-    tenant = await startEmbeddedTenant({ seedIncidents: 250 });
+    tenant = await startEmbeddedTenant({ seedIncidents: 250, tenants: localTenants ?? 1 });
     registerSensitive(tenant.tenant.exporterApp.clientSecret);
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
     env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
     logger.info(
-      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours.`,
+      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
     );
     logger.info(
       'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
     );
     const sim = tenant.tenant;
     activity = setInterval(() => {
-      const all = sim.incidents.all();
+      const { incidents } = sim.tenants[Math.floor(Math.random() * sim.tenants.length)] ?? sim;
+      const all = incidents.all();
       const pick = all[Math.floor(Math.random() * all.length)];
-      if (pick !== undefined && Math.random() < 0.7) sim.incidents.update(pick.id);
-      else sim.incidents.add();
+      if (pick !== undefined && Math.random() < 0.7) incidents.update(pick.id);
+      else incidents.add();
     }, 7_000);
   }
 
   const config = loadConfig(env);
-  const deps = buildDependencies(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
+  const runtime = createRuntime(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
+  const { deps } = runtime;
   const schedule = parseNcrontab(config.schedule);
+  let queuePath: LocalQueuePath | undefined;
+  if (localTenants !== undefined && tenant !== undefined && azurite !== undefined) {
+    await deps.ensureContainer();
+    await registerLocalTenants(deps.stateContainer, tenant.tenant.tenantIds);
+    queuePath = await startLocalQueuePath({
+      runtime,
+      connectionString: azurite.connectionString,
+      projectRoot,
+      logger,
+    });
+    logger.info(
+      `LOCAL_TENANTS=${localTenants}: the simulated tenant serves ${localTenants} Entra tenant(s) (${tenant.tenant.tenantIds.join(', ')}), all in the tenant registry (config/tenants.json in '${deps.stateContainer.containerName}'). Each tick queues one run per tenant on '${config.exportQueue}' and a local pump delivers them to exportTenant's handler with host.json's queue settings; failed runs retry, then land in '${config.exportQueue}-poison'.`,
+    );
+  }
   if (tenant) {
     // What a second terminal needs to reach this simulated tenant: only `--local` (npm run local -- <command>) reads it.
     writeLocalTenant(projectRoot, {
@@ -80,9 +116,11 @@ async function main(): Promise<void> {
       settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container },
       caCertPem: tenant.tenant.caCertPem,
     });
-    const kept = azurite
-      ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
-      : undefined;
+    // The note is about the single tenant's watermark; with LOCAL_TENANTS each tenant's run says where it starts.
+    const kept =
+      azurite && localTenants === undefined
+        ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
+        : undefined;
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);
     logger.info(
@@ -96,6 +134,8 @@ async function main(): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const runOnce = async (trigger: string): Promise<void> => {
     try {
+      // With the registry the tick only queues, as the timer does in Azure; the pump runs the tenants.
+      if (queuePath !== undefined && (await queuePath.tick())) return;
       const summary = await runExport(deps, { trigger, logger });
       logger.info(formatSummary(summary));
     } catch (error) {
@@ -116,6 +156,7 @@ async function main(): Promise<void> {
     if (timer) clearTimeout(timer);
     if (activity) clearInterval(activity);
     logger.info('Stopping');
+    await queuePath?.stop();
     if (tenant) removeLocalTenant(projectRoot);
     await tenant?.tenant.close();
     await azurite?.close();

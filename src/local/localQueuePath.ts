@@ -35,13 +35,20 @@ export async function startLocalQueuePath(options: {
   const queue: QueueClient = service.getQueueClient(runtime.config.exportQueue);
   await queue.createIfNotExists();
   const runner = tenantRunnerFor(runtime);
+  // The terminal gets each run's readable line below instead of the JSON summary line meant for Application Insights.
+  const runLogger: Logger = {
+    ...logger,
+    info: (message, properties) => {
+      if (!message.startsWith('ExportRunSummary ')) logger.info(message, properties);
+    },
+  };
   const pump = new QueuePump({
     queue,
     poisonQueue: service.getQueueClient(poisonQueueName(runtime.config.exportQueue)),
     settings: hostQueueSettings(readFileSync(join(options.projectRoot, 'host.json'), 'utf8')),
     logger,
     handler: async (body, delivery) => {
-      const outcome = await runQueuedTenant(runtime, runner, body, logger, {
+      const outcome = await runQueuedTenant(runtime, runner, body, runLogger, {
         dequeueCount: delivery.dequeueCount,
         invocationId: delivery.messageId,
       });

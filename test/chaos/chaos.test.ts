@@ -3,10 +3,16 @@ import { ClientSecretCredential } from '@azure/identity';
 import { runExport, type ExportDependencies, type RunSummary } from '../../src/export/runExport';
 import type { FaultSpec, SimIncident } from '../../src/local/simulator';
 import { buildDependencies } from '../../src/runtime/buildDependencies';
+import { tenantLayout } from '../../src/export/blobLayout';
+import { parseState, type ExportState } from '../../src/export/exportState';
+import { runQueuedTenant } from '../../src/functions/queuedRun';
+import { createRuntime, type ExporterRuntime } from '../../src/runtime/exporterRuntime';
+import { TenantRegistryStore } from '../../src/tenants/registry';
+import { tenantRunnerFor } from '../../src/tenants/tenantRunner';
 import { startCli } from '../support/childRun';
 import { cliEnvironment } from '../support/cli';
 import { FAST_PACING, incompleteBlobs, notBefore, readState } from '../support/exportChecks';
-import { readExports } from '../support/exports';
+import { listBlobNames, readExports } from '../support/exports';
 import { keyOf } from '../support/invariants';
 import { LeakLedger } from '../support/leakLedger';
 import { SeededRandom, seedFromEnv } from '../support/seededRandom';
@@ -364,3 +370,257 @@ describe.each([
     Math.max(600_000, runLimit * 1500),
   );
 });
+
+const TENANTS = Math.max(3, Number(process.env.CHAOS_TENANTS ?? 3));
+const TENANT_ROUNDS = Math.max(10, Math.round(RUNS / 4));
+
+/**
+ * Many tenants side by side: one simulated Entra per tenant (own incidents with overlapping ids, own quota and
+ * faults), all in the registry, every round one queue message per tenant run concurrently through exportTenant's
+ * handler (sometimes a message delivered twice at once: one run, one busy), with mutations, per-tenant API faults,
+ * token-endpoint faults, secret rotation, token revocation and budget stops. Each tenant is checked on its own
+ * prefix with the same invariant as above, and no tenant's blob may hold a version of another tenant.
+ */
+describe(`chaos with ${TENANTS} tenants side by side (the queue path)`, () => {
+  const ledger = new LeakLedger();
+  let world: World;
+  afterAll(async () => {
+    await world.close();
+  });
+
+  it(
+    `loses no incident version of any tenant over ${TENANT_ROUNDS} rounds (seed ${SEED})`,
+    async () => {
+      const random = new SeededRandom(SEED + 7);
+      world = await startWorld({
+        tenant: { seedIncidents: 0, seed: SEED, tenants: TENANTS },
+        settings: FAST_PACING,
+        build: { requestTimeoutMs: 2000 },
+      });
+      const { tenant } = world;
+      const tenants = tenant.tenants.map((handle) => ({
+        handle,
+        id: handle.tenantId.toLowerCase(),
+        history: new VersionHistory(),
+        completed: [] as CompletedPull[],
+        watermark: undefined as string | undefined,
+      }));
+      await world.deps.ensureContainer();
+      await new TenantRegistryStore(world.deps.stateContainer).update(() => ({
+        schemaVersion: 1,
+        tenants: tenants.map(({ id }) => ({ tenantId: id, enabled: true })),
+      }));
+      // A fresh runtime (clients, per-tenant tokens and secrets) after a revocation, as in the single-tenant chaos.
+      const build = (runBudgetMs?: number): ExporterRuntime =>
+        createRuntime(world.config, {
+          azureCredential: new ClientSecretCredential(
+            tenant.tenantId,
+            tenant.vaultReader.clientId,
+            tenant.vaultReader.clientSecret,
+            {
+              authorityHost: tenant.authorityHost,
+              disableInstanceDiscovery: true,
+              tlsOptions: { ca: tenant.caCertPem },
+            },
+          ),
+          tlsCa: tenant.caCertPem,
+          retryBaseDelayMs: 5,
+          requestTimeoutMs: 2000,
+          ...(runBudgetMs === undefined ? {} : { runBudgetMs }),
+        });
+      let runtime = build();
+      for (const one of tenants)
+        one.history.track(() => one.handle.incidents.seed(random.int(60, 160), { spreadHours: 40 }));
+
+      const mutate = (one: (typeof tenants)[number]): void => {
+        const store = one.handle.incidents;
+        const ids = store.all().map((incident) => incident.id);
+        const pick = random.int(0, 4);
+        if (pick === 0 || ids.length === 0) one.history.track(() => store.add());
+        else if (pick === 1) one.history.track(() => store.addTied(random.int(2, 20)));
+        else if (pick === 2) {
+          const [a, b] = [random.pick(ids), random.pick(ids)];
+          if (a !== b) one.history.track(() => Object.values(store.merge(a, b)));
+        } else one.history.track(() => store.update(random.pick(ids)));
+      };
+      const apiFaults: FaultSpec['kind'][] = [
+        '429',
+        '429-body-only',
+        '500',
+        '503',
+        'reset',
+        'truncate',
+        'slow',
+        'malformed',
+      ];
+
+      let runs = 0;
+      let faults = 0;
+      let failedRuns = 0;
+      let busy = 0;
+      const started = Date.now();
+      for (let round = 0; round < TENANT_ROUNDS; round += 1) {
+        for (const one of tenants) for (let i = random.int(0, 2); i > 0; i -= 1) mutate(one);
+        let injected = 0;
+        for (const one of tenants) {
+          if (!random.chance(0.7)) continue;
+          one.handle.faults.inject({
+            server: 'defender',
+            kind: random.pick(apiFaults),
+            times: random.int(1, 3),
+            retryAfterSeconds: 0,
+            delayMs: random.int(20, 200),
+            ...(random.chance(0.5)
+              ? { match: (r: { query: Record<string, string> }) => (r.query.$filter ?? '').includes(' le ') }
+              : {}),
+          });
+          injected += 1;
+        }
+        if (random.chance(0.3)) {
+          const one = random.pick(tenants);
+          one.handle.faults.inject({
+            server: 'login',
+            kind: random.pick(['500', '503', 'reset'] as const),
+            match: (r: { path: string }) => r.path.endsWith('/oauth2/v2.0/token'),
+          });
+          injected += 1;
+        }
+        if (random.chance(0.04)) {
+          ledger.addSecret(tenant.exporterApp.clientSecret);
+          tenant.setSecret('defender-client-secret', `rotated-${random.int(0, 1e9)}-${SEED}-Q~${'x'.repeat(20)}`, {
+            rotateApp: true,
+          });
+          faults += 1;
+        }
+        const revoke = random.chance(0.05);
+        if (revoke) {
+          tenant.revokeTokens();
+          faults += 1;
+        }
+        const budgetRound = random.chance(0.15);
+        const roundRuntime = budgetRound ? build(random.int(250, 900)) : runtime;
+        if (budgetRound) {
+          const slowed = random.pick(tenants);
+          slowed.handle.faults.inject({
+            server: 'defender',
+            kind: 'slow',
+            delayMs: random.int(60, 200),
+            persistent: true,
+          });
+        }
+        const runner = tenantRunnerFor(roundRuntime);
+        runner.beginTick();
+        const tick = new Date().toISOString();
+        // One message per tenant; now and then one delivered twice at once (the queue's at-least-once delivery).
+        const deliveries = tenants.map((one) => ({ one, copies: random.chance(0.1) ? 2 : 1 }));
+        const befores = await Promise.all(tenants.map((one) => readTenantState(world, one.id)));
+        const launchMs = Date.now();
+        const outcomes = await Promise.all(
+          deliveries.flatMap(({ one, copies }) =>
+            Array.from({ length: copies }, async () => {
+              try {
+                return {
+                  one,
+                  outcome: await runQueuedTenant(roundRuntime, runner, { tenantId: one.id, tick }, world.logger, {
+                    dequeueCount: 1,
+                    invocationId: `chaos-${round}`,
+                  }),
+                };
+              } catch (error) {
+                ledger.recordError(`tenant ${one.id} round ${round}`, error);
+                return { one, outcome: undefined };
+              }
+            }),
+          ),
+        );
+        const endMs = Date.now();
+        for (const { one, outcome } of outcomes) {
+          runs += 1;
+          const before = befores[tenants.indexOf(one)];
+          if (outcome === undefined) failedRuns += 1;
+          else if (outcome.kind === 'busy') busy += 1;
+          else if (outcome.summary.complete)
+            one.completed.push({
+              passStartMs: Math.min(launchMs, before?.pass ? Date.parse(before.pass.startedAt) : Infinity),
+              endMs,
+              windowFrom: outcome.summary.windowFrom,
+            });
+          else faults += 1;
+        }
+        faults += injected - tenants.reduce((pending, one) => pending + one.handle.faults.pending, 0);
+        faults += deliveries.filter((delivery) => delivery.copies === 2).length;
+        for (const one of tenants) one.handle.faults.clear();
+        if (revoke) runtime = build();
+        for (const one of tenants) {
+          const state = await readTenantState(world, one.id);
+          expect(notBefore(state?.watermark, one.watermark)).toBe(true);
+          one.watermark = state?.watermark;
+        }
+      }
+
+      // Clean runs after the last change, each tenant until its pull completes.
+      await new Promise((resolve) => setTimeout(resolve, 450));
+      const runner = tenantRunnerFor(runtime);
+      runner.beginTick();
+      for (const one of tenants) {
+        for (let drain = 0; drain < 20; drain += 1) {
+          const passStartMs = Date.now();
+          const before = await readTenantState(world, one.id);
+          const outcome = await runner.runTenant(one.id, { trigger: 'chaos-drain', logger: world.logger });
+          if (outcome.kind === 'exported' && outcome.summary.complete) {
+            one.completed.push({
+              passStartMs: Math.min(passStartMs, before?.pass ? Date.parse(before.pass.startedAt) : Infinity),
+              endMs: Date.now(),
+              windowFrom: outcome.summary.windowFrom,
+            });
+            if (drain > 0 || !before?.pass) break;
+          }
+        }
+      }
+
+      let lost = 0;
+      let duplicateVersions = 0;
+      for (const one of tenants) {
+        const exported = await readExports(world.container, tenantLayout(one.id).exportPrefix);
+        const have = new Map<string, number>();
+        for (const version of exported) {
+          const key = keyOf(version.id, version.lastUpdateTime);
+          have.set(key, (have.get(key) ?? 0) + 1);
+        }
+        const required = one.history.required(one.completed);
+        const missingVersions = required.filter((v) => !have.has(v.key)).map((v) => v.key);
+        lost += missingVersions.length;
+        duplicateVersions += [...have.values()].filter((n) => n > 1).length;
+        // Ids overlap across tenants: a version of another tenant in this prefix would be "invented" here.
+        expect({ tenant: one.id, missing: missingVersions }).toEqual({ tenant: one.id, missing: [] });
+        expect({ tenant: one.id, invented: [...have.keys()].filter((key) => !one.history.versions.has(key)) }).toEqual({
+          tenant: one.id,
+          invented: [],
+        });
+        const finals = one.handle.incidents.all().map((incident) => keyOf(incident.id, incident.lastUpdateTime));
+        expect(finals.filter((key) => !have.has(key))).toEqual([]);
+      }
+      expect(await listBlobNames(world.container, 'incidents/')).toEqual([]);
+
+      console.log(
+        `chaos: ${runs} runs, ${faults} faults, ${lost} lost, ${duplicateVersions} duplicate versions (${TENANTS} tenants side by side, queue path)`,
+      );
+      console.log(
+        `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${busy} busy deliveries, ${tenants.map((one) => `${one.id}: ${one.completed.length} complete pulls, ${one.history.versions.size} versions`).join('; ')}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      );
+      expect(lost).toBe(0);
+
+      await ledger.recordBlobs('tenants chaos', world.container);
+      ledger.record('tenants chaos logs', world.logLines.join('\n'));
+      expect(ledger.findLeaks(tenant).findings).toEqual([]);
+    },
+    Math.max(600_000, TENANT_ROUNDS * TENANTS * 1500),
+  );
+});
+
+/** A registered tenant's state, parsed by the exporter's own parser; undefined before its first run. */
+async function readTenantState(world: World, tenantId: string): Promise<ExportState | undefined> {
+  const blob = world.deps.stateContainer.getBlockBlobClient(tenantLayout(tenantId).stateBlob);
+  if (!(await blob.exists())) return undefined;
+  return parseState((await blob.downloadToBuffer()).toString('utf8'));
+}

@@ -30,8 +30,11 @@ export interface AppRegistration {
   objectId: string;
   /** The tenant the app is registered in (its home tenant, where it always has a service principal). */
   homeTenantId: string;
-  /** Other tenants where an admin consented to the (multi-tenant) app: it has a service principal there. */
-  consentedTenants: Set<string>;
+  /**
+   * Other tenants where an admin consented to the (multi-tenant) app: it has a service principal there, holding the
+   * application permissions granted there (undefined: all the app requests).
+   */
+  consentedTenants: Map<string, readonly string[] | undefined>;
 }
 
 /** An Entra tenant the directory serves: its GUID and its verified domain names (lower case). */
@@ -103,7 +106,7 @@ export class Directory {
       roles: [...app.roles],
       objectId: randomUUID(),
       homeTenantId,
-      consentedTenants: new Set(),
+      consentedTenants: new Map(),
     });
   }
 
@@ -118,9 +121,12 @@ export class Directory {
     return app.homeTenantId === tenantId || app.consentedTenants.has(tenantId) ? app : undefined;
   }
 
-  /** Admin consent: the app gets a service principal (and its application permissions) in the tenant. */
-  consent(clientId: string, tenantIdOrDomain: string): void {
-    this.requireApp(clientId).consentedTenants.add(this.requireTenant(tenantIdOrDomain));
+  /**
+   * Admin consent: the app gets a service principal in the tenant, with its application permissions granted there
+   * (`roles`: only those of the app's requested permissions; default all). Consenting again replaces the grant.
+   */
+  consent(clientId: string, tenantIdOrDomain: string, roles?: readonly string[]): void {
+    this.requireApp(clientId).consentedTenants.set(this.requireTenant(tenantIdOrDomain), roles && [...roles]);
   }
 
   /** The tenant's admin removes the app (its service principal): new token requests there fail with AADSTS700016. */
@@ -159,7 +165,11 @@ export class Directory {
     tenantId: string = this.tenantId,
   ): { accessToken: string; expiresInSeconds: number } {
     const now = Math.floor(this.clock() / 1000);
-    const roles = app.roles.filter((role) => ROLE_RESOURCES[role] === resource);
+    // Only the permissions granted in the issuing tenant go into the token (all of them in the app's home tenant).
+    const granted = tenantId === app.homeTenantId ? undefined : app.consentedTenants.get(tenantId);
+    const roles = app.roles.filter(
+      (role) => ROLE_RESOURCES[role] === resource && (granted === undefined || granted.includes(role)),
+    );
     const uti = randomUUID();
     const claims: AccessTokenClaims = {
       aud: resource,

@@ -68,8 +68,8 @@ export interface TenantHandle {
   readonly incidents: IncidentStore;
   /** Faults for this tenant's requests only (login path or token `tid`); its page hook sees only its own pages. */
   readonly faults: FaultInjector;
-  /** Admin consent for a multi-tenant app registered in another tenant. */
-  consent(appClientId: string): void;
+  /** Admin consent for a multi-tenant app registered in another tenant; `roles` grants only those of its permissions. */
+  consent(appClientId: string, options?: { roles?: readonly string[] }): void;
   /** The app's service principal is removed: token requests for this tenant get AADSTS700016. */
   revokeConsent(appClientId: string): void;
   /** Registers a single-tenant app in this tenant (its own client id and secret). */
@@ -200,9 +200,13 @@ export class SimulatedTenant {
     return this.tenants.map((handle) => handle.tenantId);
   }
 
-  /** Admin consent for an app (registered in another tenant) in a tenant: it can then get tokens there. */
-  consent(appClientId: string, tenantIdOrDomain: string): void {
-    this.directory.consent(appClientId, tenantIdOrDomain);
+  /**
+   * Admin consent for an app (registered in another tenant) in a tenant: it can then get tokens there, carrying the
+   * granted permissions (`roles`, default all the app requests; a permission not granted is missing from the token,
+   * so the API answers 403).
+   */
+  consent(appClientId: string, tenantIdOrDomain: string, options: { roles?: readonly string[] } = {}): void {
+    this.directory.consent(appClientId, tenantIdOrDomain, options.roles);
   }
 
   /** Removes the app's consent (service principal) in a tenant: token requests there get AADSTS700016. */
@@ -351,7 +355,7 @@ export class SimulatedTenant {
       },
       incidents,
       faults,
-      consent: (appClientId) => directory.consent(appClientId, tenantId),
+      consent: (appClientId, options) => directory.consent(appClientId, tenantId, options?.roles),
       revokeConsent: (appClientId) => directory.revokeConsent(appClientId, tenantId),
       registerApp: (app) => directory.registerApp({ ...app, tenantId }),
     };

@@ -102,6 +102,24 @@ describe('simulated tenant serving many Entra tenants', () => {
     expect(pick(claimsOf(String(pick(consented.body, 'access_token'))), 'tid')).toBe(other.tenantId);
   });
 
+  it('puts only the permissions granted in a tenant into its tokens, so an API whose permission was not granted answers 403', async () => {
+    // Prepare
+    const partial = sim.addTenant({ consentExporterApp: false });
+    partial.consent(sim.exporterApp.clientId, { roles: ['SecurityIncident.Read.All'] });
+    const defenderToken = await tokenIn(sim, partial.tenantId, SCOPES.defender);
+    const graphToken = await tokenIn(sim, partial.tenantId, SCOPES.graph);
+
+    // Act
+    const defender = await getJson(sim, `${sim.defenderUrl}/api/incidents`, defenderToken);
+    const graph = await getJson(sim, `${sim.graphUrl}/v1.0/security/incidents`, graphToken);
+
+    // Assess
+    expect(pick(claimsOf(defenderToken), 'roles')).toBeUndefined();
+    expect(defender.status).toBe(403);
+    expect(pick(claimsOf(graphToken), 'roles')).toEqual(['SecurityIncident.Read.All']);
+    expect(graph.status).toBe(200);
+  });
+
   it('lets a tenant have its own app registration, which gets tokens there and nowhere else', async () => {
     // Prepare
     const own = { clientId: 'c0ffee00-0000-4000-8000-000000000001', clientSecret: 'own~secret' };

@@ -1,0 +1,227 @@
+import { spawn } from 'child_process';
+import { join } from 'path';
+import { tenantSettings } from '../src/local/embeddedTenant';
+import { SimulatedTenant } from '../src/local/simulator';
+import type { RateLimit } from '../src/sources/pacer';
+import { azuriteConnectionString, startAzuriteProcess } from './azuriteProcess';
+import { CountingProxy } from './countingProxy';
+import type { TenantsResult, TenantsTask } from './tenantsChild';
+
+/**
+ * The many-tenants section of `npm run bench`: the function app's queue path (timer fan-out, queue, exportTenant's
+ * handler under the pump with host.json's concurrency) in a child process, against Azurite (blob and queue in
+ * processes of their own, behind counting proxies) and one simulated tenant serving many Entra tenants with a
+ * per-tenant quota. Returns the Markdown section for BENCHMARKS.md.
+ */
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 100);
+const INCIDENTS_PER_TENANT = Number(process.env.BENCH_TENANT_INCIDENTS ?? 1000);
+const MEMORY_TENANTS = [1, 8, 32];
+const MEMORY_INCIDENTS = Number(process.env.BENCH_MEMORY_INCIDENTS ?? 300);
+/** The documented 50 calls per minute, time scaled down 12x (as the single-tenant paced rows). */
+const QUOTA: RateLimit = { windowMs: 5000, maxCalls: 50 };
+/** Single-tenant runs measured alone, for the ideal schedule. */
+const ALONE_RUNS = 3;
+
+interface Setup {
+  readonly root: string;
+  readonly blob: CountingProxy;
+  readonly queue: CountingProxy;
+}
+
+function runChild(task: TenantsTask): Promise<TenantsResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'tenantsChild.js')], {
+      env: { PATH: process.env.PATH ?? '', BENCH_TENANTS_CHILD: JSON.stringify(task) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as TenantsResult;
+      if (code !== 0 || result.error !== undefined)
+        reject(new Error(`tenants child failed (${String(code)}): ${result.error ?? out}`));
+      else resolve(result);
+    });
+  });
+}
+
+function taskFor(
+  setup: Setup,
+  sim: SimulatedTenant,
+  mode: TenantsTask['mode'],
+  container: string,
+  tenantIds: readonly string[],
+  rateLimits: RateLimit[],
+  ticks = 1,
+): TenantsTask {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(tenantSettings(sim))) if (value !== undefined) env[key] = value;
+  return {
+    mode,
+    ticks,
+    tenantIds,
+    rateLimits,
+    ca: sim.caCertPem,
+    vaultReader: {
+      tenantId: sim.tenantId,
+      clientId: sim.vaultReader.clientId,
+      clientSecret: sim.vaultReader.clientSecret,
+      authorityHost: sim.authorityHost,
+    },
+    env: {
+      ...env,
+      EXPORT_STORAGE: azuriteConnectionString(setup.blob.endpoint, setup.queue.endpoint),
+      EXPORT_CONTAINER: container,
+      EXPORT_QUEUE: `${container}-runs`,
+      INITIAL_LOOKBACK_HOURS: '49',
+    },
+  };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(1);
+
+export async function tenantsBench(root: string): Promise<string[]> {
+  const blobService = await startAzuriteProcess(root, 'blob');
+  const queueService = await startAzuriteProcess(root, 'queue');
+  const setup: Setup = {
+    root,
+    blob: await CountingProxy.start(blobService.port),
+    queue: await CountingProxy.start(queueService.port),
+  };
+  const lines: string[] = [];
+  try {
+    // 1. Throughput and quota: TENANTS tenants plus ALONE_RUNS more for the runs alone, each with its own incidents.
+    process.stderr.write(`seeding ${TENANTS + ALONE_RUNS} tenants x ${INCIDENTS_PER_TENANT} incidents...\n`);
+    const sim = await SimulatedTenant.start({
+      tenants: TENANTS + ALONE_RUNS,
+      seedIncidents: INCIDENTS_PER_TENANT,
+      seedSpreadHours: 47,
+      rateLimits: [QUOTA],
+    });
+    const ids = sim.tenantIds;
+    const aloneIds = ids.slice(0, ALONE_RUNS);
+    const fleetIds = ids.slice(ALONE_RUNS);
+    const aloneMs: number[] = [];
+    for (const [index, tenantId] of aloneIds.entries()) {
+      process.stderr.write(`one tenant alone (${index + 1}/${ALONE_RUNS})...\n`);
+      const alone = await runChild(taskFor(setup, sim, 'queue', `alone-${index}`, [tenantId], [QUOTA]));
+      aloneMs.push(alone.ticks[0]?.runMs[0] ?? Number.NaN);
+    }
+    process.stderr.write(`${fleetIds.length} tenants through the queue, two ticks...\n`);
+    const fleetStart = sim.requests.length;
+    const fleet = await runChild(taskFor(setup, sim, 'queue', 'fleet', fleetIds, [QUOTA], 2));
+    const fleetRequests = sim.requests.slice(fleetStart);
+    const [first, second] = fleet.ticks;
+    await sim.close();
+    if (first === undefined || second === undefined) throw new Error('the fleet child reported no ticks');
+
+    const concurrency = fleet.concurrency;
+    const aloneMedianMs = median(aloneMs);
+    const idealMs = Math.ceil(fleetIds.length / concurrency) * aloneMedianMs;
+    const firstWallMs = first.endMs - first.startMs;
+    const listCallsPerTenant = Math.ceil(INCIDENTS_PER_TENANT / 100) + 1;
+    const sharedQuotaMs = Math.floor((fleetIds.length * listCallsPerTenant - 1) / QUOTA.maxCalls) * QUOTA.windowMs;
+    const throttled = fleetRequests.filter((request) => request.status === 429).length;
+
+    // 2. The second tick: nothing new anywhere.
+    const inTick = (at: number): boolean => at >= second.startMs && at <= second.endMs;
+    const tickRequests = fleetRequests.filter((request) => inTick(request.at));
+    const vaultReads = tickRequests.filter((r) => r.server === 'vault' && r.method === 'GET' && r.status === 200);
+    const tokenRequests = tickRequests.filter((r) => r.server === 'login' && r.method === 'POST');
+    const listCalls = tickRequests.filter((r) => r.server === 'defender');
+    const storage = setup.blob.between(second.startMs, second.endMs);
+    const perTenant = fleetIds.map(
+      (tenantId) => storage.filter((request) => request.path.includes(`/tenants/${tenantId.toLowerCase()}/`)).length,
+    );
+    const registryReads = storage.filter((request) => request.path.endsWith('/config/tenants.json')).length;
+    const queueRequests = setup.queue.between(second.startMs, second.endMs).length;
+    const byKind = new Map<string, number>();
+    for (const request of storage.filter((r) => r.path.includes(`/tenants/${(fleetIds[0] ?? '').toLowerCase()}/`))) {
+      const kind = `${request.method} ${request.path.split('/').slice(-2).join('/')}`;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+    }
+
+    // 3. Memory: one process running 1, 8 and 32 tenants at once (realistic incidents, no quota), each in a fresh child.
+    process.stderr.write(`memory: ${MEMORY_TENANTS.join(', ')} tenants at once...\n`);
+    const memorySim = await SimulatedTenant.start({
+      tenants: Math.max(...MEMORY_TENANTS),
+      seedIncidents: MEMORY_INCIDENTS,
+      seedSpreadHours: 47,
+      realisticIncidents: true,
+      rateLimits: [],
+    });
+    const memory: { tenants: number; result: TenantsResult }[] = [];
+    for (const count of MEMORY_TENANTS) {
+      const result = await runChild(
+        taskFor(setup, memorySim, 'together', `memory-${count}`, memorySim.tenantIds.slice(0, count), [
+          { windowMs: 1000, maxCalls: 1_000_000 },
+        ]),
+      );
+      memory.push({ tenants: count, result });
+    }
+    await memorySim.close();
+    const peakOf = (count: number): number => memory.find((m) => m.tenants === count)?.result.peakRssMb ?? Number.NaN;
+    const perExtra = (count: number): number => (peakOf(count) - peakOf(1)) / (count - 1);
+
+    lines.push(
+      '## Many tenants: the queue path',
+      '',
+      `Command: \`npm run bench\` (\`BENCH_SECTIONS=tenants npm run bench\` runs only this section; \`BENCH_TENANTS\`, \`BENCH_TENANT_INCIDENTS\`, \`BENCH_MEMORY_INCIDENTS\` change the sizes). Run ${new Date().toISOString()}. One child process plays one Flex Consumption instance: the timer's fan-out puts one message per tenant on the runs queue (Azurite's queue service), and the local queue pump delivers them, with host.json's \`batchSize\` + \`newBatchThreshold\` = **${concurrency}** runs at once, to the handler \`exportTenant\` runs in Azure. The simulated tenant (this process) serves every Entra tenant and enforces a quota per tenant and app of ${QUOTA.maxCalls} list calls per ${QUOTA.windowMs / 1000} s (the documented 50 per minute, time scaled down 12x); each tenant's exporter paces to the same figure. Small incidents here (the memory rows use realistic ones).`,
+      '',
+      '| measure | value |',
+      '|---|---:|',
+      `| tenants x incidents | ${fleetIds.length} x ${INCIDENTS_PER_TENANT} |`,
+      `| incidents exported (first tick) | ${first.incidents} of ${fleetIds.length * INCIDENTS_PER_TENANT} |`,
+      `| runs failed / busy (first tick) | ${first.failed} / ${first.busy} |`,
+      `| answers 429 (both ticks) | ${throttled} |`,
+      `| one tenant alone, runs of ${INCIDENTS_PER_TENANT} (s) | ${aloneMs.map((ms) => seconds(ms)).join(', ')} (median ${seconds(aloneMedianMs)}) |`,
+      `| ideal for ${concurrency} at once: ceil(${fleetIds.length} / ${concurrency}) x ${seconds(aloneMedianMs)} s | ${seconds(idealMs)} s |`,
+      `| wall time, first tick (queued to last run done) | ${seconds(firstWallMs)} s = **${(firstWallMs / idealMs).toFixed(2)}x** the ideal |`,
+      `| a tenant's run in the fleet: median / max | ${seconds(median(first.runMs))} / ${seconds(Math.max(...first.runMs))} s |`,
+      `| one quota shared by all tenants would need at least | ${seconds(sharedQuotaMs)} s |`,
+      `| CPU of the instance, first tick | ${seconds(first.cpuMs)} s |`,
+      '',
+      `The ideal: a tenant's ${listCallsPerTenant} list calls fit in its own quota window (${listCallsPerTenant} ≤ ${QUOTA.maxCalls}), so no tenant ever waits on a quota and the fastest a tenant can be exported is what one tenant alone takes on this machine. With ${concurrency} runs at once and ${fleetIds.length} runs of that length, no schedule can finish before ceil(${fleetIds.length} / ${concurrency}) of them have run back to back. What the fleet adds beyond that is the contention of ${concurrency} runs in one process (and, here, the simulated API and Azurite on the same 2 cores). Had all tenants shared one quota (one pacer per app and process, as before the registry), ${fleetIds.length * listCallsPerTenant} calls at ${QUOTA.maxCalls} per ${QUOTA.windowMs / 1000} s would take at least the time in the last row but one.`,
+      '',
+      `A second tick with nothing new across the ${fleetIds.length} tenants (the first warmed the caches):`,
+      '',
+      '| per tick | total | per tenant |',
+      '|---|---:|---:|',
+      `| Key Vault reads | ${vaultReads.length} | ${(vaultReads.length / fleetIds.length).toFixed(2)} |`,
+      `| token requests (Entra) | ${tokenRequests.length} | ${(tokenRequests.length / fleetIds.length).toFixed(2)} |`,
+      `| list calls | ${listCalls.length} | ${(listCalls.length / fleetIds.length).toFixed(2)} |`,
+      `| blob requests under the tenant's prefix | ${perTenant.reduce((a, b) => a + b, 0)} | ${(perTenant.reduce((a, b) => a + b, 0) / fleetIds.length).toFixed(2)} (min ${Math.min(...perTenant)}, max ${Math.max(...perTenant)}) |`,
+      `| registry reads (config/tenants.json) | ${registryReads} | ${(registryReads / fleetIds.length).toFixed(2)} |`,
+      `| all blob requests | ${storage.length} | ${(storage.length / fleetIds.length).toFixed(2)} |`,
+      `| queue requests (send, receive, delete) | ${queueRequests} | ${(queueRequests / fleetIds.length).toFixed(2)} |`,
+      `| CPU of the instance | ${second.cpuMs.toFixed(0)} ms | ${(second.cpuMs / fleetIds.length).toFixed(1)} ms |`,
+      `| wall time | ${seconds(second.endMs - second.startMs)} s | |`,
+      '',
+      `One tenant's blob requests in that tick: ${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}.`,
+      '',
+      `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic incidents each, about 19 KB each, no quota; each N in a fresh process):`,
+      '',
+      '| tenants at once | peak RSS MB | RSS before the runs MB | incidents |',
+      '|---:|---:|---:|---:|',
+      ...memory.map(
+        (m) =>
+          `| ${m.tenants} | ${m.result.peakRssMb.toFixed(0)} | ${m.result.baselineRssMb.toFixed(0)} | ${m.result.incidents} |`,
+      ),
+      '',
+      `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** (from 1 to 32; ${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12). At host.json's ${concurrency} runs at once an instance needs about ${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of a Flex Consumption instance.`,
+      '',
+    );
+  } finally {
+    await setup.blob.close();
+    await setup.queue.close();
+    await blobService.close();
+    await queueService.close();
+  }
+  return lines;
+}
