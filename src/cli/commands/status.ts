@@ -5,14 +5,18 @@ import { loadStatusConfig } from '../../config/loadConfig';
 import { SETTING_TABLE } from '../../config/settings';
 import type { RunRecord } from '../../export/exportState';
 import { EXPORT_PREFIX } from '../../export/blobNames';
-import { StateStore } from '../../export/stateStore';
-import type { CommandContext } from '../commandContext';
+import { TenantRegistryStore } from '../../tenants/registry';
+import { stateContainerOf, type CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
+import { exporterStatus, formatTenantStatuses, reportJson, tenantStatuses, tenantStatusesJson } from '../tenantStatus';
 import { EXIT } from '../exitCodes';
 import { listOrNothing } from '../exportListing';
 import { formatDuration } from '../humanUnits';
 import { settingsEnvironment } from '../../config/settingsEnvironment';
 import { checkGraphNow } from '../../export/graphCheck';
-import { assessStatus, describeGraph, describeSwitch, type PassProgress, type StatusReport } from '../statusReport';
+import type { GraphReadiness } from '../../export/exportState';
+import { tenantRunnerFor } from '../../tenants/tenantRunner';
+import { describeGraph, describeSwitch, type PassProgress, type StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
 
 const MAX_AGE_SETTING = SETTING_TABLE.statusMaxAgeMinutes.name;
@@ -30,9 +34,12 @@ function parseMaxAgeOption(value: string): number {
   return minutes;
 }
 
-async function newestExportName(container: ContainerClient): Promise<string | undefined> {
+export async function newestExportName(
+  container: ContainerClient,
+  prefix = EXPORT_PREFIX,
+): Promise<string | undefined> {
   let newest: string | undefined;
-  for await (const blob of listOrNothing(container, EXPORT_PREFIX))
+  for await (const blob of listOrNothing(container, prefix))
     if (newest === undefined || blob.name > newest) newest = blob.name;
   return newest;
 }
@@ -91,6 +98,13 @@ export function formatStatus(report: StatusReport): string[] {
   return [...lines, ...formatFields(fields)];
 }
 
+/** `status --check-graph`: Graph's readiness now, for the single-tenant exporter or one registered tenant. */
+async function checkGraph(context: CommandContext, tenantId: string | undefined): Promise<GraphReadiness> {
+  const runtime = context.runtime();
+  const deps = tenantId === undefined ? runtime.deps : (await tenantRunnerFor(runtime).exporterOf(tenantId)).deps;
+  return checkGraphNow(deps, context.logger);
+}
+
 /** `status`: the exporter's health from its state; exit code 3 when unhealthy (for health probes). */
 export function registerStatus(program: Command, context: CommandContext): void {
   program
@@ -105,33 +119,52 @@ export function registerStatus(program: Command, context: CommandContext): void 
     )
     .option('--json', 'print the report as JSON (for scripts and probes)')
     .option(
+      '--tenant <id>',
+      `${TENANT_OPTION_HELP} (default with a registry: every tenant, one row each)`,
+      parseTenantArgument,
+    )
+    .option(
       '--check-graph',
       "check now that the app can read Microsoft Graph incidents (a Graph token and one $top=1 call; needs the full settings); without it, status shows the runs' daily check",
     )
-    .action(async (options: { maxAge?: number; json?: boolean; checkGraph?: boolean }) => {
+    .action(async (options: { maxAge?: number; json?: boolean; tenant?: string; checkGraph?: boolean }) => {
       const maxAgeMinutes =
         options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
       const deps = context.storage();
-      const { state } = await new StateStore(deps.container).read();
-      const graphNow =
-        options.checkGraph === true ? await checkGraphNow(context.runtime().deps, context.logger) : undefined;
-      const report = assessStatus(
-        state,
-        deps.clock.now(),
-        maxAgeMinutes,
-        state === undefined ? await newestExportName(deps.container) : undefined,
-        graphNow,
-      );
-      // Absent facts print as null, so a script sees every field of the report.
+      const containers = { exports: deps.container, state: stateContainerOf(deps) };
+      const newest = (prefix: string): Promise<string | undefined> => newestExportName(deps.container, prefix);
+      const now = deps.clock.now();
+      const registry =
+        options.tenant === undefined ? (await new TenantRegistryStore(containers.state).read())?.value : undefined;
+      if (registry !== undefined) {
+        const statuses = await tenantStatuses(containers, registry.tenants, now, maxAgeMinutes, newest);
+        if (options.json === true)
+          context.print(JSON.stringify(tenantStatusesJson(statuses, now.toISOString(), maxAgeMinutes), null, 2));
+        else for (const line of formatTenantStatuses(statuses, maxAgeMinutes)) context.print(line);
+        if (statuses.some((status) => !status.healthy)) context.setExitCode(EXIT.unhealthy);
+        return;
+      }
+      const { layout, tenant } = await resolveTenantScope(containers.state, options.tenant);
+      const graphNow = options.checkGraph === true ? await checkGraph(context, tenant?.tenantId) : undefined;
+      const { report, runningNow } = await exporterStatus(containers, layout, now, maxAgeMinutes, newest, graphNow);
       if (options.json === true)
         context.print(
           JSON.stringify(
-            Object.fromEntries(Object.entries(report).map(([field, value]) => [field, value ?? null])),
+            {
+              ...(tenant === undefined ? {} : { tenantId: tenant.tenantId, name: tenant.name ?? null, runningNow }),
+              ...reportJson(report),
+            },
             null,
             2,
           ),
         );
-      else for (const line of formatStatus(report)) context.print(line);
+      else {
+        if (tenant !== undefined)
+          context.print(
+            `tenant:        ${tenant.tenantId}${tenant.name === undefined ? '' : ` (${tenant.name})`}${runningNow === true ? '; a run is in progress now' : ''}`,
+          );
+        for (const line of formatStatus(report)) context.print(line);
+      }
       if (!report.healthy) context.setExitCode(EXIT.unhealthy);
     });
 }
