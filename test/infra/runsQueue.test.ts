@@ -18,8 +18,12 @@ const hostJson = JSON.parse(readRepoFile('host.json')) as {
 };
 const queues = hostJson.extensions?.queues ?? {};
 
-/** Measured by `npm run bench` (BENCHMARKS.md): the memory one more concurrent tenant run costs, and the base. */
-const MB_PER_CONCURRENT_TENANT = 12;
+/**
+ * Measured by `npm run bench` (BENCHMARKS.md, "Many tenants"): one more concurrent tenant run costs about 15 MB (14.7
+ * from 1 to 32 tenants at once, realistic incidents); one tenant's process peaks near 106 MB, taken as 300 here to
+ * leave room for the Functions host's worker around it.
+ */
+const MB_PER_CONCURRENT_TENANT = 15;
 const BASE_PROCESS_MB = 300;
 const FLEX_INSTANCE_MB = 2048;
 
