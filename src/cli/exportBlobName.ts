@@ -14,7 +14,11 @@ export interface ExportBlobName {
   readonly part: number | undefined;
   readonly format: 'json' | 'ndjson';
   readonly gzip: boolean;
+  /** The registered tenant of `tenants/<id>/...` blobs; undefined for today's names. */
+  readonly tenantId: string | undefined;
 }
+
+const TENANT_ROOT = /^tenants\/([^/]+)\//;
 
 const KINDS: readonly (readonly [string, ExportKind])[] = [
   [EXPORT_PREFIX, 'export'],
@@ -27,11 +31,13 @@ const PART = /-part(\d+)\b/;
 
 /**
  * Parses an export or backfill blob name: `incidents/YYYY/MM/DD/<time>[-partNNNN].<json|ndjson>[.gz]`
- * (or the same under `backfill/`, with any folders in between). Undefined for anything else (the state
- * blob, unrelated files).
+ * (or the same under `backfill/`, with any folders in between), also under a registered tenant's `tenants/<id>/`.
+ * Undefined for anything else (the state blob, unrelated files).
  */
 export function parseExportBlobName(name: string): ExportBlobName | undefined {
-  const kind = KINDS.find(([prefix]) => name.startsWith(prefix))?.[1];
+  const tenantId = TENANT_ROOT.exec(name)?.[1];
+  const relative = tenantId === undefined ? name : name.slice(`tenants/${tenantId}/`.length);
+  const kind = KINDS.find(([prefix]) => relative.startsWith(prefix))?.[1];
   const extension = EXTENSION.exec(name);
   if (kind === undefined || extension === null) return undefined;
   const baseName = name.slice(name.lastIndexOf('/') + 1);
@@ -44,5 +50,6 @@ export function parseExportBlobName(name: string): ExportBlobName | undefined {
     part: part ? Number(part[1]) : undefined,
     format: extension[1] === 'ndjson' ? 'ndjson' : 'json',
     gzip: extension[2] !== undefined,
+    tenantId,
   };
 }

@@ -1,6 +1,7 @@
 import type { BlobItem, ContainerClient } from '@azure/storage-blob';
 import { describeError, StorageError } from '../common/errors';
 import { fromDate, type Timestamp } from '../common/timestamp';
+import { TENANTS_PREFIX, type BlobLayout } from '../export/blobLayout';
 import { BACKFILL_PREFIX, EXPORT_PREFIX } from '../export/blobNames';
 import { storageStatusOf } from '../export/jsonBlobStore';
 import { parseExportBlobName, type ExportBlobName } from './exportBlobName';
@@ -17,10 +18,18 @@ export interface ExportBlob extends ExportBlobName {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-/** Every export and backfill blob of the container, oldest first (by execution time, then part, then name). */
-export async function listExportBlobs(container: ContainerClient): Promise<ExportBlob[]> {
+/**
+ * Every export and backfill blob of the container, oldest first (by execution time, then part, then name): of one
+ * exporter (`layout`: the single tenant's or a registered tenant's names), or of all (today's names and every
+ * registered tenant's).
+ */
+export async function listExportBlobs(container: ContainerClient, layout?: BlobLayout): Promise<ExportBlob[]> {
   const blobs: ExportBlob[] = [];
-  for (const prefix of [EXPORT_PREFIX, BACKFILL_PREFIX]) {
+  const prefixes =
+    layout === undefined
+      ? [EXPORT_PREFIX, BACKFILL_PREFIX, TENANTS_PREFIX]
+      : [layout.exportPrefix, layout.backfillPrefix];
+  for (const prefix of prefixes) {
     for await (const item of listOrNothing(container, prefix)) {
       const parsed = parseExportBlobName(item.name);
       if (parsed === undefined) continue;

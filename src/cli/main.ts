@@ -12,6 +12,7 @@ import { registerRun } from './commands/run';
 import { registerShow } from './commands/show';
 import { registerState } from './commands/state';
 import { registerStatus } from './commands/status';
+import { registerTenants } from './commands/tenants';
 import { describeFailure } from './describeFailure';
 import { EXIT } from './exitCodes';
 import { localEnvironment, readLocalTenant } from './localTenantFile';
@@ -37,6 +38,7 @@ export function buildProgram(context: CommandContext): Command {
   registerShow(program, context);
   registerStatus(program, context);
   registerBackfill(program, context);
+  registerTenants(program, context);
   pointToHelpAfterErrors(program);
   return program;
 }
@@ -68,10 +70,16 @@ export async function main(argv: readonly string[] = process.argv): Promise<numb
         const { env, tlsCa } = commandSettings(local);
         return getRuntime(env, { clock, ...(tlsCa === undefined ? {} : { tlsCa }) });
       },
-      storage: () => ({
-        container: failFastContainer(buildContainerClient(loadStorageConfig(commandSettings(local).env))),
-        clock: systemClock,
-      }),
+      storage: () => {
+        const config = loadStorageConfig(commandSettings(local).env);
+        const container = failFastContainer(buildContainerClient(config));
+        const stateContainer =
+          config.stateContainer === config.container
+            ? container
+            : failFastContainer(buildContainerClient(config, { which: 'state' }));
+        return { container, stateContainer, clock: systemClock };
+      },
+      environment: () => commandSettings(local).env,
       logger: terminalLogger(verbose),
       print: printLine,
       columns: stdoutColumns(),
@@ -93,6 +101,7 @@ export async function execute(
   const context: CommandContext = {
     runtime: () => base.runtime(),
     storage: () => base.storage(),
+    ...(base.environment === undefined ? {} : { environment: () => base.environment?.() ?? {} }),
     logger: base.logger,
     print: (text) => base.print(text),
     note: (text) => printError(text),

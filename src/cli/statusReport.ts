@@ -1,5 +1,6 @@
 import { toEpochMs } from '../common/timestamp';
-import { RECOVERY_HINT, STATE_BLOB, type ExportState, type RunRecord } from '../export/exportState';
+import { SINGLE_TENANT_LAYOUT, type BlobLayout } from '../export/blobLayout';
+import type { ExportState, RunRecord } from '../export/exportState';
 
 /** A resumable pull in progress, as kept in the state's `pass` field. */
 export interface PassProgress {
@@ -37,6 +38,7 @@ export function assessStatus(
   now: Date,
   maxAgeMinutes: number,
   newestExport?: string,
+  layout: BlobLayout = SINGLE_TENANT_LAYOUT,
 ): StatusReport {
   const problems: string[] = [];
   const nowMs = now.getTime();
@@ -48,8 +50,8 @@ export function assessStatus(
   if (state === undefined) {
     problems.push(
       newestExport === undefined
-        ? `the exporter never ran: there is no state blob (${STATE_BLOB}) yet. Check that the function app is deployed and its timer runs, or run 'defender-export run'.`
-        : `the state blob ${STATE_BLOB} is missing although exports exist (newest: ${newestExport}), so runs stop. ${RECOVERY_HINT}.`,
+        ? `the exporter never ran: there is no state blob (${layout.stateBlob}) yet. Check that the function app is deployed and its timer runs, or run 'defender-export run${layout.tenantId === undefined ? '' : ` --tenant ${layout.tenantId}`}'.`
+        : `the state blob ${layout.stateBlob} is missing although exports exist (newest: ${newestExport}), so runs stop. ${layout.recoveryHint}.`,
     );
   } else {
     if (

@@ -1,5 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { describeError } from '../common/errors';
+import { describeError, ExporterError } from '../common/errors';
+import type { ExportDependencies } from '../export/exportDependencies';
+import { normalizeTenantId, tenantIdProblem } from '../tenants/registry';
+import { tenantRunnerFor } from '../tenants/tenantRunner';
 import { BackfillJobStore, validateBackfillWindow } from '../export/backfillJob';
 import { startBackfill } from '../export/runBackfill';
 import { property } from '../common/jsonFields';
@@ -7,8 +10,9 @@ import { getRuntime, type ExporterRuntime } from '../runtime/exporterRuntime';
 import { contextLogger } from './contextLogger';
 
 /**
- * `POST /api/backfill` with `{"from": "...", "to": "..."}` starts (or returns) the backfill job of that
- * window and answers 202; the timer continues it on each run. `GET /api/backfill/{id}` reports a job.
+ * `POST /api/backfill` with `{"from": "...", "to": "..."}` (and `"tenantId"` when the deployment has a tenant
+ * registry) starts (or returns) the backfill job of that window and answers 202; the tenant's next runs continue
+ * it. `GET /api/backfill/{id}` (`?tenantId=` with a registry) reports a job.
  * Function-key protected. Input problems answer 400 with every problem and its fix.
  */
 export function backfillHandlerFor(
@@ -17,14 +21,50 @@ export function backfillHandlerFor(
   return (request, context) => handleBackfill(runtime(), request, context);
 }
 
+/**
+ * The exporter a request means: `tenantId` (body of a POST, query of a GET) names a registered tenant; without it,
+ * the single-tenant exporter, which a deployment with a tenant registry does not have (400: give the tenant).
+ */
+async function exporterFor(
+  runtime: ExporterRuntime,
+  tenantId: unknown,
+): Promise<{ deps: ExportDependencies } | { error: HttpResponseInit }> {
+  const runner = tenantRunnerFor(runtime);
+  if (tenantId === undefined || tenantId === null || tenantId === '') {
+    const tenants = await runner.enabledTenants();
+    if (tenants === undefined) return { deps: runtime.deps };
+    return {
+      error: {
+        status: 400,
+        jsonBody: {
+          error: `This deployment exports the tenants of its registry: name one with "tenantId" (one of ${tenants.map((tenant) => tenant.tenantId).join(', ') || 'none enabled'}).`,
+        },
+      },
+    };
+  }
+  if (typeof tenantId !== 'string')
+    return { error: { status: 400, jsonBody: { error: "'tenantId' must be a string." } } };
+  const problem = tenantIdProblem(normalizeTenantId(tenantId));
+  if (problem !== undefined) return { error: { status: 400, jsonBody: { error: problem } } };
+  try {
+    return { deps: (await runner.exporterOf(tenantId)).deps };
+  } catch (error) {
+    if (error instanceof ExporterError && error.code === 'TenantUnknown')
+      return { error: { status: 404, jsonBody: { error: error.message } } };
+    throw error;
+  }
+}
+
 async function handleBackfill(
-  { deps }: ExporterRuntime,
+  runtime: ExporterRuntime,
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<HttpResponseInit> {
   const logger = contextLogger(context);
-  const store = new BackfillJobStore(deps.container);
   if (request.method === 'GET') {
+    const target = await exporterFor(runtime, request.query.get('tenantId') ?? undefined);
+    if ('error' in target) return target.error;
+    const store = new BackfillJobStore(target.deps.stateContainer, target.deps.layout);
     const id = request.params.id;
     if (!id)
       return {
@@ -47,6 +87,9 @@ async function handleBackfill(
       },
     };
   }
+  const target = await exporterFor(runtime, property(body, 'tenantId'));
+  if ('error' in target) return target.error;
+  const { deps } = target;
   const from = property(body, 'from');
   const to = property(body, 'to');
   const problems: string[] = [];
@@ -70,7 +113,8 @@ async function handleBackfill(
       to: job.to,
       status: job.status,
       incidents: job.incidents,
-      statusUrl: `/api/backfill/${job.id}`,
+      ...(deps.layout.tenantId === undefined ? {} : { tenantId: deps.layout.tenantId }),
+      statusUrl: `/api/backfill/${job.id}${deps.layout.tenantId === undefined ? '' : `?tenantId=${encodeURIComponent(deps.layout.tenantId)}`}`,
       note: 'Each run of exportIncidents continues pending backfills with the time its budget leaves.',
     },
   };

@@ -40,6 +40,8 @@ export interface RuntimePlatform {
   readSecret(secretName: string, abortSignal?: AbortSignal): Promise<string>;
   /** Makes sure both containers exist (once per process while it succeeds). */
   ensureContainers(): Promise<void>;
+  /** Log lines said once per process, whichever tenant's run says them first (the Defender API's retirement). */
+  readonly notices: { retirementWarned: boolean };
 }
 
 /** Builds the process-wide clients from the Config, once per entry point. */
@@ -66,6 +68,7 @@ export function buildPlatform(config: Config, options: BuildOptions = {}): Runti
     clock,
     exportContainer,
     stateContainer,
+    notices: { retirementWarned: false },
     readSecret: (secretName, abortSignal) =>
       readClientSecret(secretClient, config.keyVaultUri, secretName, abortSignal),
     ensureContainers: () => {
@@ -109,12 +112,19 @@ export function newSourceSharing(platform: RuntimePlatform): SourceSharing {
     ],
     clock,
   );
+  const { notices } = platform;
   return {
     agent: new Agent({ keepAlive: true, maxSockets: 8, ...(tlsOptions ?? {}) }),
     clock,
     pacer,
     graphBehaviour: { orderByRefused: false },
-    retirementWarned: false,
+    // Once per process, not once per tenant: a flag for one log line, no tenant's data.
+    get retirementWarned() {
+      return notices.retirementWarned;
+    },
+    set retirementWarned(warned: boolean) {
+      notices.retirementWarned = warned;
+    },
     tlsOptions,
     disableInstanceDiscovery: !isMicrosoftAuthority(config.authorityHost),
     retryBaseDelayMs: options.retryBaseDelayMs,

@@ -151,10 +151,21 @@ export class ProcessTenantRunner implements TenantRunner {
     } catch (error) {
       // A refused secret may have been rotated meanwhile: the next run reads Key Vault again.
       if (error instanceof AuthError) this.secrets.forget(exporter.secretName);
-      throw error;
+      throw error instanceof AuthError && error.code === 'AADSTS700016' ? this.consentMissing(exporter, error) : error;
     } finally {
       await lease.release();
     }
+  }
+
+  /** The app is not (or no longer) consented in the tenant: say which tenant and how its administrator consents. */
+  private consentMissing(exporter: TenantExporter, error: AuthError): AuthError {
+    const { tenantId } = exporter.entry;
+    const clientId = exporter.entry.clientId ?? this.runtime.config.clientId;
+    const consentUrl = `${this.runtime.config.authorityHost}/${tenantId}/adminconsent?client_id=${clientId}`;
+    return new AuthError(
+      `Tenant ${tenantId}${exporter.entry.name === undefined ? '' : ` (${exporter.entry.name})`} has no consent for the app ${clientId} (AADSTS700016: consent missing or revoked): have an administrator of that tenant open ${consentUrl} and grant it, or 'defender-export tenants disable ${tenantId}'. The other tenants are not affected.`,
+      { code: error.code, statusCode: error.statusCode, cause: error },
+    );
   }
 
   /** The exporter of `entry`, reused while the entry resolves to the same app, secret and API. */

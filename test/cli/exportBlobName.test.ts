@@ -12,7 +12,15 @@ describe('parseExportBlobName', () => {
       part: undefined,
       format: 'json',
       gzip: false,
+      tenantId: undefined,
     });
+  });
+
+  it("reads a registered tenant's blob names, naming the tenant", () => {
+    expect(
+      parseExportBlobName('tenants/contoso.onmicrosoft.com/backfill/2026/11/27/2026-11-27T07-30-00.000Z-part0002.json'),
+    ).toEqual(expect.objectContaining({ kind: 'backfill', part: 2, tenantId: 'contoso.onmicrosoft.com' }));
+    expect(parseExportBlobName('tenants/x/state/exporter-state.json')).toBeUndefined();
   });
 
   it.each([
@@ -36,10 +44,12 @@ describe('parseExportBlobName', () => {
     );
   });
 
-  it.each(['state/exporter-state.json', 'incidents/readme.txt', 'other/2026-11-27T07-30-00.000Z.json'])(
-    'ignores %s, which is no export',
-    (name) => {
-      expect(parseExportBlobName(name)).toBeUndefined();
-    },
-  );
+  it.each([
+    'state/exporter-state.json',
+    'config/tenants.json',
+    'incidents/readme.txt',
+    'other/2026-11-27T07-30-00.000Z.json',
+  ])('ignores %s, which is no export', (name) => {
+    expect(parseExportBlobName(name)).toBeUndefined();
+  });
 });

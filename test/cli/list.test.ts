@@ -223,6 +223,7 @@ describe('listTable', () => {
     kind: 'export',
     executionTime: requireTimestamp('2026-11-27T08:12:52.891Z', 'test'),
     part: undefined,
+    tenantId: undefined,
     format: 'json',
     gzip: false,
     incidents: 172,

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { fromDate, type Timestamp } from '../../common/timestamp';
 import { validateBackfillWindow, type BackfillJob } from '../../export/backfillJob';
 import { runBackfill, startBackfill } from '../../export/runBackfill';
+import { tenantRunnerFor } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 import { EXIT } from '../exitCodes';
 import { ProgressReporter, type ProgressStart } from '../progressReporter';
 import { routeStderrLines } from '../terminal';
@@ -12,6 +14,7 @@ interface BackfillFlags {
   readonly from: Timestamp;
   readonly to?: Timestamp;
   readonly restart?: boolean;
+  readonly tenant?: string;
 }
 
 /** Where a job stands: a resumed job's bar starts at the share of the window it already covered. */
@@ -69,8 +72,12 @@ export function registerBackfill(program: Command, context: CommandContext): voi
       parseTimeArgument,
     )
     .option('--restart', 'export a window again although its backfill is complete')
+    .option('--tenant <id>', TENANT_OPTION_HELP, parseTenantArgument)
     .action(async (flags: BackfillFlags, command: Command) => {
-      const { deps } = context.runtime();
+      const runtime = context.runtime();
+      const { tenant } = await resolveTenantScope(runtime.platform.stateContainer, flags.tenant);
+      const deps =
+        tenant === undefined ? runtime.deps : (await tenantRunnerFor(runtime).exporterOf(tenant.tenantId)).deps;
       const now = deps.clock.now();
       if (flags.to === undefined && flags.from >= fromDate(now)) {
         command.error(

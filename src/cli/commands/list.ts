@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { toEpochMs, type Timestamp } from '../../common/timestamp';
-import type { CommandContext } from '../commandContext';
+import { stateContainerOf, type CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 import { EXIT } from '../exitCodes';
 import { listExportBlobs, type ExportBlob } from '../exportListing';
 import { formatBytes } from '../humanUnits';
@@ -11,6 +12,7 @@ interface ListOptions {
   readonly from?: Timestamp;
   readonly to?: Timestamp;
   readonly json?: boolean;
+  readonly tenant?: string;
 }
 
 /** The execution time as written in blob names and logs (milliseconds, `Z`). */
@@ -34,6 +36,7 @@ function toJson(blob: ExportBlob): Record<string, unknown> {
     source: blob.metadata.source ?? null,
     trigger: blob.metadata.trigger ?? null,
     runId: blob.metadata.runid ?? null,
+    tenantId: blob.tenantId ?? null,
   };
 }
 
@@ -120,6 +123,11 @@ export function registerList(program: Command, context: CommandContext): void {
     .option('--from <time>', 'only blobs executed at or after this ISO 8601 time', parseTimeArgument)
     .option('--to <time>', 'only blobs executed at or before this ISO 8601 time', parseTimeArgument)
     .option('--json', 'print a JSON array (for scripts) instead of a table')
+    .option(
+      '--tenant <id>',
+      `only this tenant's blobs (default: every tenant's); ${TENANT_OPTION_HELP}`,
+      parseTenantArgument,
+    )
     .action(async (options: ListOptions, command: Command) => {
       const { from, to } = options;
       if (from !== undefined && to !== undefined && from > to) {
@@ -128,8 +136,13 @@ export function registerList(program: Command, context: CommandContext): void {
           code: 'defender-export.fromAfterTo',
         });
       }
-      const container = context.storage().container;
-      const blobs = (await listExportBlobs(container)).filter(
+      const storage = context.storage();
+      const { container } = storage;
+      const layout =
+        options.tenant === undefined
+          ? undefined
+          : (await resolveTenantScope(stateContainerOf(storage), options.tenant)).layout;
+      const blobs = (await listExportBlobs(container, layout)).filter(
         (blob) => (from === undefined || blob.executionTime >= from) && (to === undefined || blob.executionTime <= to),
       );
       if (options.json === true) {

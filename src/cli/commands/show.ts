@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { ContainerClient } from '@azure/storage-blob';
 import { ExporterError } from '../../common/errors';
-import type { CommandContext } from '../commandContext';
+import type { BlobLayout } from '../../export/blobLayout';
+import { stateContainerOf, type CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 import { listExportBlobs } from '../exportListing';
 import { matchesFilter } from '../incidentFilter';
 import { readExportBlob } from '../readExportBlob';
@@ -11,6 +13,7 @@ interface ShowOptions {
   readonly ndjson?: boolean;
   readonly id?: string;
   readonly severity?: string;
+  readonly tenant?: string;
 }
 
 function nonEmpty(what: string): (value: string) => string {
@@ -48,9 +51,13 @@ function describeNoMatch(options: ShowOptions, names: readonly string[], read: n
  * backfills); anything else is a blob name, as `list` prints it or as copied from Storage Explorer
  * (with the container in front).
  */
-async function resolveBlobs(container: ContainerClient, blob: string): Promise<string[]> {
+async function resolveBlobs(
+  container: ContainerClient,
+  blob: string,
+  layout: () => Promise<BlobLayout>,
+): Promise<string[]> {
   if (blob === 'latest') {
-    const exports = (await listExportBlobs(container)).filter((listed) => listed.kind === 'export');
+    const exports = (await listExportBlobs(container, await layout())).filter((listed) => listed.kind === 'export');
     const newest = exports.at(-1);
     if (newest === undefined)
       throw new ExporterError(
@@ -83,9 +90,20 @@ export function registerShow(program: Command, context: CommandContext): void {
       'only incidents of this severity: high, medium, low, informational (case-insensitive)',
       parseSeverity,
     )
+    .option(
+      '--tenant <id>',
+      `for 'latest': the newest export of this tenant; ${TENANT_OPTION_HELP}`,
+      parseTenantArgument,
+    )
     .action(async (blob: string, options: ShowOptions) => {
-      const container = context.storage().container;
-      const names = await resolveBlobs(container, blob);
+      const storage = context.storage();
+      const { container } = storage;
+      // 'latest' of which exporter: --tenant, the only registered tenant, or the single tenant without a registry.
+      const names = await resolveBlobs(
+        container,
+        blob,
+        async () => (await resolveTenantScope(stateContainerOf(storage), options.tenant)).layout,
+      );
       const incidents: unknown[] = [];
       for (const name of names) {
         context.logger.info('Reading export blob', { blob: name });

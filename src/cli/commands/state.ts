@@ -1,11 +1,14 @@
 import type { Command } from 'commander';
 import { StateError } from '../../common/errors';
 import { fromDate, type Timestamp } from '../../common/timestamp';
-import { STATE_BLOB, type ExportState } from '../../export/exportState';
+import type { ExportState } from '../../export/exportState';
 import { StateStore } from '../../export/stateStore';
-import type { CommandContext } from '../commandContext';
+import { moveState } from '../../tenants/stateMove';
+import { siblingContainer, stateContainerOf, type CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 import { parseTimeArgument } from '../timeArgument';
 import { UsageError } from '../usageError';
+import { CONTAINER } from '../../config/settings';
 
 /** What a reset does to the exports, in one line: re-exports (back), skips (forward) or starts a state (none). */
 export function describeReset(previous: Timestamp | undefined, next: Timestamp): string {
@@ -26,18 +29,34 @@ async function currentWatermark(store: StateStore): Promise<Timestamp | undefine
   }
 }
 
-/** `state show` and `state reset`: inspect the watermark, and the documented recovery from a lost or corrupted state blob. */
+function parseContainerArgument(value: string): string {
+  const name = value.trim();
+  if (!CONTAINER.test(name))
+    throw new UsageError(
+      `--to '${value}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes.`,
+    );
+  return name;
+}
+
+/** `state show`, `state reset` and `state move`: inspect the watermark, recover from a lost or corrupted state, move the state to its own container. */
 export function registerState(program: Command, context: CommandContext): void {
-  const state = program.command('state').description(`Inspect or repair the exporter's state blob (${STATE_BLOB}).`);
+  const state = program
+    .command('state')
+    .description(
+      "Inspect or repair the exporter's state blob (state/exporter-state.json, or tenants/<id>/state/... with a registry), or move the state to its own container.",
+    );
   state
     .command('show')
     .description('Print the state blob as JSON.')
-    .action(async () => {
-      const snapshot = await new StateStore(context.storage().container).read();
+    .option('--tenant <id>', TENANT_OPTION_HELP, parseTenantArgument)
+    .action(async (options: { tenant?: string }) => {
+      const stateContainer = stateContainerOf(context.storage());
+      const { layout } = await resolveTenantScope(stateContainer, options.tenant);
+      const snapshot = await new StateStore(stateContainer, layout).read();
       context.print(
         snapshot.state
           ? JSON.stringify(snapshot.state, null, 2)
-          : `No state yet (${STATE_BLOB} does not exist): the next run starts from the initial lookback.`,
+          : `No state yet (${layout.stateBlob} does not exist): the next run starts from the initial lookback.`,
       );
     });
   state
@@ -50,15 +69,18 @@ export function registerState(program: Command, context: CommandContext): void {
       'ISO 8601 time the next run continues from (minus the overlap)',
       parseTimeArgument,
     )
-    .action(async (options: { watermark: Timestamp }) => {
-      const { container, clock } = context.storage();
-      const now = clock.now();
+    .option('--tenant <id>', `${TENANT_OPTION_HELP} (required when a registry exists)`, parseTenantArgument)
+    .action(async (options: { watermark: Timestamp; tenant?: string }) => {
+      const storage = context.storage();
+      const now = storage.clock.now();
       if (options.watermark > fromDate(now)) {
         throw new UsageError(
           `--watermark ${options.watermark} is in the future (now ${fromDate(now)}): every incident updated until then would be skipped. Give a past time.`,
         );
       }
-      const store = new StateStore(container);
+      const stateContainer = stateContainerOf(storage);
+      const { layout } = await resolveTenantScope(stateContainer, options.tenant, { whenOmitted: 'refuse' });
+      const store = new StateStore(stateContainer, layout);
       const previous = await currentWatermark(store);
       const next: ExportState = {
         schemaVersion: 1,
@@ -69,5 +91,21 @@ export function registerState(program: Command, context: CommandContext): void {
       };
       await store.overwrite(next);
       context.print(describeReset(previous, options.watermark));
+    });
+  state
+    .command('move')
+    .description(
+      'Copy the state, backfill jobs and tenant registry to another container (EXPORT_STATE_CONTAINER), e.g. before making the export container immutable; then set EXPORT_STATE_CONTAINER to it. Nothing is lost or exported twice. Run it between two timer runs.',
+    )
+    .requiredOption('--to <container>', 'the new state container (created if missing)', parseContainerArgument)
+    .action(async (options: { to: string }) => {
+      const storage = context.storage();
+      const from = stateContainerOf(storage);
+      if (from.containerName === options.to)
+        throw new UsageError(`--to ${options.to} is already the state container: nothing to move.`);
+      const moved = await moveState(from, siblingContainer(from, options.to));
+      context.print(
+        `state move: copied ${moved.copied.length} blob${moved.copied.length === 1 ? '' : 's'} (${moved.describe}) from '${from.containerName}' to '${options.to}'. Now set EXPORT_STATE_CONTAINER=${options.to} (azd env set EXPORT_STATE_CONTAINER ${options.to}, then azd up; or the app setting): runs continue from the copied watermark. The originals stay in '${from.containerName}' (an immutable container refuses deletes); a run before the setting changes is exported again after it, never lost.`,
+      );
     });
 }

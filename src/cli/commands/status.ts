@@ -5,13 +5,15 @@ import { loadStatusConfig } from '../../config/loadConfig';
 import { SETTING_TABLE } from '../../config/settings';
 import type { RunRecord } from '../../export/exportState';
 import { EXPORT_PREFIX } from '../../export/blobNames';
-import { StateStore } from '../../export/stateStore';
-import type { CommandContext } from '../commandContext';
+import { TenantRegistryStore } from '../../tenants/registry';
+import { stateContainerOf, type CommandContext } from '../commandContext';
+import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
+import { exporterStatus, formatTenantStatuses, reportJson, tenantStatuses, tenantStatusesJson } from '../tenantStatus';
 import { EXIT } from '../exitCodes';
 import { listOrNothing } from '../exportListing';
 import { formatDuration } from '../humanUnits';
 import { settingsEnvironment } from '../../config/settingsEnvironment';
-import { assessStatus, type PassProgress, type StatusReport } from '../statusReport';
+import type { PassProgress, StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
 
 const MAX_AGE_SETTING = SETTING_TABLE.statusMaxAgeMinutes.name;
@@ -29,9 +31,12 @@ function parseMaxAgeOption(value: string): number {
   return minutes;
 }
 
-async function newestExportName(container: ContainerClient): Promise<string | undefined> {
+export async function newestExportName(
+  container: ContainerClient,
+  prefix = EXPORT_PREFIX,
+): Promise<string | undefined> {
   let newest: string | undefined;
-  for await (const blob of listOrNothing(container, EXPORT_PREFIX))
+  for await (const blob of listOrNothing(container, prefix))
     if (newest === undefined || blob.name > newest) newest = blob.name;
   return newest;
 }
@@ -98,27 +103,48 @@ export function registerStatus(program: Command, context: CommandContext): void 
       parseMaxAgeOption,
     )
     .option('--json', 'print the report as JSON (for scripts and probes)')
-    .action(async (options: { maxAge?: number; json?: boolean }) => {
+    .option(
+      '--tenant <id>',
+      `${TENANT_OPTION_HELP} (default with a registry: every tenant, one row each)`,
+      parseTenantArgument,
+    )
+    .action(async (options: { maxAge?: number; json?: boolean; tenant?: string }) => {
       const maxAgeMinutes =
         options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
       const deps = context.storage();
-      const { state } = await new StateStore(deps.container).read();
-      const report = assessStatus(
-        state,
-        deps.clock.now(),
-        maxAgeMinutes,
-        state === undefined ? await newestExportName(deps.container) : undefined,
-      );
-      // Absent facts print as null, so a script sees every field of the report.
+      const containers = { exports: deps.container, state: stateContainerOf(deps) };
+      const newest = (prefix: string): Promise<string | undefined> => newestExportName(deps.container, prefix);
+      const now = deps.clock.now();
+      const registry =
+        options.tenant === undefined ? (await new TenantRegistryStore(containers.state).read())?.value : undefined;
+      if (registry !== undefined) {
+        const statuses = await tenantStatuses(containers, registry.tenants, now, maxAgeMinutes, newest);
+        if (options.json === true)
+          context.print(JSON.stringify(tenantStatusesJson(statuses, now.toISOString(), maxAgeMinutes), null, 2));
+        else for (const line of formatTenantStatuses(statuses, maxAgeMinutes)) context.print(line);
+        if (statuses.some((status) => !status.healthy)) context.setExitCode(EXIT.unhealthy);
+        return;
+      }
+      const { layout, tenant } = await resolveTenantScope(containers.state, options.tenant);
+      const { report, runningNow } = await exporterStatus(containers, layout, now, maxAgeMinutes, newest);
       if (options.json === true)
         context.print(
           JSON.stringify(
-            Object.fromEntries(Object.entries(report).map(([field, value]) => [field, value ?? null])),
+            {
+              ...(tenant === undefined ? {} : { tenantId: tenant.tenantId, name: tenant.name ?? null, runningNow }),
+              ...reportJson(report),
+            },
             null,
             2,
           ),
         );
-      else for (const line of formatStatus(report)) context.print(line);
+      else {
+        if (tenant !== undefined)
+          context.print(
+            `tenant:        ${tenant.tenantId}${tenant.name === undefined ? '' : ` (${tenant.name})`}${runningNow === true ? '; a run is in progress now' : ''}`,
+          );
+        for (const line of formatStatus(report)) context.print(line);
+      }
       if (!report.healthy) context.setExitCode(EXIT.unhealthy);
     });
 }
