@@ -1,4 +1,6 @@
 import { spawn } from 'child_process';
+import { readFileSync } from 'fs';
+import { cpus, loadavg } from 'os';
 import { join } from 'path';
 import { tenantSettings } from '../src/local/embeddedTenant';
 import { SimulatedTenant } from '../src/local/simulator';
@@ -86,6 +88,21 @@ function median(values: readonly number[]): number {
 
 const seconds = (ms: number): string => (ms / 1000).toFixed(1);
 
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+/** CPU ms used so far by another process (Linux /proc); 0 where unavailable. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export async function tenantsBench(root: string): Promise<string[]> {
   const blobService = await startAzuriteProcess(root, 'blob');
   const queueService = await startAzuriteProcess(root, 'queue');
@@ -95,6 +112,7 @@ export async function tenantsBench(root: string): Promise<string[]> {
     queue: await CountingProxy.start(queueService.port),
   };
   const lines: string[] = [];
+  const loadBefore = loadavg()[0] ?? 0;
   try {
     // 1. Throughput and quota: TENANTS tenants plus ALONE_RUNS more for the runs alone, each with its own incidents.
     process.stderr.write(`seeding ${TENANTS + ALONE_RUNS} tenants x ${INCIDENTS_PER_TENANT} incidents...\n`);
@@ -115,7 +133,13 @@ export async function tenantsBench(root: string): Promise<string[]> {
     }
     process.stderr.write(`${fleetIds.length} tenants through the queue, two ticks...\n`);
     const fleetStart = sim.requests.length;
+    const cpuBefore = { sim: ownCpuMs(), blob: processCpuMs(blobService.pid), queue: processCpuMs(queueService.pid) };
     const fleet = await runChild(taskFor(setup, sim, 'queue', 'fleet', fleetIds, [QUOTA], 2));
+    const cpu = {
+      sim: ownCpuMs() - cpuBefore.sim,
+      blob: processCpuMs(blobService.pid) - cpuBefore.blob,
+      queue: processCpuMs(queueService.pid) - cpuBefore.queue,
+    };
     const fleetRequests = sim.requests.slice(fleetStart);
     const [first, second] = fleet.ticks;
     await sim.close();
@@ -172,7 +196,7 @@ export async function tenantsBench(root: string): Promise<string[]> {
     lines.push(
       '## Many tenants: the queue path',
       '',
-      `Command: \`npm run bench\` (\`BENCH_SECTIONS=tenants npm run bench\` runs only this section; \`BENCH_TENANTS\`, \`BENCH_TENANT_INCIDENTS\`, \`BENCH_MEMORY_INCIDENTS\` change the sizes). Run ${new Date().toISOString()}. One child process plays one Flex Consumption instance: the timer's fan-out puts one message per tenant on the runs queue (Azurite's queue service), and the local queue pump delivers them, with host.json's \`batchSize\` + \`newBatchThreshold\` = **${concurrency}** runs at once, to the handler \`exportTenant\` runs in Azure. The simulated tenant (this process) serves every Entra tenant and enforces a quota per tenant and app of ${QUOTA.maxCalls} list calls per ${QUOTA.windowMs / 1000} s (the documented 50 per minute, time scaled down 12x); each tenant's exporter paces to the same figure. Small incidents here (the memory rows use realistic ones).`,
+      `Command: \`npm run bench\` (\`BENCH_SECTIONS=tenants npm run bench\` runs only this section; \`BENCH_TENANTS\`, \`BENCH_TENANT_INCIDENTS\`, \`BENCH_MEMORY_INCIDENTS\` change the sizes). Run ${new Date().toISOString()}. One child process plays one Flex Consumption instance: the timer's fan-out puts one message per tenant on the runs queue (Azurite's queue service), and the local queue pump delivers them, with host.json's \`batchSize\` + \`newBatchThreshold\` = **${concurrency}** runs at once, to the handler \`exportTenant\` runs in Azure. The simulated tenant (this process) serves every Entra tenant and enforces a quota per tenant and app of ${QUOTA.maxCalls} list calls per ${QUOTA.windowMs / 1000} s (the documented 50 per minute, time scaled down 12x); each tenant's exporter paces to the same figure. Small incidents here (the memory rows use realistic ones). Load average of this shared ${cpus().length}-core machine (other work included): ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: wall times are inflated by whatever else ran, the counts are not.`,
       '',
       '| measure | value |',
       '|---|---:|',
@@ -186,8 +210,9 @@ export async function tenantsBench(root: string): Promise<string[]> {
       `| a tenant's run in the fleet: median / max | ${seconds(median(first.runMs))} / ${seconds(Math.max(...first.runMs))} s |`,
       `| one quota shared by all tenants would need at least | ${seconds(sharedQuotaMs)} s |`,
       `| CPU of the instance, first tick | ${seconds(first.cpuMs)} s |`,
+      `| CPU over both ticks: instance / simulated API / Azurite blob + queue | ${seconds(fleet.cpuMs)} / ${seconds(cpu.sim)} / ${seconds(cpu.blob)} + ${seconds(cpu.queue)} s, in ${seconds(fleet.wallMs)} s on ${cpus().length} cores |`,
       '',
-      `The ideal: a tenant's ${listCallsPerTenant} list calls fit in its own quota window (${listCallsPerTenant} ≤ ${QUOTA.maxCalls}), so no tenant ever waits on a quota and the fastest a tenant can be exported is what one tenant alone takes on this machine. With ${concurrency} runs at once and ${fleetIds.length} runs of that length, no schedule can finish before ceil(${fleetIds.length} / ${concurrency}) of them have run back to back. What the fleet adds beyond that is the contention of ${concurrency} runs in one process (and, here, the simulated API and Azurite on the same 2 cores). Had all tenants shared one quota (one pacer per app and process, as before the registry), ${fleetIds.length * listCallsPerTenant} calls at ${QUOTA.maxCalls} per ${QUOTA.windowMs / 1000} s would take at least the time in the last row but one.`,
+      `The ideal: a tenant's ${listCallsPerTenant} list calls fit in its own quota window (${listCallsPerTenant} ≤ ${QUOTA.maxCalls}), so no tenant ever waits on a quota and the fastest a tenant can be exported is what one tenant alone takes on this machine. With ${concurrency} runs at once and ${fleetIds.length} runs of that length, no schedule can finish before ceil(${fleetIds.length} / ${concurrency}) of them have run back to back. What the fleet adds beyond that is contention: here the instance, the simulated API and Azurite share ${cpus().length} cores (and other work on this machine), and the CPU they used over both ticks alone (${seconds(fleet.cpuMs + cpu.sim + cpu.blob + cpu.queue)} s) cannot take less than ${seconds((fleet.cpuMs + cpu.sim + cpu.blob + cpu.queue) / cpus().length)} s of wall time on ${cpus().length} cores, whatever the schedule; in Azure the API and storage are not on the instance's cores. Had all tenants shared one quota (one pacer per app and process, as before the registry), ${fleetIds.length * listCallsPerTenant} calls at ${QUOTA.maxCalls} per ${QUOTA.windowMs / 1000} s would take at least the time in the last row but one.`,
       '',
       `A second tick with nothing new across the ${fleetIds.length} tenants (the first warmed the caches):`,
       '',
@@ -203,7 +228,7 @@ export async function tenantsBench(root: string): Promise<string[]> {
       `| CPU of the instance | ${second.cpuMs.toFixed(0)} ms | ${(second.cpuMs / fleetIds.length).toFixed(1)} ms |`,
       `| wall time | ${seconds(second.endMs - second.startMs)} s | |`,
       '',
-      `One tenant's blob requests in that tick: ${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}.`,
+      `One tenant's blob requests in that tick: ${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}. Against the targets: Key Vault reads ${vaultReads.length} per tick for the one secret all tenants share (target 1 per secret), ${tokenRequests.length} token requests while the cached tokens are valid (target 0), ${(listCalls.length / fleetIds.length).toFixed(2)} list calls per tenant (target 1), ${((perTenant.reduce((a, b) => a + b, 0) + registryReads) / fleetIds.length).toFixed(2)} storage requests per tenant counting its registry read (target at most 3): the tenant's lease (acquire, release), its state (read, and a write although nothing changed) and the registry read of each run are what a tick with nothing new still costs.`,
       '',
       `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic incidents each, about 19 KB each, no quota; each N in a fresh process):`,
       '',

@@ -48,6 +48,8 @@ export interface TenantsResult {
   /** Resident memory once the runtime and clients were built, before any run. */
   readonly baselineRssMb: number;
   readonly peakRssMb: number;
+  /** CPU time of the whole child (user + system), ms. */
+  readonly cpuMs: number;
   /** host.json's concurrency the pump used: batchSize + newBatchThreshold. */
   readonly concurrency: number;
 }
@@ -145,6 +147,7 @@ async function main(): Promise<void> {
     wallMs: Date.now() - started,
     baselineRssMb,
     peakRssMb: peakRssMb(),
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     concurrency: settings.batchSize + settings.newBatchThreshold,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -158,6 +161,7 @@ main().catch((error: unknown) => {
     wallMs: 0,
     baselineRssMb: 0,
     peakRssMb: peakRssMb(),
+    cpuMs: 0,
     concurrency: 0,
   };
   process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -18,8 +18,12 @@ const hostJson = JSON.parse(readRepoFile('host.json')) as {
 };
 const queues = hostJson.extensions?.queues ?? {};
 
-/** Measured by `npm run bench` (BENCHMARKS.md): the memory one more concurrent tenant run costs, and the base. */
-const MB_PER_CONCURRENT_TENANT = 12;
+/**
+ * Measured by `npm run bench` (BENCHMARKS.md, "Many tenants"; four runs on 2026-11-28): one more concurrent tenant run
+ * costs 12-15 MB from 1 to 32 tenants at once and 19-22 MB from 1 to 8 (realistic incidents), the worst taken here;
+ * one tenant's process peaks near 107 MB, taken as 300 to leave room for the Functions host's worker around it.
+ */
+const MB_PER_CONCURRENT_TENANT = 22;
 const BASE_PROCESS_MB = 300;
 const FLEX_INSTANCE_MB = 2048;
 
