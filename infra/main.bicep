@@ -59,9 +59,10 @@ param initialLookbackHours string = '48'
 // The settings below are written to the app only when given (azd env set NAME value). Left empty, the app keeps the
 // value it has (set in the portal, say) or, if none, the exporter's default (src/config/settings.ts).
 
-@allowed(['', 'defender', 'graph'])
-@description('Incidents API to read: defender (retiring after 2027-02-01) or graph (INCIDENTS_API).')
-param incidentsApi string = ''
+// Written on every azd up (default auto), so a deployment never stays on the Defender API past its end unnoticed.
+@allowed(['auto', 'defender', 'graph'])
+@description('Incidents API to read: auto (Defender until it ends, then Microsoft Graph by itself), defender (retiring after 2027-02-01) or graph (INCIDENTS_API).')
+param incidentsApi string = 'auto'
 
 @allowed(['', 'public', 'gcc', 'gcchigh', 'dod'])
 @description('Microsoft cloud of the Defender tenant (DEFENDER_CLOUD).')
@@ -82,6 +83,9 @@ param graphExpandAlerts string = ''
 
 @description('From this date (YYYY-MM-DD) runs that still read the Defender API log a warning (DEFENDER_RETIREMENT_WARNING_DATE).')
 param defenderRetirementWarningDate string = ''
+
+@description('INCIDENTS_API=auto: from 00:00 UTC on this date (YYYY-MM-DD) runs read Microsoft Graph (DEFENDER_API_END_DATE; exporter default 2027-02-01).')
+param defenderApiEndDate string = ''
 
 @allowed(['', 'json', 'ndjson'])
 @description('Blob format (EXPORT_FORMAT).')
@@ -438,6 +442,7 @@ var exporterSettings = {
   AZURE_AUTHORITY_HOST: azureAuthorityHost
   GRAPH_EXPAND_ALERTS: graphExpandAlerts
   DEFENDER_RETIREMENT_WARNING_DATE: defenderRetirementWarningDate
+  DEFENDER_API_END_DATE: defenderApiEndDate
   EXPORT_CONTAINER: exportContainerName
   // Empty (not written) unless the state has its own container: the app then keeps the export container.
   EXPORT_STATE_CONTAINER: separateStateContainer ? stateContainerName : ''

@@ -1,6 +1,7 @@
 import { toEpochMs } from '../common/timestamp';
 import { SINGLE_TENANT_LAYOUT, type BlobLayout } from '../export/blobLayout';
-import type { ExportState, RunRecord } from '../export/exportState';
+import type { ExportState, GraphReadiness, RunRecord, SourceNotes } from '../export/exportState';
+import { GRAPH_PERMISSION } from '../sources/graphAccess';
 
 /** A resumable pull in progress, as kept in the state's `pass` field. */
 export interface PassProgress {
@@ -27,6 +28,23 @@ export interface StatusReport {
   /** Incident versions remembered for the overlap window (`exported`). */
   readonly dedupeEntries: number;
   readonly inProgress: PassProgress | undefined;
+  /** Can the app read Microsoft Graph incidents, and has INCIDENTS_API=auto switched to it. */
+  readonly graph: GraphStatus | undefined;
+}
+
+/** What `status` says about Microsoft Graph: the last readiness check (a run's, or one made now) and the switch. */
+export interface GraphStatus {
+  /** Undefined: never checked. */
+  readonly ready: boolean | undefined;
+  /** Why not: the exact Graph (or Entra) error code. */
+  readonly code?: string;
+  readonly message?: string;
+  readonly checkedAt?: string;
+  /** 'run': the runs' daily check recorded in the state; 'status': checked by this command now. */
+  readonly checkedBy?: 'run' | 'status';
+  /** When INCIDENTS_API=auto switched to Graph, and why. */
+  readonly switchedAt?: string;
+  readonly switchReason?: string;
 }
 
 /**
@@ -39,6 +57,7 @@ export function assessStatus(
   maxAgeMinutes: number,
   newestExport?: string,
   layout: BlobLayout = SINGLE_TENANT_LAYOUT,
+  graphNow?: GraphReadiness,
 ): StatusReport {
   const problems: string[] = [];
   const nowMs = now.getTime();
@@ -85,7 +104,48 @@ export function assessStatus(
     lastRun: state?.lastRun,
     dedupeEntries: state === undefined ? 0 : Object.keys(state.exported).length,
     inProgress: state === undefined ? undefined : readPass(state),
+    graph: graphStatusOf(state, graphNow),
   };
+}
+
+/**
+ * Graph's status from a state's notes (one tenant's state, for a per-tenant row too) and an optional check made
+ * now, which wins over the recorded one. Undefined when there is nothing to say (never checked, never switched).
+ */
+export function graphStatusOf(notes: SourceNotes | undefined, checkedNow?: GraphReadiness): GraphStatus | undefined {
+  const check = checkedNow ?? notes?.graphReadiness;
+  const apiSwitch = notes?.apiSwitch;
+  if (check === undefined && apiSwitch === undefined) return undefined;
+  return {
+    ready: check?.ready,
+    ...(check?.code === undefined ? {} : { code: check.code }),
+    ...(check?.message === undefined ? {} : { message: check.message }),
+    ...(check === undefined ? {} : { checkedAt: check.checkedAt, checkedBy: checkedNow ? 'status' : 'run' }),
+    ...(apiSwitch === undefined ? {} : { switchedAt: apiSwitch.at, switchReason: apiSwitch.reason }),
+  };
+}
+
+/** The fix `status` names while Graph is not ready. */
+export const GRAPH_NOT_READY = `not ready — grant ${GRAPH_PERMISSION} (application) with admin consent`;
+
+/** `ready`, or `not ready — grant ... (Graph error <code>)`, with when and by whom it was checked. */
+export function describeGraph(graph: GraphStatus): string {
+  const checked =
+    graph.checkedAt === undefined
+      ? ''
+      : graph.checkedBy === 'status'
+        ? ` (checked now, ${graph.checkedAt})`
+        : ` (checked by a run at ${graph.checkedAt}; 'status --check-graph' checks now)`;
+  if (graph.ready === true) return `ready${checked}`;
+  if (graph.ready === false) return `${GRAPH_NOT_READY} (Graph error ${graph.code ?? 'unknown'})${checked}`;
+  return `not checked since the switch; 'status --check-graph' checks now`;
+}
+
+/** `Microsoft Graph since <at>: <reason>`, when INCIDENTS_API=auto switched. */
+export function describeSwitch(graph: GraphStatus): string | undefined {
+  return graph.switchedAt === undefined
+    ? undefined
+    : `Microsoft Graph since ${graph.switchedAt} (${graph.switchReason ?? 'no reason recorded'})`;
 }
 
 /** The state's `pass` (a resumable pull in progress), read defensively: it is optional and may gain fields. */

@@ -1,11 +1,12 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { describeError } from '../common/errors';
 import { tenantLayout, type BlobLayout } from '../export/blobLayout';
+import type { GraphReadiness } from '../export/exportState';
 import { StateStore } from '../export/stateStore';
 import type { TenantEntry } from '../tenants/registry';
 import { leaseBlobName, leaseHeld } from '../tenants/tenantLease';
 import { formatDuration } from './humanUnits';
-import { assessStatus, type StatusReport } from './statusReport';
+import { assessStatus, describeGraph, type StatusReport } from './statusReport';
 import { formatTable } from './textTable';
 
 /** One tenant's health: its report (undefined when its state could not be read), whether a run holds it now. */
@@ -29,6 +30,7 @@ export async function exporterStatus(
   now: Date,
   maxAgeMinutes: number,
   newestExport: (prefix: string) => Promise<string | undefined>,
+  graphNow?: GraphReadiness,
 ): Promise<{ report: StatusReport; runningNow: boolean | undefined }> {
   const { state } = await new StateStore(containers.state, layout).read();
   const report = assessStatus(
@@ -37,6 +39,7 @@ export async function exporterStatus(
     maxAgeMinutes,
     state === undefined ? await newestExport(layout.exportPrefix) : undefined,
     layout,
+    graphNow,
   );
   const runningNow =
     layout.tenantId === undefined ? undefined : await leaseHeld(containers.state, leaseBlobName(layout.root));
@@ -114,6 +117,11 @@ export function formatTenantStatuses(statuses: readonly TenantStatus[], maxAgeMi
       ? [`  - ${status.tenant.tenantId}: ${status.unreadable}`]
       : (status.report?.problems ?? []).map((problem) => `  - ${status.tenant.tenantId}: ${problem}`),
   );
+  const graphNotReady = statuses.flatMap((status) =>
+    status.report?.graph?.ready === false
+      ? [`  - ${status.tenant.tenantId}: Graph ${describeGraph(status.report.graph)}`]
+      : [],
+  );
   return [
     `status: ${unhealthy.length === 0 ? 'healthy' : 'UNHEALTHY'} (${statuses.length} tenant${statuses.length === 1 ? '' : 's'}${unhealthy.length === 0 ? '' : `, ${unhealthy.length} unhealthy`}; max age ${maxAgeMinutes} min)`,
     ...problems,
@@ -126,6 +134,9 @@ export function formatTenantStatuses(statuses: readonly TenantStatus[], maxAgeMi
       'left',
       'left',
     ]),
+    ...(graphNotReady.length === 0
+      ? []
+      : ['Microsoft Graph not ready (INCIDENTS_API=auto moves there when the Defender API ends):', ...graphNotReady]),
   ];
 }
 

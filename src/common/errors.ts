@@ -44,10 +44,16 @@ export class AuthError extends ExporterError {}
 export class ApiError extends ExporterError {
   readonly apiCode: string | undefined;
   readonly trackingId: string | undefined;
-  constructor(message: string, options: ExporterErrorOptions & { apiCode?: string; trackingId?: string }) {
+  /** The API's own error message (from its error body), when it gave one. */
+  readonly apiMessage: string | undefined;
+  constructor(
+    message: string,
+    options: ExporterErrorOptions & { apiCode?: string; trackingId?: string; apiMessage?: string },
+  ) {
     super(message, options);
     this.apiCode = options.apiCode;
     this.trackingId = options.trackingId;
+    this.apiMessage = options.apiMessage;
   }
 }
 

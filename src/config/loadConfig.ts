@@ -60,6 +60,7 @@ export function loadConfig(env: Environment): Config {
     authorityHost: settings.value('authorityHost'),
     graphExpandAlerts: settings.value('graphExpandAlerts'),
     defenderRetirementWarningFromMs: settings.value('defenderRetirementWarningFromMs'),
+    defenderApiEndMs: settings.value('defenderApiEndMs'),
     storage: Object.freeze(settings.value('storage')),
     container: settings.value('container'),
     stateContainer: settings.value('stateContainer'),

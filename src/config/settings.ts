@@ -32,8 +32,8 @@ export interface SettingValues {
   readonly clientId: string;
   readonly keyVaultUri: string;
   readonly secretName: string;
-  /** Which incidents API the runs read (INCIDENTS_API). */
-  readonly incidentsApi: 'defender' | 'graph';
+  /** Which incidents API the runs read (INCIDENTS_API): auto reads Defender until it ends, then Graph. */
+  readonly incidentsApi: 'auto' | 'defender' | 'graph';
   readonly cloud: CloudEndpoints;
   /** Defender API base (DEFENDER_API_URL, else the cloud's). */
   readonly apiUrl: string;
@@ -44,6 +44,8 @@ export interface SettingValues {
   readonly graphExpandAlerts: boolean;
   /** Epoch ms of 00:00 UTC on the warning date. */
   readonly defenderRetirementWarningFromMs: number;
+  /** Epoch ms of 00:00 UTC on DEFENDER_API_END_DATE: from then on INCIDENTS_API=auto reads Graph. */
+  readonly defenderApiEndMs: number;
   readonly storage: StorageTarget;
   /** The identity-based endpoint when set; `storage` then targets it. */
   readonly blobServiceUri: string | undefined;
@@ -219,15 +221,15 @@ export const SETTING_TABLE: SettingTable = {
   }),
   incidentsApi: withDefault({
     name: 'INCIDENTS_API',
-    defaultValue: 'defender',
+    defaultValue: 'auto',
     description:
-      'Which incidents API to read: defender (GET /api/incidents, retiring after 2027-02-01) or graph (Microsoft Graph GET /v1.0/security/incidents, permission SecurityIncident.Read.All). Switching keeps the watermark: the first run after a switch continues where the other source stopped.',
+      'Which incidents API to read: auto (the Defender API until DEFENDER_API_END_DATE or until it answers that it is gone, then Microsoft Graph, by itself, once, recorded in the state; grant both permissions), defender (GET /api/incidents, retiring after 2027-02-01) or graph (Microsoft Graph GET /v1.0/security/incidents, permission SecurityIncident.Read.All). Switching keeps the watermark: the first run after a switch continues where the other source stopped.',
     parse: (text, { name }) =>
       oneOf(
         name,
         text,
-        ['defender', 'graph'],
-        'set defender (the Defender XDR API) or graph (Microsoft Graph security incidents)',
+        ['auto', 'defender', 'graph'],
+        'set auto (Defender, then Microsoft Graph when the Defender API ends), defender (the Defender XDR API) or graph (Microsoft Graph security incidents)',
       ),
   }),
   cloud: withDefault({
@@ -256,7 +258,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'GRAPH_API_URL',
     defaultValue:
       'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
-    description: 'Microsoft Graph base URL, without /v1.0 (used when INCIDENTS_API=graph; tests).',
+    description:
+      'Microsoft Graph base URL, without /v1.0 (used with INCIDENTS_API=graph, and auto for its readiness check and after the switch; tests).',
     parse: cloudUrl((cloud) => cloud.graphApiUrl),
   }),
   authorityHost: optional({
@@ -277,7 +280,14 @@ export const SETTING_TABLE: SettingTable = {
     name: 'DEFENDER_RETIREMENT_WARNING_DATE',
     defaultValue: '2026-11-01',
     description:
-      'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning to set INCIDENTS_API=graph before the API stops working after 2027-02-01.',
+      'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning before the Defender API stops working after 2027-02-01: with INCIDENTS_API=defender always (set auto or graph), with auto only while Microsoft Graph is not ready (the permission is missing).',
+    parse: (text, { name }) => utcDate(name, text),
+  }),
+  defenderApiEndMs: withDefault({
+    name: 'DEFENDER_API_END_DATE',
+    defaultValue: '2027-02-01',
+    description:
+      "INCIDENTS_API=auto: from 00:00 UTC on this date (YYYY-MM-DD) runs read Microsoft Graph instead of the Defender API (Microsoft's announced end, MC1220762). A Defender reply that says the API is gone (410; 404 on /api/incidents; an error naming retirement or deprecation) switches earlier; a 429, 5xx, 401, 403 or network error never does.",
     parse: (text, { name }) => utcDate(name, text),
   }),
   storage: optional({

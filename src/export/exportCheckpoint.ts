@@ -3,6 +3,7 @@ import { describeError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { IncidentSource } from '../sources/incident';
 import type { ExportLedger } from './exportLedger';
+import type { SourceNotes } from './exportState';
 import type { PartWriter } from './partWriter';
 import type { PullOutcome } from './pullLoop';
 import { runRecord } from './runSummary';
@@ -29,11 +30,13 @@ export class ExportCheckpoint {
       readonly stateFile: StateFile;
       readonly source: IncidentSource;
       readonly clock: Clock;
+      /** The run's source notes (switch, Graph readiness), read at each commit. */
+      readonly notes?: () => SourceNotes;
     },
   ) {}
 
   async commit(done: boolean, failed = false): Promise<boolean> {
-    const { plan, ledger, writer, stateFile, source, clock } = this.parts;
+    const { plan, ledger, writer, stateFile, source, clock, notes } = this.parts;
     const alerts: Record<string, string> =
       source.stats.alertsOmittedPages > 0 ? { alerts: 'omitted-on-some-pages' } : {};
     await writer.commitOpenPart({
@@ -47,7 +50,7 @@ export class ExportCheckpoint {
     });
     const at = clock.now().toISOString();
     const record = runRecord(this.run.runId, at, this.run.trigger, writer);
-    await stateFile.save(ledger.nextState({ done, failed, sourceName: source.name, at, record }));
+    await stateFile.save(ledger.nextState({ done, failed, sourceName: source.name, at, record, notes: notes?.() }));
     return true;
   }
 

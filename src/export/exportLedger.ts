@@ -1,6 +1,13 @@
 import { maxTimestamp, type Timestamp } from '../common/timestamp';
 import { versionKey, type PullPosition, type RawIncident } from '../sources/incident';
-import { pruneExported, prunePassExported, type ExportState, type PassProgress, type RunRecord } from './exportState';
+import {
+  pruneExported,
+  prunePassExported,
+  type ExportState,
+  type PassProgress,
+  type RunRecord,
+  type SourceNotes,
+} from './exportState';
 import type { WindowPlan } from './windowPlan';
 
 /** Above this many entries, the ledger trims what the rest of the pull can no longer read again. */
@@ -15,6 +22,8 @@ export interface StateInput {
   readonly record: RunRecord;
   readonly sourceName: string;
   readonly at: string;
+  /** The source switch and the Graph readiness as the run knows them (default: as in the previous state). */
+  readonly notes?: SourceNotes;
 }
 
 /**
@@ -86,7 +95,10 @@ export class ExportLedger {
   /** The state after this run's committed parts: the new watermark when done, else the pull in progress. */
   nextState(input: StateInput): ExportState {
     const watermarkBefore = this.previous?.watermark;
+    const notes = input.notes ?? this.previous ?? {};
     const common = {
+      ...(notes.apiSwitch ? { apiSwitch: notes.apiSwitch } : {}),
+      ...(notes.graphReadiness ? { graphReadiness: notes.graphReadiness } : {}),
       schemaVersion: 1 as const,
       source: input.sourceName,
       updatedAt: input.at,

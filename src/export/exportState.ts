@@ -31,12 +31,37 @@ export interface PassProgress {
 }
 
 /**
+ * INCIDENTS_API=auto moved from the Defender API to Microsoft Graph: when and why. Recorded once; the exporter
+ * never moves back by itself (only an operator can, with INCIDENTS_API=defender).
+ */
+export interface ApiSwitch {
+  readonly to: 'graph';
+  readonly at: string;
+  readonly reason: string;
+}
+
+/** The last check that the app can read Graph incidents (a Graph token and one `$top=1` call). */
+export interface GraphReadiness {
+  readonly checkedAt: string;
+  readonly ready: boolean;
+  /** Why not: the Graph (or Entra) error code, e.g. Forbidden, Authorization_RequestDenied, AADSTS7000215. */
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** What a run notes about the sources besides its pull, carried from state to state. */
+export interface SourceNotes {
+  readonly apiSwitch?: ApiSwitch;
+  readonly graphReadiness?: GraphReadiness;
+}
+
+/**
  * What survives between runs, in `state/exporter-state.json`. `watermark` is the newest `lastUpdateTime`
  * exported (or the first run's start point); every version older than it has been exported. `exported`
  * remembers, for the incidents updated within the overlap window below the watermark, the newest version
  * exported, so re-reading that window exports nothing twice.
  */
-export interface ExportState {
+export interface ExportState extends SourceNotes {
   readonly schemaVersion: 1;
   readonly watermark: Timestamp;
   /** A pull in progress (resumed by the next run), if the last run stopped before the end. */
@@ -100,6 +125,7 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
   const pass = mergePasses(ours.pass, theirs.pass, watermark);
   return {
     ...ours,
+    ...mergeNotes(ours, theirs),
     watermark,
     pass,
     exported: pass
@@ -108,6 +134,15 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
     lastSuccess: newer(ours.lastSuccess, theirs.lastSuccess),
     lastError: newer(ours.lastError, theirs.lastError),
   };
+}
+
+/** The switch stays once either side recorded it (the earlier one); the newer readiness check wins. */
+export function mergeNotes(ours: SourceNotes, theirs: SourceNotes): SourceNotes {
+  const switches = [ours.apiSwitch, theirs.apiSwitch].filter((s): s is ApiSwitch => s !== undefined);
+  const apiSwitch = switches.sort((a, b) => a.at.localeCompare(b.at))[0];
+  const checks = [ours.graphReadiness, theirs.graphReadiness].filter((c): c is GraphReadiness => c !== undefined);
+  const graphReadiness = checks.sort((a, b) => b.checkedAt.localeCompare(a.checkedAt))[0];
+  return { ...(apiSwitch ? { apiSwitch } : {}), ...(graphReadiness ? { graphReadiness } : {}) };
 }
 
 /**
@@ -165,7 +200,28 @@ export function parseState(text: string): ExportState {
     lastRun: readRecord(get('lastRun')),
     lastSuccess: readRecord(get('lastSuccess')),
     lastError: readRecord(get('lastError')),
+    ...readNotes(get('apiSwitch'), get('graphReadiness')),
   };
+}
+
+/** The switch is read strictly (a wrong one would send runs to the wrong API); a malformed readiness check is ignored (the next run checks again). */
+function readNotes(switchValue: unknown, readinessValue: unknown): SourceNotes {
+  let apiSwitch: ApiSwitch | undefined;
+  if (switchValue !== undefined && switchValue !== null) {
+    const to = property(switchValue, 'to');
+    const at = stringProperty(switchValue, 'at');
+    if (to !== 'graph' || at === undefined) throw corrupted("'apiSwitch' is not a recorded switch to graph");
+    apiSwitch = { to, at, reason: stringProperty(switchValue, 'reason') ?? 'unknown' };
+  }
+  const checkedAt = stringProperty(readinessValue, 'checkedAt');
+  const ready = property(readinessValue, 'ready');
+  const code = stringProperty(readinessValue, 'code');
+  const message = stringProperty(readinessValue, 'message');
+  const graphReadiness: GraphReadiness | undefined =
+    checkedAt === undefined || typeof ready !== 'boolean'
+      ? undefined
+      : { checkedAt, ready, ...(code === undefined ? {} : { code }), ...(message === undefined ? {} : { message }) };
+  return { ...(apiSwitch ? { apiSwitch } : {}), ...(graphReadiness ? { graphReadiness } : {}) };
 }
 
 function readPass(value: unknown): PassProgress | undefined {

@@ -8,6 +8,7 @@ import { BackfillLedger, type BackfillProgress } from './backfillLedger';
 import type { ExportDependencies } from './exportDependencies';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
+import { backfillSource } from './runSource';
 
 export type { BackfillProgress } from './backfillLedger';
 
@@ -87,7 +88,7 @@ export async function runBackfill(
   const ledger = new BackfillLedger(found.job);
   const { from, to, cursor } = found.job;
   log.info('Backfill started', { job: jobId, from, to, resumingAt: cursor, trigger });
-  const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
+  const source = await backfillSource(deps, deadlineMs, log, options.abortSignal);
   const { encoding, indexTags, maxBlobBytes } = deps.settings;
   const writer = new PartWriter(deps.container, started, maxBlobBytes, {
     encoding,

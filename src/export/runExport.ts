@@ -8,6 +8,8 @@ import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
 import { summarise, type RunSummary } from './runSummary';
 import { StateFile } from './stateFile';
+import { RunSource } from './runSource';
+import { chooseSource } from './sourceRoute';
 import { genesisState, planWindow } from './windowPlan';
 
 export type { ExportDependencies, ExportSettings } from './exportDependencies';
@@ -43,16 +45,20 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   try {
     await deps.ensureContainer();
     const previous = await stateFile.open(() => genesisState(started, settings));
-    const plan = planWindow(previous, started, settings);
+    const route = chooseSource(settings, previous, started);
+    const plan = planWindow(previous, started, { ...settings, sourceName: route.api });
     log.info('Export run started', {
       runId: run.runId,
       trigger: run.trigger,
       watermark: previous?.watermark ?? 'none (first run)',
       windowFrom: plan.from,
       resumingAt: plan.resumed?.cursor,
+      incidentsApi: route.api,
     });
     const deadlineMs = waitDeadlineMs(started, settings.runBudgetMs);
-    const source = deps.createSource(await deps.readSecret(options.abortSignal), deadlineMs, log);
+    const clientSecret = await deps.readSecret(options.abortSignal);
+    const sources = await RunSource.open(deps, { route, previous, stateFile, clientSecret, deadlineMs, log });
+    const { source } = sources;
     const ledger = new ExportLedger(previous, plan, settings.overlapMinutes * 60_000, started.toISOString());
     const { encoding, indexTags } = settings;
     const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, {
@@ -61,7 +67,9 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       prefix: deps.layout.exportPrefix,
       metadata: tenantMetadata(deps.layout),
     });
-    const checkpoint = new ExportCheckpoint(run, { plan, ledger, writer, stateFile, source, clock: deps.clock });
+    const notes = () => sources.current;
+    const checkpoint = new ExportCheckpoint(run, { plan, ledger, writer, stateFile, source, clock: deps.clock, notes });
+    sources.commitBeforeSwitch = () => checkpoint.commit(false);
     const outcome = await pullIntoParts({
       source,
       window: { from: plan.from },

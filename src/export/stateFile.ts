@@ -36,7 +36,9 @@ export class StateFile {
     await this.assertNoOrphanExports();
     // A first run killed after its commit then leaves a state the next run continues from (re-reading, never losing).
     try {
-      this.etag = await this.store.write(genesis(), undefined);
+      const first = genesis();
+      this.etag = await this.store.write(first, undefined);
+      this.saved = first;
       return undefined;
     } catch (error) {
       if (!(error instanceof StateConflictError)) throw error;

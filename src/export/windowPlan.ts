@@ -35,21 +35,30 @@ export function genesisState(now: Date, settings: Pick<ExportSettings, 'initialL
 export function planWindow(
   state: ExportState | undefined,
   now: Date,
-  settings: Pick<ExportSettings, 'initialLookbackHours' | 'overlapMinutes' | 'sourceName'>,
+  settings: Pick<ExportSettings, 'initialLookbackHours' | 'overlapMinutes'> & { readonly sourceName: string },
 ): WindowPlan {
   const resumed = state?.pass;
   if (resumed) {
-    const switched = state.source !== settings.sourceName;
-    const start: PullPosition = {
+    const position: PullPosition = {
       cursor: resumed.cursor,
-      skip: switched ? 0 : resumed.skip,
+      skip: resumed.skip,
       ...(resumed.belowCursor === true ? { belowCursor: true } : {}),
       ...(resumed.tie ? { tie: resumed.tie } : {}),
     };
+    const start = state.source !== settings.sourceName ? switchedSourceStart(position) : position;
     return { from: resumed.from, start, resumed };
   }
   const from = state ? minusMs(state.watermark, settings.overlapMinutes * 60_000) : firstRunStart(now, settings);
   return { from, start: { cursor: undefined, skip: 0 }, resumed: undefined };
+}
+
+/**
+ * Where the other API continues a pull (a switched source, by setting or by INCIDENTS_API=auto mid-pull): at the
+ * same cursor, the tie there read again from its start (skip 0), since the other API may order ties differently;
+ * the ledger drops the versions already exported.
+ */
+export function switchedSourceStart(position: PullPosition): PullPosition {
+  return { ...position, skip: 0 };
 }
 
 function firstRunStart(now: Date, settings: Pick<ExportSettings, 'initialLookbackHours'>): Timestamp {

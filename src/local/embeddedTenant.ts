@@ -1,7 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Environment } from '../config/loadConfig';
+import { ConfigError } from '../common/errors';
 import { TenantRegistryStore } from '../tenants/registry';
-import { SimulatedTenant } from './simulator';
+import { SimulatedTenant, type DefenderRetirement } from './simulator';
 
 /** The simulated tenant plus the settings that point the exporter at it. */
 export interface EmbeddedTenant {
@@ -29,11 +30,14 @@ export function tenantSettings(tenant: SimulatedTenant): Environment {
  */
 export async function startEmbeddedTenant(options: {
   seedIncidents: number;
+  /** LOCAL_DEFENDER_END / LOCAL_DEFENDER_END_REPLY: retire the simulated Defender API at that time (see localRetirement). */
+  env?: Environment;
   tenants?: number;
 }): Promise<EmbeddedTenant> {
   const tenant = await SimulatedTenant.start({
     seedIncidents: options.seedIncidents,
     seedSpreadHours: 72,
+    defenderRetirement: localRetirement(options.env ?? {}),
     tenants: options.tenants ?? 1,
   });
   return {
@@ -46,6 +50,24 @@ export async function startEmbeddedTenant(options: {
       AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,
     },
   };
+}
+
+/**
+ * `npm start` with LOCAL_DEFENDER_END=<ISO time> (and LOCAL_DEFENDER_END_REPLY=410, the default, or 404): the
+ * simulated Defender API answers as a retired API from then on, so the exporter's switch to Graph can be watched.
+ */
+export function localRetirement(env: Environment): DefenderRetirement | undefined {
+  const end = env.LOCAL_DEFENDER_END?.trim();
+  if (end === undefined || end === '') return undefined;
+  const at = /(Z|[+-]\d{2}:\d{2})$/i.test(end) ? Date.parse(end) : Number.NaN;
+  if (Number.isNaN(at))
+    throw new ConfigError([
+      `LOCAL_DEFENDER_END '${end}' is not a time with a time zone: write e.g. ${new Date(Date.now() + 120_000).toISOString()} (two minutes from now, UTC).`,
+    ]);
+  const reply = (env.LOCAL_DEFENDER_END_REPLY?.trim() ?? '410') || '410';
+  if (reply !== '410' && reply !== '404')
+    throw new ConfigError([`LOCAL_DEFENDER_END_REPLY '${reply}' is not 410 or 404: set 410 (Gone) or 404 (NotFound).`]);
+  return { at, reply };
 }
 
 /**

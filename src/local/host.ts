@@ -71,7 +71,7 @@ async function main(): Promise<void> {
     env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
   }
   if (embedded) {
-    tenant = await startEmbeddedTenant({ seedIncidents: 250, tenants: localTenants ?? 1 });
+    tenant = await startEmbeddedTenant({ seedIncidents: 250, tenants: localTenants ?? 1, env });
     registerSensitive(tenant.tenant.exporterApp.clientSecret);
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
     env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
@@ -81,6 +81,11 @@ async function main(): Promise<void> {
     logger.info(
       'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
     );
+    const retirement = tenant.tenant.defenderRetirement;
+    if (retirement)
+      logger.info(
+        `LOCAL_DEFENDER_END: the simulated Defender API retires at ${new Date(retirement.at).toISOString()} (answering ${retirement.reply}); with INCIDENTS_API=auto the exporter then moves to Microsoft Graph by itself.`,
+      );
     const sim = tenant.tenant;
     activity = setInterval(() => {
       const { incidents } = sim.tenants[Math.floor(Math.random() * sim.tenants.length)] ?? sim;

@@ -9,7 +9,14 @@ import type { Config, StorageConfig } from '../config/loadConfig';
 import { SINGLE_TENANT_LAYOUT, type BlobLayout } from '../export/blobLayout';
 import type { ExportDependencies } from '../export/runExport';
 import { SlidingWindowPacer, type RateLimit } from '../sources/pacer';
-import { createIncidentSource, type SourceProfile, type SourceSharing, type TokenProviders } from './incidentSources';
+import {
+  checkGraphReadiness,
+  createIncidentSource,
+  warnIfGraphNotReady,
+  type SourceProfile,
+  type SourceSharing,
+  type TokenProviders,
+} from './incidentSources';
 import { runBudgetFromHostJson } from './runBudget';
 
 /** Seams for tests and the local host; production passes none of these. */
@@ -151,7 +158,8 @@ export function dependenciesFor(
     layout: profile.layout,
     clock: platform.clock,
     settings: Object.freeze({
-      sourceName: profile.incidentsApi,
+      incidentsApi: profile.incidentsApi,
+      defenderApiEndMs: config.defenderApiEndMs,
       initialLookbackHours: config.initialLookbackHours,
       overlapMinutes: config.overlapMinutes,
       runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
@@ -161,8 +169,10 @@ export function dependenciesFor(
     }),
     readSecret: secrets.readSecret,
     ensureContainer: () => platform.ensureContainers(),
-    createSource: (clientSecret, deadlineMs, logger) =>
-      createIncidentSource(config, profile, sharing, clientSecret, deadlineMs, logger, secrets.tokens),
+    createSource: (request) => createIncidentSource(config, profile, sharing, request, secrets.tokens),
+    checkGraph: (clientSecret, logger) =>
+      checkGraphReadiness(config, profile, sharing, { clientSecret, logger }, secrets.tokens),
+    warnIfGraphNotReady: (logger, readiness) => warnIfGraphNotReady(config, sharing, logger, readiness),
   };
 }
 

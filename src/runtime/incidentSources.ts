@@ -4,10 +4,18 @@ import { TokenProvider } from '../auth/tokenProvider';
 import type { Clock } from '../common/clock';
 import { registerSensitiveWhileAlive, type Logger } from '../common/logger';
 import type { Config } from '../config/loadConfig';
+import type { SourceRequest } from '../export/exportDependencies';
 import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
 import { GraphSource, type GraphApiBehaviour } from '../sources/graphSource';
-import { newSourceStats, type IncidentSource } from '../sources/incident';
+import {
+  checkGraphAccess,
+  graphNotPermittedError,
+  isGraphPermissionDenied,
+  type GraphCheck,
+  type GraphIdentity,
+} from '../sources/graphAccess';
+import { newSourceStats, type IncidentSource, type SourceStats } from '../sources/incident';
 import type { RequestPacer } from '../sources/pacer';
 
 /** The date after which Microsoft announced the Defender XDR APIs stop working (MC1220762). */
@@ -17,7 +25,7 @@ export const DEFENDER_API_END = '2027-02-01';
 export interface SourceProfile {
   readonly tenantId: string;
   readonly clientId: string;
-  readonly incidentsApi: 'defender' | 'graph';
+  readonly incidentsApi: 'auto' | 'defender' | 'graph';
 }
 
 /**
@@ -44,22 +52,81 @@ export interface SourceSharing {
 }
 
 /**
- * Builds the run's incidents source (INCIDENTS_API) with its own token for the API's scope in the
- * configured cloud. While the Defender source is in use past DEFENDER_RETIREMENT_WARNING_DATE, every
- * run warns in its log, naming the setting that switches.
+ * Builds the run's incidents source for `request.api` with its own token for the API's scope in the configured
+ * cloud. With INCIDENTS_API=defender, past DEFENDER_RETIREMENT_WARNING_DATE, the first run of the process warns.
+ * A Graph refusal for lack of permission becomes one line naming the permission and the consent link.
  */
 export function createIncidentSource(
   config: Config,
   profile: SourceProfile,
   shared: SourceSharing,
-  clientSecret: string,
-  deadlineMs: number,
-  logger: Logger,
+  request: SourceRequest,
   providers: TokenProviders = (_secret, _scope, create) => create(),
 ): IncidentSource {
-  const graph = profile.incidentsApi === 'graph';
-  if (!graph) warnIfDefenderRetiring(config, shared, logger);
-  const stats = newSourceStats();
+  const { api, logger } = request;
+  if (api === 'defender' && profile.incidentsApi === 'defender') warnIfDefenderRetiring(config, shared, logger);
+  const stats = request.stats ?? newSourceStats();
+  const { client, baseUrl, tokens } = apiClientFor(config, profile, shared, request, stats, providers);
+  if (api === 'defender') return new DefenderSource(client, baseUrl, stats);
+  const graph = new GraphSource({
+    client,
+    apiUrl: baseUrl,
+    stats,
+    logger,
+    expandAlerts: config.graphExpandAlerts,
+    behaviour: shared.graphBehaviour,
+  });
+  // A token cached across runs (registered tenants) predates a grant: after a refusal the next run gets a new one.
+  return explainGraphRefusals(graph, { ...profile, authorityHost: config.authorityHost }, () => tokens.invalidate());
+}
+
+/**
+ * Can this app read Graph incidents? A token for the Graph scope and one `$top=1` call (one paced request,
+ * a few attempts at most), within a minute.
+ */
+export function checkGraphReadiness(
+  config: Config,
+  profile: SourceProfile,
+  shared: SourceSharing,
+  request: Omit<SourceRequest, 'api' | 'deadlineMs' | 'stats'>,
+  providers: TokenProviders = (_secret, _scope, create) => create(),
+): Promise<GraphCheck> {
+  const deadlineMs = shared.clock.now().getTime() + 60_000;
+  const graphRequest: SourceRequest = { ...request, api: 'graph', deadlineMs };
+  const { client } = apiClientFor(config, profile, shared, graphRequest, newSourceStats(), providers, 2);
+  return checkGraphAccess(client, config.graphApiUrl);
+}
+
+/**
+ * Past DEFENDER_RETIREMENT_WARNING_DATE, with INCIDENTS_API=auto, while Graph is not ready: one warning per
+ * process (the exporter will switch by itself, but Graph would refuse it). Quiet once Graph is ready.
+ */
+export function warnIfGraphNotReady(
+  config: Config,
+  shared: SourceSharing,
+  logger: Logger,
+  readiness: { readonly ready: boolean; readonly code?: string } | undefined,
+): void {
+  if (readiness?.ready !== false) return;
+  if (shared.retirementWarned || shared.clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
+  shared.retirementWarned = true;
+  logger.warn(
+    `The Defender XDR incidents API ends ${new Date(config.defenderApiEndMs).toISOString().slice(0, 10)} (MC1220762) and this exporter then moves to Microsoft Graph, but Graph is not ready (${readiness.code ?? 'unknown'}): grant SecurityIncident.Read.All (application) with admin consent; 'defender-export status' shows it`,
+    { setting: 'INCIDENTS_API', graphError: readiness.code },
+  );
+}
+
+function apiClientFor(
+  config: Config,
+  profile: SourceProfile,
+  shared: SourceSharing,
+  request: SourceRequest,
+  stats: SourceStats,
+  providers: TokenProviders,
+  maxAttempts?: number,
+): { readonly client: ApiClient; readonly baseUrl: string; readonly tokens: TokenProvider } {
+  const graph = request.api === 'graph';
+  const { clientSecret } = request;
   const scope = graph ? config.graphScope : config.defenderScope;
   const baseUrl = graph ? config.graphApiUrl : config.apiUrl;
   const tokens = providers(clientSecret, scope, () => {
@@ -85,22 +152,34 @@ export function createIncidentSource(
     tokens,
     agent: shared.agent,
     clock: shared.clock,
-    logger,
+    logger: request.logger,
     stats,
-    deadlineMs,
+    deadlineMs: request.deadlineMs,
     retryBaseDelayMs: shared.retryBaseDelayMs,
     requestTimeoutMs: shared.requestTimeoutMs,
     pacer: shared.pacer,
+    ...(maxAttempts === undefined ? {} : { maxAttempts }),
   });
-  if (!graph) return new DefenderSource(client, baseUrl, stats);
-  return new GraphSource({
-    client,
-    apiUrl: baseUrl,
-    stats,
-    logger,
-    expandAlerts: config.graphExpandAlerts,
-    behaviour: shared.graphBehaviour,
-  });
+  return { client, baseUrl, tokens };
+}
+
+/** The Graph source, its 403 (permission missing) turned into one line naming the permission and the consent link. */
+function explainGraphRefusals(source: IncidentSource, who: GraphIdentity, onRefused: () => void): IncidentSource {
+  return {
+    name: source.name,
+    stats: source.stats,
+    pull: (window, options) => ({
+      async *[Symbol.asyncIterator]() {
+        try {
+          yield* source.pull(window, options);
+        } catch (error) {
+          if (!isGraphPermissionDenied(error)) throw error;
+          onRefused();
+          throw graphNotPermittedError(error, who);
+        }
+      },
+    }),
+  };
 }
 
 function warnIfDefenderRetiring(config: Config, shared: SourceSharing, logger: Logger): void {

@@ -1,5 +1,6 @@
 import type { ApiClient } from './apiClient';
 import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, SourceStats } from './incident';
+import { asRetirement } from './defenderRetirement';
 import { keysetPages } from './keysetPager';
 import { parseIncidentPage } from './parsePage';
 import { positionClauses } from './pullPosition';
@@ -30,7 +31,11 @@ export class DefenderSource implements IncidentSource {
       start: options.start,
       shouldContinue: options.shouldContinue,
       fetchPage: async (url) => {
-        const page = await this.client.getJson(url, (body) => parseIncidentPage(body, fields), options.abortSignal);
+        const page = await this.client
+          .getJson(url, (body) => parseIncidentPage(body, fields), options.abortSignal)
+          .catch((error: unknown) => {
+            throw asRetirement(error, url);
+          });
         stats.pages += 1;
         return page;
       },

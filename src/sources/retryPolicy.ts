@@ -110,6 +110,7 @@ export function decideRetry(
     {
       code: detail.code ?? `Http${status}`,
       apiCode: detail.code,
+      apiMessage: detail.message,
       trackingId: detail.trackingId,
       statusCode: status,
     },

@@ -70,12 +70,14 @@ export async function runCli(
   container: ContainerClient,
   args: readonly string[],
   now: Date = new Date(),
+  fullRuntime?: ExporterRuntime,
 ): Promise<CliResult> {
   const lines: string[] = [];
   let stderr = '';
   const deps = { container, clock: { now: () => now, sleep: () => Promise.resolve() } };
-  // The read-only commands use only storage(); runtime() must not be reached.
+  // The read-only commands use only storage(); runtime() must not be reached unless a test gives one (status --check-graph).
   const runtime = (): ExporterRuntime => {
+    if (fullRuntime) return fullRuntime;
     throw new Error('read-only commands must not need the full runtime');
   };
   const writeStderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {

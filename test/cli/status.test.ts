@@ -224,4 +224,40 @@ describe('defender-export status', () => {
     expect(result.stdout).toContain('Usage: defender-export status [options]');
     expect(result.stdout).toMatch(/Exits 3 when[\s\S]*--max-age <minutes>[\s\S]*--json/);
   });
+
+  it("shows Graph's readiness recorded by the runs, and the switch to Graph with when and why", async () => {
+    await writeState(
+      container,
+      state({
+        lastSuccess: success('2026-11-27T08:00:04.000Z'),
+        graphReadiness: { checkedAt: '2026-11-27T07:00:00.000Z', ready: false, code: 'Authorization_RequestDenied' },
+      }),
+    );
+    const notReady = await runCli(container, ['status'], NOW);
+    await writeState(
+      container,
+      state({
+        source: 'graph',
+        lastSuccess: success('2026-11-27T08:00:04.000Z'),
+        graphReadiness: { checkedAt: '2026-11-27T07:00:00.000Z', ready: true },
+        apiSwitch: {
+          to: 'graph',
+          at: '2026-11-27T07:30:00.000Z',
+          reason: 'DEFENDER_API_END_DATE 2026-11-27 has passed',
+        },
+      }),
+    );
+    const switched = await runCli(container, ['status'], NOW);
+
+    expect(notReady.exitCode).toBe(EXIT.ok);
+    expect(notReady.lines).toContain(
+      "Graph:         not ready — grant SecurityIncident.Read.All (application) with admin consent (Graph error Authorization_RequestDenied) (checked by a run at 2026-11-27T07:00:00.000Z; 'status --check-graph' checks now)",
+    );
+    expect(switched.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Graph:\s+ready \(checked by a run at 2026-11-27T07:00:00.000Z/),
+        'source:        Microsoft Graph since 2026-11-27T07:30:00.000Z (DEFENDER_API_END_DATE 2026-11-27 has passed)',
+      ]),
+    );
+  });
 });

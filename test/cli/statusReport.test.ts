@@ -1,7 +1,8 @@
+import { formatTenantStatuses, type TenantStatus } from '../../src/cli/tenantStatus';
 import { formatStatus } from '../../src/cli/commands/status';
 import { assessStatus } from '../../src/cli/statusReport';
 import type { Timestamp } from '../../src/common/timestamp';
-import type { ExportState } from '../../src/export/exportState';
+import type { ExportState, GraphReadiness } from '../../src/export/exportState';
 
 describe('the status report', () => {
   const base: ExportState = {
@@ -65,6 +66,46 @@ describe('the status report', () => {
     expect(report.problems).toEqual([
       'the last run failed at 2026-11-27T09:30:00.000Z (AuthError): invalid client secret',
       'no run succeeded within the last 60 minutes (last success 2026-11-27T08:00:04.000Z).',
+    ]);
+  });
+});
+
+describe("Graph's readiness per tenant", () => {
+  it('lists the registered tenants whose Graph is not ready, with the exact code, under the table', () => {
+    const now = new Date('2026-11-27T08:10:00.000Z');
+    const stateWith = (graphReadiness: GraphReadiness): ExportState => ({
+      schemaVersion: 1,
+      watermark: '2026-11-27T08:00:00.0000000Z' as Timestamp,
+      exported: {},
+      source: 'defender',
+      updatedAt: '2026-11-27T08:00:00.000Z',
+      lastSuccess: { runId: 'r', at: '2026-11-27T08:00:00.000Z', trigger: 'timer' },
+      graphReadiness,
+    });
+    const tenant = (tenantId: string, graphReadiness: GraphReadiness): TenantStatus => ({
+      tenant: { tenantId, enabled: true },
+      report: assessStatus(stateWith(graphReadiness), now, 60),
+      unreadable: undefined,
+      runningNow: false,
+      healthy: true,
+    });
+
+    const lines = formatTenantStatuses(
+      [
+        tenant('contoso.onmicrosoft.com', { checkedAt: '2026-11-27T07:00:00.000Z', ready: true }),
+        tenant('fabrikam.onmicrosoft.com', { checkedAt: '2026-11-27T07:00:00.000Z', ready: false, code: 'Forbidden' }),
+      ],
+      60,
+    );
+
+    expect(lines[0]).toBe('status: healthy (2 tenants; max age 60 min)');
+    const notReady = lines.slice(
+      lines.indexOf('Microsoft Graph not ready (INCIDENTS_API=auto moves there when the Defender API ends):') + 1,
+    );
+    expect(notReady).toEqual([
+      expect.stringMatching(
+        /^ {2}- fabrikam\.onmicrosoft\.com: Graph not ready — grant SecurityIncident\.Read\.All \(application\) with admin consent \(Graph error Forbidden\)/,
+      ),
     ]);
   });
 });

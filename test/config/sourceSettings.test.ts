@@ -5,16 +5,31 @@ import { SETTINGS } from '../../src/config/settings';
 const valid = validSettings;
 
 describe('the incidents source settings', () => {
-  it('default to the Defender API, alerts expanded, and the retirement warning from 2026-11-01', () => {
+  it('default to auto (Defender until 2027-02-01 00:00 UTC, then Graph), alerts expanded, and the retirement warning from 2026-11-01', () => {
     // Act
     const config = loadConfig(valid);
 
     // Assess
     expect(config).toMatchObject({
-      incidentsApi: 'defender',
+      incidentsApi: 'auto',
       graphExpandAlerts: true,
       defenderRetirementWarningFromMs: Date.UTC(2026, 10, 1),
+      defenderApiEndMs: Date.UTC(2027, 1, 1),
     });
+  });
+
+  it('read INCIDENTS_API=defender and auto explicitly, and another DEFENDER_API_END_DATE', () => {
+    expect(loadConfig({ ...valid, INCIDENTS_API: 'DEFENDER' }).incidentsApi).toBe('defender');
+    expect(loadConfig({ ...valid, INCIDENTS_API: 'auto', DEFENDER_API_END_DATE: '2027-03-15' })).toMatchObject({
+      incidentsApi: 'auto',
+      defenderApiEndMs: Date.UTC(2027, 2, 15),
+    });
+  });
+
+  it.each(['2027-02-30', '2027-02-01T00:00:00Z', 'february'])('refuse the Defender API end date %s', (text) => {
+    expect(problemsOf({ ...valid, DEFENDER_API_END_DATE: text })).toEqual([
+      expect.stringMatching(/^DEFENDER_API_END_DATE '.*' is not a date: use YYYY-MM-DD/),
+    ]);
   });
 
   it('read INCIDENTS_API=graph, GRAPH_EXPAND_ALERTS=false and a retirement warning date, case-insensitively', () => {
@@ -51,7 +66,9 @@ describe('the incidents source settings', () => {
         expect.stringMatching(
           /^DEFENDER_CLOUD 'usgov' is not one of public, gcc, gcchigh, dod: use public for commercial tenants/,
         ),
-        expect.stringMatching(/^INCIDENTS_API 'sentinel' is not one of defender, graph: set defender .* or graph/),
+        expect.stringMatching(
+          /^INCIDENTS_API 'sentinel' is not one of auto, defender, graph: set auto .* defender .* or graph/,
+        ),
         expect.stringMatching(/^GRAPH_EXPAND_ALERTS 'maybe' is not one of true, false/),
         expect.stringMatching(/^DEFENDER_RETIREMENT_WARNING_DATE '2026-02-30' is not a date: use YYYY-MM-DD/),
       ]),
@@ -83,6 +100,7 @@ describe('the incidents source settings', () => {
       'GRAPH_API_URL',
       'GRAPH_EXPAND_ALERTS',
       'DEFENDER_RETIREMENT_WARNING_DATE',
+      'DEFENDER_API_END_DATE',
     ])
       expect(byName.has(name)).toBe(true);
     for (const name of ['DEFENDER_API_URL', 'GRAPH_API_URL', 'AZURE_AUTHORITY_HOST'])

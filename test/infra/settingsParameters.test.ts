@@ -113,3 +113,17 @@ describe('the settings awaited from the contract', () => {
     expect(AWAITED_SETTINGS.filter((name) => contractNames.includes(name))).toEqual([]);
   });
 });
+
+describe('INCIDENTS_API in the templates', () => {
+  it('defaults to auto in main.bicep and main.parameters.json, so a deployment moves to Graph by itself when Defender ends', () => {
+    const declaration =
+      /^@allowed\(\[([^\]]*)\]\)\s*\n(?:@description\([^\n]*\)\s*\n)?param incidentsApi string = '(\w*)'/m.exec(
+        stripComments(mainBicep),
+      );
+
+    expect(declaration?.[2]).toBe('auto');
+    expect(declaration?.[1]).toContain("'auto'");
+    expect(azdValues.get('incidentsApi')).toBe('${INCIDENTS_API=auto}');
+    expect(SETTINGS.find((setting) => setting.name === 'INCIDENTS_API')?.defaultValue).toBe('auto');
+  });
+});

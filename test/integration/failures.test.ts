@@ -83,10 +83,17 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
           code: 'Forbidden',
           persistent: true,
         }),
-      {
-        code: 'Forbidden',
-        message: new RegExp(`${source.apiName} refused GET ${literally(source.listPath)}.* with 403 Forbidden`),
-      },
+      source.name === 'graph'
+        ? {
+            // Graph's 403 is a missing permission: one line naming it and the consent link, the API code kept.
+            code: 'GraphNotPermitted',
+            message:
+              /^Microsoft Graph refused app .* \(403 Forbidden\): grant SecurityIncident\.Read\.All \(application\) with admin consent: https:\/\/.*\/adminconsent\?client_id=/,
+          }
+        : {
+            code: 'Forbidden',
+            message: new RegExp(`${source.apiName} refused GET ${literally(source.listPath)}.* with 403 Forbidden`),
+          },
     );
     expect(world.tenant.requests.filter((r) => r.server === source.server && r.status === 403)).toHaveLength(1);
   });

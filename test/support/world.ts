@@ -136,7 +136,7 @@ function buildWorld(
     config.container,
   );
   return {
-    source: SOURCES[config.incidentsApi],
+    source: SOURCES[config.incidentsApi === 'graph' ? 'graph' : 'defender'],
     azurite,
     tenant,
     env,

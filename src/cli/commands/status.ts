@@ -13,7 +13,10 @@ import { EXIT } from '../exitCodes';
 import { listOrNothing } from '../exportListing';
 import { formatDuration } from '../humanUnits';
 import { settingsEnvironment } from '../../config/settingsEnvironment';
-import type { PassProgress, StatusReport } from '../statusReport';
+import { checkGraphNow } from '../../export/graphCheck';
+import type { GraphReadiness } from '../../export/exportState';
+import { tenantRunnerFor } from '../../tenants/tenantRunner';
+import { describeGraph, describeSwitch, type PassProgress, type StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
 
 const MAX_AGE_SETTING = SETTING_TABLE.statusMaxAgeMinutes.name;
@@ -86,8 +89,20 @@ export function formatStatus(report: StatusReport): string[] {
     ],
   ];
   if (report.inProgress !== undefined) fields.push(['in progress', describePass(report.inProgress)]);
+  if (report.graph !== undefined) {
+    fields.push(['Graph', describeGraph(report.graph)]);
+    const switched = describeSwitch(report.graph);
+    if (switched !== undefined) fields.push(['source', switched]);
+  }
   fields.push(['max age', `${report.maxAgeMinutes} min`], ['checked at', report.checkedAt]);
   return [...lines, ...formatFields(fields)];
+}
+
+/** `status --check-graph`: Graph's readiness now, for the single-tenant exporter or one registered tenant. */
+async function checkGraph(context: CommandContext, tenantId: string | undefined): Promise<GraphReadiness> {
+  const runtime = context.runtime();
+  const deps = tenantId === undefined ? runtime.deps : (await tenantRunnerFor(runtime).exporterOf(tenantId)).deps;
+  return checkGraphNow(deps, context.logger);
 }
 
 /** `status`: the exporter's health from its state; exit code 3 when unhealthy (for health probes). */
@@ -108,7 +123,11 @@ export function registerStatus(program: Command, context: CommandContext): void 
       `${TENANT_OPTION_HELP} (default with a registry: every tenant, one row each)`,
       parseTenantArgument,
     )
-    .action(async (options: { maxAge?: number; json?: boolean; tenant?: string }) => {
+    .option(
+      '--check-graph',
+      "check now that the app can read Microsoft Graph incidents (a Graph token and one $top=1 call; needs the full settings); without it, status shows the runs' daily check",
+    )
+    .action(async (options: { maxAge?: number; json?: boolean; tenant?: string; checkGraph?: boolean }) => {
       const maxAgeMinutes =
         options.maxAge ?? loadStatusConfig(settingsEnvironment(process.env, process.cwd())).statusMaxAgeMinutes;
       const deps = context.storage();
@@ -126,7 +145,8 @@ export function registerStatus(program: Command, context: CommandContext): void 
         return;
       }
       const { layout, tenant } = await resolveTenantScope(containers.state, options.tenant);
-      const { report, runningNow } = await exporterStatus(containers, layout, now, maxAgeMinutes, newest);
+      const graphNow = options.checkGraph === true ? await checkGraph(context, tenant?.tenantId) : undefined;
+      const { report, runningNow } = await exporterStatus(containers, layout, now, maxAgeMinutes, newest, graphNow);
       if (options.json === true)
         context.print(
           JSON.stringify(

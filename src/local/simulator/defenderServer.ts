@@ -11,6 +11,17 @@ import { jsonReply } from './replies';
 export interface DefenderServerContext extends IncidentsApiContext {
   /** false: no `@odata.nextLink` (as documented); true: one on this host; a string: one on that base URL (foreign-host tests). */
   nextLink: () => boolean | string;
+  /** When (ms epoch) and how the API is retired; undefined: it works. */
+  retirement: () => DefenderRetirement | undefined;
+}
+
+/**
+ * The Defender API's end (MC1220762): from `at` every request is answered as a retired API likely is, either
+ * 410 Gone naming the retirement, or a plain 404 NotFound as for a path that does not exist.
+ */
+export interface DefenderRetirement {
+  at: number;
+  reply: '410' | '404';
 }
 
 const MAX_TOP = 100;
@@ -33,6 +44,15 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
   return async (call) => {
     const fail = (status: number, code: string, message: string, headers?: Record<string, string>) =>
       defenderError(status, code, message, { headers });
+    const retirement = context.retirement();
+    if (retirement !== undefined && context.clock() >= retirement.at)
+      return retirement.reply === '410'
+        ? fail(
+            410,
+            'Gone',
+            'The Microsoft Defender XDR incidents API has been retired (MC1220762). Use the Microsoft Graph security API: https://learn.microsoft.com/graph/api/resources/security-api-overview.',
+          )
+        : fail(404, 'NotFound', `Resource ${call.path} was not found.`);
     if (!/^\/api\/incidents\/?$/i.test(call.path)) return fail(404, 'NotFound', `Resource ${call.path} was not found.`);
     if (call.method !== 'GET') return fail(405, 'MethodNotAllowed', `${call.method} is not supported.`);
     const auth = authenticate(call.headers, context.directory, RESOURCES.defender);

@@ -49,10 +49,11 @@ export function graphHandler(context: GraphServerContext): CallHandler {
         auth.reason === 'missing' ? 'Access token is empty.' : `Access token validation failure. ${auth.message}`,
       );
     if (!hasAnyRole(auth.roles, READ_ROLES)) {
+      // NOTE: as Graph answers an app without the permission (reported e.g. in wazuh/wazuh-documentation#7300).
       return fail(
         403,
         'Forbidden',
-        `Missing application roles. API required roles: ${READ_ROLES.join(', ')}. Application roles: ${auth.roles.join(', ')}.`,
+        `Missing application roles. API required roles: ${READ_ROLES.join(',')}, application roles: ${auth.roles.join(',')}.`,
       );
     }
     // The token's tenant decides whose incidents are served, and whose quota (per tenant and app) is used.

@@ -28,3 +28,4 @@ export type { RecordedRequest, ServerName } from './types';
 export { toDefenderIncident } from './defenderShape';
 export { toGraphIncident } from './graphShape';
 export { formatTicks, parseTimestamp } from './timestamp';
+export type { DefenderRetirement } from './defenderServer';

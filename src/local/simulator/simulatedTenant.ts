@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { defenderHandler } from './defenderServer';
+import { defenderHandler, type DefenderRetirement } from './defenderServer';
 import { Directory, VAULT_SECRETS_USER_ROLE } from './directory';
 import { defenderError, graphErrorBuilder, loginErrorBuilder, vaultError } from './errorBodies';
 import { FaultInjector, type FaultRequest, type FaultSpec } from './faultInjector';
@@ -41,7 +41,14 @@ export interface SimulatedTenantOptions {
   defenderNextLink?: boolean | string;
   /** ms since the epoch; default Date.now. */
   clock?: Clock;
+  /** The Defender API is retired from this time on (410 or 404 answers); default: never. */
+  defenderRetirement?: DefenderRetirement;
+  /** The exporter app lacks the Graph permission SecurityIncident.Read.All (Graph answers 403); default false. */
+  withholdGraphPermission?: boolean;
 }
+
+/** The Graph application permission to read incidents. */
+const GRAPH_READ_ROLE = 'SecurityIncident.Read.All';
 
 /** A tenant added to a running simulator (see `SimulatedTenant.addTenant`). */
 export interface TenantOptions {
@@ -104,6 +111,8 @@ export class SimulatedTenant {
   readonly vaultReader: { readonly clientId: string; readonly clientSecret: string };
   /** See `SimulatedTenantOptions.defenderNextLink`; may be changed while running. */
   defenderNextLink: boolean | string;
+  /** See `SimulatedTenantOptions.defenderRetirement`; may be changed while running. */
+  defenderRetirement: DefenderRetirement | undefined;
 
   private readonly directory: Directory;
   private readonly vault: SecretVault;
@@ -129,12 +138,13 @@ export class SimulatedTenant {
       realistic: options.realisticIncidents ?? false,
     });
     this.defenderNextLink = options.defenderNextLink ?? false;
+    this.defenderRetirement = options.defenderRetirement;
     this.exporterClientId = ids.guid();
     this.vaultReader = { clientId: ids.guid(), clientSecret: newClientSecret() };
     this.directory.registerApp({
       clientId: this.exporterClientId,
       clientSecret: newClientSecret(),
-      roles: ['Incident.Read.All', 'SecurityIncident.Read.All'],
+      roles: ['Incident.Read.All', ...(options.withholdGraphPermission === true ? [] : [GRAPH_READ_ROLE])],
     });
     this.directory.registerApp({ ...this.vaultReader, roles: [VAULT_SECRETS_USER_ROLE] });
     this.vault.set(EXPORTER_SECRET_NAME, this.exporterApp.clientSecret);
@@ -266,6 +276,17 @@ export class SimulatedTenant {
     this.directory.registerApp(app);
   }
 
+  /**
+   * Grants or withholds (admin consent given or revoked) the Graph permission SecurityIncident.Read.All of one app
+   * (default: the exporter's). Like Entra, only tokens issued afterwards carry the change.
+   */
+  setGraphPermission(granted: boolean, clientId: string = this.exporterClientId): void {
+    const app = this.directory.findApp(clientId);
+    if (!app) throw new Error(`no app registration ${clientId}`);
+    app.roles = app.roles.filter((role) => role !== GRAPH_READ_ROLE);
+    if (granted) app.roles.push(GRAPH_READ_ROLE);
+  }
+
   /** Every token issued so far is refused from now on (401). */
   revokeTokens(): void {
     this.directory.revokeTokens();
@@ -325,6 +346,7 @@ export class SimulatedTenant {
         ...api,
         origin: () => this.defenderUrl,
         nextLink: () => this.defenderNextLink,
+        retirement: () => this.defenderRetirement,
       }),
       { ...base, errorReply: defenderError },
     );
