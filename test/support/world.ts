@@ -126,6 +126,7 @@ function buildWorld(
     ...build,
   });
   const { deps } = runtime;
+  if (deps === undefined) throw new Error('A world exports one tenant: give it DEFENDER_TENANT_ID.');
   const logLines: string[] = [];
   const logger = createLogger({
     info: (l) => logLines.push(l),
