@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     // Assess
     expect(config.tenantId).toBeUndefined();
     expect(blank.tenantId).toBeUndefined();
-    expect(config).toMatchObject({ clientId: valid.DEFENDER_CLIENT_ID, keyVaultUri: valid.KEY_VAULT_URI });
+    expect(config).toMatchObject({ clientId: valid.DEFENDER_CLIENT_ID, secretName: 'defender-client-secret' });
     expect(problemsOf({ ...withoutTenant, DEFENDER_CLIENT_ID: undefined, EXPORT_CONTAINER: 'Bad_Name' })).toEqual([
       expect.stringMatching(/^DEFENDER_CLIENT_ID is missing/),
       expect.stringMatching(/^EXPORT_CONTAINER 'Bad_Name' is not a valid container name/),

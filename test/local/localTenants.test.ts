@@ -7,7 +7,7 @@ import { startLocalQueuePath } from '../../src/local/localQueuePath';
 import { tenantRunnerFor } from '../../src/tenants/tenantRunner';
 import { readExports } from '../support/exports';
 import { keyOf, missing } from '../support/invariants';
-import { startWorld, type World } from '../support/world';
+import { startWorld, withoutTenantId, type World } from '../support/world';
 
 describe('LOCAL_TENANTS of npm start', () => {
   it('is a whole number of tenants, or an error naming the setting and the fix', () => {
@@ -40,8 +40,10 @@ describe('the local queue path (npm start with LOCAL_TENANTS) on Azurite and the
       warn: (line) => lines.push(line),
       error: (line) => lines.push(line),
     });
+    // As npm start with LOCAL_TENANTS runs it: the registry's tenants only, no DEFENDER_TENANT_ID.
+    const registryOnly = withoutTenantId(world);
     const path = await startLocalQueuePath({
-      runtime: world.runtime,
+      runtime: registryOnly.runtime,
       connectionString: queues.connectionString,
       projectRoot: join(__dirname, '..', '..'),
       logger,
@@ -51,7 +53,7 @@ describe('the local queue path (npm start with LOCAL_TENANTS) on Azurite and the
       expect(await path.tick()).toBe(false);
       await world.deps.ensureContainer();
       await registerLocalTenants(world.deps.stateContainer, world.tenant.tenantIds);
-      expect((await tenantRunnerFor(world.runtime).enabledTenants())?.map((tenant) => tenant.tenantId)).toEqual(
+      expect((await tenantRunnerFor(registryOnly.runtime).enabledTenants())?.map((tenant) => tenant.tenantId)).toEqual(
         world.tenant.tenantIds.map((id) => id.toLowerCase()),
       );
 
