@@ -122,16 +122,11 @@ export function withoutTenantId(world: World, build?: BuildOptions): World {
 
 /** The identity that reads the vault (plays the managed identity): explicit, never a credential chain. */
 function vaultCredential(tenant: SimulatedTenant): TokenCredential {
-  return new ClientSecretCredential(
-    tenant.tenantId,
-    tenant.vaultReader.clientId,
-    tenant.vaultReader.clientSecret,
-    {
-      authorityHost: tenant.authorityHost,
-      disableInstanceDiscovery: true,
-      tlsOptions: { ca: tenant.caCertPem },
-    },
-  );
+  return new ClientSecretCredential(tenant.tenantId, tenant.vaultReader.clientId, tenant.vaultReader.clientSecret, {
+    authorityHost: tenant.authorityHost,
+    disableInstanceDiscovery: true,
+    tlsOptions: { ca: tenant.caCertPem },
+  });
 }
 
 function worldRuntime(
