@@ -2,7 +2,12 @@ import { join } from 'path';
 import { createLogger } from '../../src/common/logger';
 import { tenantLayout } from '../../src/export/blobLayout';
 import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
-import { MAX_LOCAL_TENANTS, parseLocalTenants, registerLocalTenants } from '../../src/local/embeddedTenant';
+import {
+  MAX_LOCAL_TENANTS,
+  parseLocalTenants,
+  registerLocalTenants,
+  usesSimulatedTenant,
+} from '../../src/local/embeddedTenant';
 import { startLocalQueuePath } from '../../src/local/localQueuePath';
 import { tenantRunnerFor } from '../../src/tenants/tenantRunner';
 import { readExports } from '../support/exports';
@@ -19,6 +24,15 @@ describe('LOCAL_TENANTS of npm start', () => {
       expect(() => parseLocalTenants(bad)).toThrow(
         /^LOCAL_TENANTS '.+' is not a number of tenants: use a whole number/,
       );
+  });
+});
+
+describe('whether npm start runs the simulated tenant', () => {
+  it('does while no app is configured, and not once DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is (a registry-only setup has no tenant id)', () => {
+    expect(usesSimulatedTenant({})).toBe(true);
+    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: ' ', DEFENDER_CLIENT_ID: '' })).toBe(true);
+    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: 'contoso.onmicrosoft.com' })).toBe(false);
+    expect(usesSimulatedTenant({ DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000' })).toBe(false);
   });
 });
 
