@@ -6,6 +6,8 @@ export interface CountedRequest {
   readonly method: string;
   /** Path without the query, e.g. /devstoreaccount1/bench/tenants/<id>/state/exporter-state.json */
   readonly path: string;
+  /** The `prefix` of a list request (`comp=list`), if any: a listing under a tenant's folder is that tenant's request. */
+  readonly prefix?: string;
   readonly at: number;
 }
 
@@ -16,9 +18,11 @@ export class CountingProxy {
 
   private constructor(targetPort: number) {
     this.server = createServer((incoming, outgoing) => {
+      const prefix = new URL(incoming.url ?? '/', 'http://127.0.0.1').searchParams.get('prefix');
       this.requests.push({
         method: incoming.method ?? '',
         path: (incoming.url ?? '').split('?')[0] ?? '',
+        ...(prefix === null ? {} : { prefix }),
         at: Date.now(),
       });
       const upstream = forward(

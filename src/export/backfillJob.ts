@@ -26,6 +26,8 @@ export interface BackfillJob {
   /** Where the pull stands inside a deep tie at `cursor`, or that it is past it (see sources/pullPosition.ts). */
   readonly belowCursor?: boolean;
   readonly tie?: TieSlice;
+  /** Ids of the incidents at `cursor` already written: the resumed pull reads them again and drops them. */
+  readonly readAtCursor?: readonly string[];
   readonly incidents: number;
   readonly pages: number;
   readonly blobs: readonly string[];
@@ -145,6 +147,7 @@ function parseJob(text: string, id: string, prefix: string): BackfillJob {
   const number = (key: string): number => (typeof get(key) === 'number' ? Number(get(key)) : 0);
   const textField = (key: string): string => (typeof get(key) === 'string' ? String(get(key)) : '');
   const blobs = get('blobs');
+  const readAtCursor = get('readAtCursor');
   return {
     schemaVersion: 1,
     id,
@@ -154,6 +157,9 @@ function parseJob(text: string, id: string, prefix: string): BackfillJob {
     cursor: time('cursor'),
     skip: number('skip'),
     ...(typeof body === 'object' && body !== null ? readPositionExtras(body, () => corrupted) : {}),
+    ...(Array.isArray(readAtCursor)
+      ? { readAtCursor: readAtCursor.filter((x): x is string => typeof x === 'string') }
+      : {}),
     incidents: number('incidents'),
     pages: number('pages'),
     blobs: Array.isArray(blobs) ? blobs.filter((b): b is string => typeof b === 'string') : [],

@@ -21,6 +21,9 @@ export class BackfillLedger {
 
   constructor(private current: BackfillJob) {
     this.position = jobPosition(current);
+    const { cursor } = current;
+    if (cursor !== undefined)
+      for (const id of current.readAtCursor ?? []) this.seen.add(versionKey({ id, lastUpdateTime: cursor }));
   }
 
   get job(): BackfillJob {
@@ -70,6 +73,7 @@ export class BackfillLedger {
   nextJob(done: boolean, part: CommittedPart | undefined, at: string): BackfillJob {
     const job = this.current;
     const { cursor, skip, belowCursor, tie } = this.position;
+    const readAtCursor = done || cursor === undefined ? [] : this.readAt(cursor);
     return {
       ...job,
       status: done ? 'complete' : 'running',
@@ -77,12 +81,19 @@ export class BackfillLedger {
       skip,
       belowCursor,
       tie,
+      readAtCursor: readAtCursor.length > 0 ? readAtCursor : undefined,
       incidents: job.incidents + (part?.incidents ?? 0),
       pages: job.pages + this.pagesSinceCheckpoint,
       blobs: part ? [...job.blobs, part.name] : job.blobs,
       updatedAt: at,
       lastError: undefined,
     };
+  }
+
+  /** Ids of the versions at `cursor` written so far (the resumed pull starts by reading them again). */
+  private readAt(cursor: string): string[] {
+    const suffix = `@${cursor}`;
+    return [...this.seen].filter((key) => key.endsWith(suffix)).map((key) => key.slice(0, -suffix.length));
   }
 
   /** `job` was recorded: the next checkpoint counts from here. */

@@ -56,7 +56,8 @@ export class ExportLedger {
     const key = versionKey(incident);
     const known = this.exported[incident.id];
     if (known === incident.lastUpdateTime || this.seenThisRun.has(key)) {
-      this.duplicates += 1;
+      // The versions at the cursor are read again by design (see nextPosition): not duplicates the API sent.
+      if (incident.lastUpdateTime !== this.current?.cursor) this.duplicates += 1;
       return false;
     }
     this.seenThisRun.set(key, incident.lastUpdateTime);
@@ -127,7 +128,7 @@ export class ExportLedger {
       ...common,
       watermark,
       pass,
-      exported: prunePassExported(this.exported, watermark, newest, this.overlapMs),
+      exported: prunePassExported(this.exported, { watermark, newest, cursor: position.cursor }, this.overlapMs),
     };
   }
 
@@ -142,7 +143,8 @@ export class ExportLedger {
     }
     const newest = this.newestSeen;
     if (newest !== undefined && Object.keys(this.exported).length > TRIM_ABOVE_ENTRIES) {
-      const kept = prunePassExported(this.exported, this.previous?.watermark ?? this.plan.from, newest, this.overlapMs);
+      const watermark = this.previous?.watermark ?? this.plan.from;
+      const kept = prunePassExported(this.exported, { watermark, newest, cursor }, this.overlapMs);
       for (const id of Object.keys(this.exported)) if (!(id in kept)) delete this.exported[id];
     }
   }

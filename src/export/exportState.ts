@@ -92,19 +92,20 @@ export function pruneExported(
 
 /**
  * While a pull is in progress, remember what the resumed pull and the next pull will re-read: the
- * overlap below the old watermark (the pull's bottom) and the overlap below its newest incident (the top).
+ * overlap below the old watermark (the pull's bottom), the overlap below its newest incident (the top),
+ * and the versions at its cursor (the resumed pull starts by reading them again).
  */
 export function prunePassExported(
   exported: Readonly<Record<string, Timestamp>>,
-  watermark: Timestamp,
-  newest: Timestamp,
+  window: { readonly watermark: Timestamp; readonly newest: Timestamp; readonly cursor: Timestamp | undefined },
   overlapMs: number,
 ): Record<string, Timestamp> {
+  const { watermark, newest, cursor } = window;
   const bottomFloor = minusMs(watermark, overlapMs);
   const topFloor = minusMs(newest, overlapMs);
   const kept: Record<string, Timestamp> = {};
   for (const [id, time] of Object.entries(exported))
-    if ((time >= bottomFloor && time <= watermark) || time >= topFloor) kept[id] = time;
+    if ((time >= bottomFloor && time <= watermark) || time >= topFloor || time === cursor) kept[id] = time;
   return kept;
 }
 
@@ -129,7 +130,7 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
     watermark,
     pass,
     exported: pass
-      ? prunePassExported(exported, watermark, pass.newest, overlapMs)
+      ? prunePassExported(exported, { watermark, newest: pass.newest, cursor: pass.cursor }, overlapMs)
       : pruneExported(exported, watermark, overlapMs),
     lastSuccess: newer(ours.lastSuccess, theirs.lastSuccess),
     lastError: newer(ours.lastError, theirs.lastError),

@@ -20,8 +20,9 @@ type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
 /**
  * Newest-first paging that survives a list changing under it. Instead of walking `$skip` through a
  * list that shifts when incidents are updated mid-pull, each next page is asked for by time:
- * `lastUpdateTime le <oldest seen so far>`, skipping only the incidents at exactly that time already
- * seen (ties; deep ties are read in creation-time slices, see pullPosition.ts). An incident that leaves
+ * `lastUpdateTime le <oldest seen so far>`, the incidents at exactly that time read again and dropped by
+ * the caller's dedupe (a page wholly at one time is a tie, paged with `$skip`; deep ties are read in
+ * creation-time slices, see pullPosition.ts). An incident that leaves
  * the window (updated) therefore cannot push another one past the cursor, and a pull can be resumed
  * from its position by a later run. A `@odata.nextLink`, where the API gives one, is followed instead.
  * The next page is fetched while the caller writes the current one.

@@ -36,7 +36,9 @@ export function positionClauses(position: PullPosition, fields: KeysetFields): s
  * Where the pull continues after a page read at `position`; undefined when the pull is complete. Pure:
  * a function of the position, the page (newest first) and whether the API said more remain.
  *
- * A tie (many incidents updated at one instant) is read with a growing `$skip` while that stays within
+ * A full page continues at its oldest update time, read again from the top (no `$skip`): an incident read
+ * there and updated before the next request cannot make the `$skip` pass over an unread one.
+ * A tie (a full page updated at one instant) is read with a growing `$skip` while that stays within
  * MAX_SKIP. Deeper, the tie is read in slices of creation time (`lastUpdateTime eq T and createdTime ge a
  * and createdTime lt b`), each again within MAX_SKIP: a slice that overflows is halved (the incidents
  * re-read are the same versions, dropped by the caller's dedupe), a slice that ends makes room for the
@@ -58,8 +60,13 @@ export function nextPosition(
   if (!full) return undefined;
   const oldest = incidents[incidents.length - 1]?.lastUpdateTime;
   if (oldest === undefined) return position;
-  const atOldest = incidents.filter((incident) => incident.lastUpdateTime === oldest).length;
-  const skip = oldest === position.cursor && position.belowCursor !== true ? position.skip + atOldest : atOldest;
+  // A page that reaches below its oldest time: the next one starts again at that time with no $skip, and the
+  // caller's dedupe drops the few versions there already read. A $skip over them would pass over an unread
+  // incident if one of them is updated (leaves the list) before the next request.
+  if (incidents.some((incident) => incident.lastUpdateTime !== oldest)) return { cursor: oldest, skip: 0 };
+  // A page wholly at one time is a tie: only a $skip (or creation-time slices) gets past it.
+  const continued = oldest === position.cursor && position.belowCursor !== true ? position.skip : 0;
+  const skip = continued + incidents.length;
   if (skip <= MAX_SKIP) return { cursor: oldest, skip };
   return { cursor: oldest, skip: 0, tie: { createdFrom: fromTicks(toTicks(oldest) + 1n - FIRST_SLICE_TICKS) } };
 }

@@ -12,7 +12,7 @@ import type { TokenProviders } from '../runtime/incidentSources';
 import type { TokenProvider } from '../auth/tokenProvider';
 import { normalizeTenantId, TenantRegistryStore, type TenantEntry, type TenantRegistry } from './registry';
 import { leaseBlobName, TenantLease, type LeaseOptions } from './tenantLease';
-import { TickSecrets } from './tickSecrets';
+import { SECRET_MAX_AGE_MS, TickSecrets } from './tickSecrets';
 
 export type { TenantEntry } from './registry';
 
@@ -70,6 +70,10 @@ export class ProcessTenantRunner implements TenantRunner {
   readonly registry: TenantRegistryStore;
   private readonly secrets: TickSecrets;
   private readonly exporters = new Map<string, { readonly key: string; readonly exporter: TenantExporter }>();
+  /** The registry as read by the first run of the current tick, shared by that tick's runs on this instance. */
+  private tickRegistry:
+    { readonly value: ReturnType<TenantRegistryStore['read']>; readonly readAtMs: number } | undefined;
+  private ticking = false;
 
   constructor(
     private readonly runtime: ExporterRuntime,
@@ -86,6 +90,26 @@ export class ProcessTenantRunner implements TenantRunner {
 
   beginTick(): void {
     this.secrets.beginTick();
+    this.tickRegistry = undefined;
+    this.ticking = true;
+  }
+
+  /**
+   * The registry for a run: read once per tick (the tick's fan-out was made from the registry of that moment), so a
+   * tick with nothing new costs no registry read per tenant. Outside a tick (a single CLI command), and for an entry
+   * older than SECRET_MAX_AGE_MS, it is read again; a failed read is never kept.
+   */
+  private registryForRun(): ReturnType<TenantRegistryStore['read']> {
+    if (!this.ticking) return this.registry.read();
+    const nowMs = this.runtime.platform.clock.now().getTime();
+    const cached = this.tickRegistry;
+    if (cached !== undefined && nowMs - cached.readAtMs < SECRET_MAX_AGE_MS) return cached.value;
+    const entry = { value: this.registry.read(), readAtMs: nowMs };
+    this.tickRegistry = entry;
+    entry.value.catch(() => {
+      if (this.tickRegistry === entry) this.tickRegistry = undefined;
+    });
+    return entry.value;
   }
 
   async enabledTenants(): Promise<readonly TenantEntry[] | undefined> {
@@ -99,8 +123,11 @@ export class ProcessTenantRunner implements TenantRunner {
   }
 
   /** The exporter of a registered tenant (enabled or not: the CLI's list, show, status and backfill read disabled ones too). */
-  async exporterOf(tenantId: string, options: { mustBeEnabled?: boolean } = {}): Promise<TenantExporter> {
-    const registry = await this.registry.read();
+  async exporterOf(
+    tenantId: string,
+    options: { mustBeEnabled?: boolean; registry?: ReturnType<TenantRegistryStore['read']> } = {},
+  ): Promise<TenantExporter> {
+    const registry = await (options.registry ?? this.registry.read());
     const id = normalizeTenantId(tenantId);
     if (registry === undefined)
       throw new ExporterError(
@@ -122,7 +149,7 @@ export class ProcessTenantRunner implements TenantRunner {
   }
 
   async runTenant(tenantId: string, options: TenantRunOptions): Promise<TenantRunOutcome> {
-    const exporter = await this.exporterOf(tenantId, { mustBeEnabled: true });
+    const exporter = await this.exporterOf(tenantId, { mustBeEnabled: true, registry: this.registryForRun() });
     const { deps, entry } = exporter;
     const startedMs = deps.clock.now().getTime();
     await deps.ensureContainer();

@@ -191,6 +191,33 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     expect(tokenRequests()).toBe(tokensAfterFirst);
   });
 
+  it('reads the registry once per tick for its runs; outside a tick (a CLI command) each run reads it', async () => {
+    world = await startWorld({ tenant: { seedIncidents: 0 } });
+    world.tenant.incidents.seed(3, { spreadHours: 1 });
+    const tenantId = world.tenant.tenantId.toLowerCase();
+    await register(world, [{ tenantId, enabled: true }]);
+    const runner = new ProcessTenantRunner(world.runtime);
+    const run = (): Promise<unknown> => runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    const breakRegistry = (): Promise<unknown> =>
+      world.deps.stateContainer.getBlockBlobClient(REGISTRY_BLOB).upload('{', 1);
+
+    runner.beginTick();
+    await run();
+    await breakRegistry();
+    // The tick's runs use the registry its first run read (the registry the fan-out of that tick saw).
+    await expect(run()).resolves.toMatchObject({ kind: 'exported' });
+    runner.beginTick();
+    await expect(run()).rejects.toMatchObject({ code: 'TenantRegistryCorrupted' });
+    const fixed = JSON.stringify({ schemaVersion: 1, tenants: [{ tenantId, enabled: true }] });
+    await world.deps.stateContainer.getBlockBlobClient(REGISTRY_BLOB).upload(fixed, Buffer.byteLength(fixed));
+    const command = new ProcessTenantRunner(world.runtime);
+    await command.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    await breakRegistry();
+    await expect(command.runTenant(tenantId, { trigger: 'test', logger: world.logger })).rejects.toMatchObject({
+      code: 'TenantRegistryCorrupted',
+    });
+  });
+
   it('a tenant that cannot sign in fails alone: the other tenant of the same run still exports', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(25, { spreadHours: 1 });

@@ -12,13 +12,26 @@ describe('nextPosition', () => {
     expect(nextPosition({ cursor: undefined, skip: 0 }, at(T, 3), 100, false)).toBeUndefined();
   });
 
-  it('continues a full page below its oldest incident, skipping the ties already read', () => {
+  it('continues a full page at its oldest time with no $skip (the dedupe drops what is read again there)', () => {
     const older = requireTimestamp('2026-11-20T09:00:00Z', 'older');
     expect(nextPosition({ cursor: undefined, skip: 0 }, [...at(T, 97), ...at(older, 3)], 100, false)).toEqual({
       cursor: older,
-      skip: 3,
+      skip: 0,
     });
-    expect(nextPosition({ cursor: older, skip: 3 }, at(older, 100), 100, false)).toEqual({ cursor: older, skip: 103 });
+    expect(nextPosition({ cursor: T, skip: 0 }, [...at(T, 60), ...at(older, 40)], 100, false)).toEqual({
+      cursor: older,
+      skip: 0,
+    });
+  });
+
+  it('reads a page wholly at one time as a tie, with a growing $skip', () => {
+    const older = requireTimestamp('2026-11-20T09:00:00Z', 'older');
+    expect(nextPosition({ cursor: older, skip: 0 }, at(older, 100), 100, false)).toEqual({ cursor: older, skip: 100 });
+    expect(nextPosition({ cursor: older, skip: 100 }, at(older, 100), 100, false)).toEqual({
+      cursor: older,
+      skip: 200,
+    });
+    expect(nextPosition({ cursor: undefined, skip: 0 }, at(T, 100), 100, false)).toEqual({ cursor: T, skip: 100 });
   });
 
   it('follows a page that the API says is not the last although it is short', () => {
