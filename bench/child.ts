@@ -68,6 +68,7 @@ async function main(): Promise<void> {
       disableChallengeResourceVerification: true,
       tlsOptions: { ca: task.ca },
     }).getSecret(config.secretName);
+    if (config.tenantId === undefined) throw new Error('bench: the naive script needs DEFENDER_TENANT_ID');
     const app = new ClientSecretCredential(config.tenantId, config.clientId, secret.value ?? '', {
       authorityHost: config.authorityHost,
       disableInstanceDiscovery: true,

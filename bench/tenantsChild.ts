@@ -68,8 +68,8 @@ async function main(): Promise<void> {
     runBudgetMs: 3_600_000,
     ...(task.rateLimits ? { rateLimits: task.rateLimits } : {}),
   });
-  await runtime.deps.ensureContainer();
-  await new TenantRegistryStore(runtime.deps.stateContainer).update(() => ({
+  await runtime.platform.ensureContainers();
+  await new TenantRegistryStore(runtime.platform.stateContainer).update(() => ({
     schemaVersion: 1,
     tenants: task.tenantIds.map((tenantId) => ({ tenantId: tenantId.toLowerCase(), enabled: true })),
   }));

@@ -27,8 +27,11 @@ param location string
 @description('Application (client) id of the Entra app registration granted Incident.Read.All (DEFENDER_CLIENT_ID).')
 param defenderClientId string
 
-@description('Tenant of that app registration, GUID or domain (DEFENDER_TENANT_ID). Empty: the tenant of this subscription.')
+@description('Tenant of that app registration, GUID or domain (DEFENDER_TENANT_ID). Empty: the tenant of this subscription, unless tenantRegistryOnly.')
 param defenderTenantId string = ''
+
+@description('A deployment that exports only the tenants of its registry (config/tenants.json; an MSSP\'s): with defenderTenantId empty, DEFENDER_TENANT_ID is not written (the app keeps a value it already has). Until the first \'defender-export tenants add\', every tick then fails with one line saying so.')
+param tenantRegistryOnly bool = false
 
 @minLength(1)
 @description('Name of the secret in the vault that holds the client secret (DEFENDER_CLIENT_SECRET_NAME).')
@@ -431,7 +434,8 @@ module appServicePlan 'br/public:avm/res/web/serverfarm:0.5.0' = {
 // The exporter's settings contract (src/config/settings.ts), each from the azd variable of the same name
 // (main.parameters.json). test/infra fails when a setting of the contract is missing here.
 var exporterSettings = {
-  DEFENDER_TENANT_ID: empty(defenderTenantId) ? tenant().tenantId : defenderTenantId
+  // Empty (not written) for a registry-only deployment: the tenants of config/tenants.json are exported instead.
+  DEFENDER_TENANT_ID: !empty(defenderTenantId) ? defenderTenantId : (tenantRegistryOnly ? '' : tenant().tenantId)
   DEFENDER_CLIENT_ID: defenderClientId
   KEY_VAULT_URI: keyVaultUri
   DEFENDER_CLIENT_SECRET_NAME: defenderClientSecretName

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError } from '../common/errors';
+import { ConfigError, NoTenantError } from '../common/errors';
 import { systemClock } from '../common/clock';
 import { loadStorageConfig, type Environment } from '../config/loadConfig';
 import { buildContainerClient } from '../runtime/buildDependencies';
@@ -119,7 +119,8 @@ export async function execute(
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
     printError(`error: ${describeFailure(error)}`);
-    if (error instanceof ConfigError || error instanceof UsageError) return EXIT.usage;
+    if (error instanceof ConfigError || error instanceof NoTenantError || error instanceof UsageError)
+      return EXIT.usage;
     return EXIT.failed;
   }
 }

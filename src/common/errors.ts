@@ -34,6 +34,20 @@ export class ConfigError extends ExporterError {
   }
 }
 
+/**
+ * Nothing to export: no tenant registry and no DEFENDER_TENANT_ID. A settings problem (nothing was attempted,
+ * never retryable) stated in one line naming both fixes.
+ */
+export class NoTenantError extends ExporterError {
+  /** `registry`: where the registry was looked for (config/tenants.json in container '...'), when known. */
+  constructor(registry?: string) {
+    super(
+      `No tenant to export: there is no tenant registry${registry === undefined ? '' : ` (${registry})`} and DEFENDER_TENANT_ID is not set. Set DEFENDER_TENANT_ID (one tenant), or register tenants with 'defender-export tenants add <tenantId>'.`,
+      { code: 'NoTenant' },
+    );
+  }
+}
+
 /** The client secret could not be read from Key Vault. */
 export class SecretError extends ExporterError {}
 

@@ -28,7 +28,8 @@ export interface SettingSpec {
 
 /** The typed value of each setting, under the name it keeps from the table to where it is used. */
 export interface SettingValues {
-  readonly tenantId: string;
+  /** Undefined: no single tenant (a deployment that exports only the tenants of its registry). */
+  readonly tenantId: string | undefined;
   readonly clientId: string;
   readonly keyVaultUri: string;
   readonly secretName: string;
@@ -182,12 +183,13 @@ const flag =
 
 /** The table. Its order is the README's. */
 export const SETTING_TABLE: SettingTable = {
-  tenantId: required({
+  tenantId: optional({
     name: 'DEFENDER_TENANT_ID',
-    description: 'Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com).',
-    fix: 'set it to your Entra tenant id (a GUID) or domain (e.g. contoso.onmicrosoft.com).',
+    defaultValue: 'required without a tenant registry',
+    description:
+      "Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com): the one tenant exported without a tenant registry. With a registry (config/tenants.json) it may be left out: the registry's tenants are exported, and this one only if registered too. Neither set: every run fails with one line naming both fixes.",
     parse: (text, { name }) =>
-      GUID.test(text) || DOMAIN.test(text)
+      text === undefined || GUID.test(text) || DOMAIN.test(text)
         ? ok(text)
         : problem(
             `${name} '${text}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the app registration's overview.`,

@@ -2,6 +2,7 @@ import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } 
 import { describeError, ExporterError } from '../common/errors';
 import type { ExportDependencies } from '../export/exportDependencies';
 import { normalizeTenantId, tenantIdProblem } from '../tenants/registry';
+import { singleTenantExporter } from '../tenants/singleTenant';
 import { tenantRunnerFor } from '../tenants/tenantRunner';
 import { BackfillJobStore, validateBackfillWindow } from '../export/backfillJob';
 import { startBackfill } from '../export/runBackfill';
@@ -32,7 +33,8 @@ async function exporterFor(
   const runner = tenantRunnerFor(runtime);
   if (tenantId === undefined || tenantId === null || tenantId === '') {
     const tenants = await runner.enabledTenants();
-    if (tenants === undefined) return { deps: runtime.deps };
+    // Neither a registry nor DEFENDER_TENANT_ID: the invocation fails with one line naming both fixes.
+    if (tenants === undefined) return { deps: singleTenantExporter(runtime) };
     return {
       error: {
         status: 400,

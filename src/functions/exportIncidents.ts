@@ -7,6 +7,7 @@ import { contextLogger } from './contextLogger';
 import { tickMessages } from './fanOut';
 import { reportedRun } from './runReport';
 import { runMessageText } from './runMessage';
+import { singleTenantExporter } from '../tenants/singleTenant';
 import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
 /**
@@ -20,7 +21,8 @@ export const runsQueue = output.storageQueue({ queueName: '%EXPORT_QUEUE%', conn
  * as always: errors propagate (the invocation fails and alerts fire; the watermark is left where it was), and the
  * rest of the budget goes to pending backfill jobs (see functions/backfill.ts). With a registry it only fans out:
  * one message per enabled tenant on the runs queue, each exported by exportTenant on whichever instance takes it;
- * a registry that cannot be read fails the tick. A manual run (portal Test/Run, `POST
+ * a registry that cannot be read fails the tick. Neither a registry nor DEFENDER_TENANT_ID: every tick fails with
+ * one line naming both fixes (NoTenantError), nothing read or written. A manual run (portal Test/Run, `POST
  * /admin/functions/exportIncidents`) has a null `scheduleStatus` and is otherwise exactly a scheduled run.
  */
 export function exportIncidentsHandler(
@@ -33,8 +35,7 @@ export function exportIncidentsHandler(
     const trigger = (timer.scheduleStatus as Timer['scheduleStatus'] | null) === null ? 'manual' : 'timer';
     if (timer.isPastDue) logger.warn('Timer is past due; running now', { invocationId: context.invocationId });
     const current = runtime();
-    const { deps } = current;
-    const tick = deps.clock.now();
+    const tick = current.platform.clock.now();
     const messages = await tickMessages(runnerFor(current), tick);
     if (messages !== undefined) {
       context.extraOutputs.set(runsQueue, messages.map(runMessageText));
@@ -46,8 +47,11 @@ export function exportIncidentsHandler(
       return;
     }
     const runId = randomUUID();
-    await reportedRun(current, logger, { runId, trigger }, () => runExport(deps, { trigger, logger, runId }));
-    await continueBackfills(deps, logger, tick.getTime(), trigger);
+    // No registry and no DEFENDER_TENANT_ID: a failed run (code NoTenant) before anything is read or written.
+    await reportedRun(current, logger, { runId, trigger }, () =>
+      runExport(singleTenantExporter(current), { trigger, logger, runId }),
+    );
+    await continueBackfills(singleTenantExporter(current), logger, tick.getTime(), trigger);
   };
 }
 

@@ -1,6 +1,7 @@
 import { ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { RunSummary, SummaryLine } from '../export/runSummary';
+import { runBudgetOf } from '../runtime/buildDependencies';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 
 /** Who ran: the run id, the trigger, and for a queued run the tenant and the delivery of its message. */
@@ -18,13 +19,14 @@ export interface RunIdentity {
  * (its tenant was busy): no line.
  */
 export async function reportedRun(
-  { deps }: ExporterRuntime,
+  { platform }: ExporterRuntime,
   logger: Logger,
   identity: RunIdentity,
   run: () => Promise<RunSummary | undefined>,
 ): Promise<RunSummary | undefined> {
-  const startedMs = deps.clock.now().getTime();
-  const budgetMs = deps.settings.runBudgetMs;
+  const { clock } = platform;
+  const startedMs = clock.now().getTime();
+  const budgetMs = runBudgetOf(platform);
   const tenant = {
     ...(identity.tenantId === undefined ? {} : { tenantId: identity.tenantId }),
     ...(identity.attempt === undefined ? {} : { attempt: identity.attempt }),
@@ -41,7 +43,7 @@ export async function reportedRun(
       outcome: 'failed',
       code: failure instanceof ExporterError ? failure.code : failure.name,
       budgetMs,
-      durationMs: deps.clock.now().getTime() - startedMs,
+      durationMs: clock.now().getTime() - startedMs,
     };
     logger.error(`ExportRunSummary ${JSON.stringify(failed)}`);
     throw failure;

@@ -23,6 +23,15 @@ export function tenantSettings(tenant: SimulatedTenant): Environment {
 }
 
 /**
+ * Whether `npm start` runs the simulated tenant: no app is configured (neither DEFENDER_TENANT_ID nor
+ * DEFENDER_CLIENT_ID). A configuration without DEFENDER_TENANT_ID but with an app (a deployment that exports the
+ * tenants of its registry) runs against the real tenants.
+ */
+export function usesSimulatedTenant(env: Environment): boolean {
+  return [env.DEFENDER_TENANT_ID, env.DEFENDER_CLIENT_ID].every((value) => (value ?? '').trim() === '');
+}
+
+/**
  * Starts the simulated tenant with realistic incidents and returns the settings a newcomer would
  * otherwise fill in: tenant, app, vault (read by a separate identity, as a managed identity would) and API.
  * `tenants` > 1 serves that many Entra tenants (the home tenant first), each with its own incidents and quota,
@@ -33,6 +42,8 @@ export async function startEmbeddedTenant(options: {
   /** LOCAL_DEFENDER_END / LOCAL_DEFENDER_END_REPLY: retire the simulated Defender API at that time (see localRetirement). */
   env?: Environment;
   tenants?: number;
+  /** Leave DEFENDER_TENANT_ID out of the settings: the exporter then exports only the tenants of its registry. */
+  registryOnly?: boolean;
 }): Promise<EmbeddedTenant> {
   const tenant = await SimulatedTenant.start({
     seedIncidents: options.seedIncidents,
@@ -40,10 +51,12 @@ export async function startEmbeddedTenant(options: {
     defenderRetirement: localRetirement(options.env ?? {}),
     tenants: options.tenants ?? 1,
   });
+  const { DEFENDER_TENANT_ID: homeTenant, ...appSettings } = tenantSettings(tenant);
   return {
     tenant,
     settings: {
-      ...tenantSettings(tenant),
+      ...(options.registryOnly === true ? {} : { DEFENDER_TENANT_ID: homeTenant }),
+      ...appSettings,
       // The identity that reads the vault, as the managed identity would in Azure.
       AZURE_TENANT_ID: tenant.tenantId,
       AZURE_CLIENT_ID: tenant.vaultReader.clientId,

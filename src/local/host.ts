@@ -10,11 +10,15 @@ import { runExport } from '../export/runExport';
 import { StateStore } from '../export/stateStore';
 import { createRuntime } from '../runtime/exporterRuntime';
 import { startAzurite, type AzuriteBlob } from './azurite';
+import { formatTenantResult } from '../cli/commands/run';
+import { singleTenantExporter } from '../tenants/singleTenant';
+import { tenantRunnerFor, type TenantEntry } from '../tenants/tenantRunner';
 import {
   keptDataNote,
   parseLocalTenants,
   registerLocalTenants,
   startEmbeddedTenant,
+  usesSimulatedTenant,
   type EmbeddedTenant,
 } from './embeddedTenant';
 import { startLocalQueuePath, type LocalQueuePath } from './localQueuePath';
@@ -41,11 +45,11 @@ async function main(): Promise<void> {
   const logger = hostLogger();
   const projectRoot = join(__dirname, '..', '..', '..');
   let env: Environment = settingsEnvironment(process.env, projectRoot);
-  const embedded = (env.DEFENDER_TENANT_ID ?? '').trim() === '';
+  const embedded = usesSimulatedTenant(env);
   const localTenants = parseLocalTenants(env.LOCAL_TENANTS);
   if (localTenants !== undefined && !embedded)
     throw new Error(
-      'LOCAL_TENANTS runs the simulated tenants, but DEFENDER_TENANT_ID is set (local.settings.json or the environment): remove one of them.',
+      'LOCAL_TENANTS runs the simulated tenants, but DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is set (local.settings.json or the environment): remove them, or LOCAL_TENANTS.',
     );
   let azurite: AzuriteBlob | undefined;
   let tenant: EmbeddedTenant | undefined;
@@ -71,12 +75,18 @@ async function main(): Promise<void> {
     env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
   }
   if (embedded) {
-    tenant = await startEmbeddedTenant({ seedIncidents: 250, tenants: localTenants ?? 1, env });
+    // LOCAL_TENANTS plays a deployment that exports only its registry's tenants: no DEFENDER_TENANT_ID.
+    tenant = await startEmbeddedTenant({
+      seedIncidents: 250,
+      tenants: localTenants ?? 1,
+      env,
+      registryOnly: localTenants !== undefined,
+    });
     registerSensitive(tenant.tenant.exporterApp.clientSecret);
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
     env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
     logger.info(
-      `No DEFENDER_TENANT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
+      `No DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
     );
     logger.info(
       'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
@@ -98,12 +108,13 @@ async function main(): Promise<void> {
 
   const config = loadConfig(env);
   const runtime = createRuntime(config, tenant ? { tlsCa: tenant.tenant.caCertPem } : {});
-  const { deps } = runtime;
+  const { stateContainer } = runtime.platform;
+  const runner = tenantRunnerFor(runtime);
   const schedule = parseNcrontab(config.schedule);
   let queuePath: LocalQueuePath | undefined;
   if (localTenants !== undefined && tenant !== undefined && azurite !== undefined) {
-    await deps.ensureContainer();
-    await registerLocalTenants(deps.stateContainer, tenant.tenant.tenantIds);
+    await runtime.platform.ensureContainers();
+    await registerLocalTenants(stateContainer, tenant.tenant.tenantIds);
     queuePath = await startLocalQueuePath({
       runtime,
       connectionString: azurite.connectionString,
@@ -111,7 +122,7 @@ async function main(): Promise<void> {
       logger,
     });
     logger.info(
-      `LOCAL_TENANTS=${localTenants}: the simulated tenant serves ${localTenants} Entra tenant(s) (${tenant.tenant.tenantIds.join(', ')}), all in the tenant registry (config/tenants.json in '${deps.stateContainer.containerName}'). Each tick queues one run per tenant on '${config.exportQueue}' and a local pump delivers them to exportTenant's handler with host.json's queue settings; failed runs retry, then land in '${config.exportQueue}-poison'.`,
+      `LOCAL_TENANTS=${localTenants}: the simulated tenant serves ${localTenants} Entra tenant(s) (${tenant.tenant.tenantIds.join(', ')}), all in the tenant registry (config/tenants.json in '${stateContainer.containerName}'), no DEFENDER_TENANT_ID. Each tick queues one run per tenant on '${config.exportQueue}' and a local pump delivers them to exportTenant's handler with host.json's queue settings; failed runs retry, then land in '${config.exportQueue}-poison'.`,
     );
   }
   if (tenant) {
@@ -124,7 +135,7 @@ async function main(): Promise<void> {
     // The note is about the single tenant's watermark; with LOCAL_TENANTS each tenant's run says where it starts.
     const kept =
       azurite && localTenants === undefined
-        ? (await new StateStore(deps.stateContainer).read().catch(() => undefined))?.state?.watermark
+        ? (await new StateStore(stateContainer).read().catch(() => undefined))?.state?.watermark
         : undefined;
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);
@@ -141,10 +152,25 @@ async function main(): Promise<void> {
     try {
       // With the registry the tick only queues, as the timer does in Azure; the pump runs the tenants.
       if (queuePath !== undefined && (await queuePath.tick())) return;
-      const summary = await runExport(deps, { trigger, logger });
+      runner.beginTick();
+      const tenants = queuePath === undefined ? await runner.enabledTenants() : undefined;
+      if (tenants !== undefined) {
+        // A registry on real storage (no queue service here): its enabled tenants, one after the other.
+        for (const entry of tenants) await runTenant(entry, trigger);
+        return;
+      }
+      const summary = await runExport(singleTenantExporter(runtime), { trigger, logger });
       logger.info(formatSummary(summary));
     } catch (error) {
       logger.error(`Run failed: ${describeError(error)}`);
+    }
+  };
+  const runTenant = async (tenant: TenantEntry, trigger: string): Promise<void> => {
+    try {
+      const outcome = await runner.runTenant(tenant.tenantId, { trigger, logger });
+      logger.info(formatTenantResult({ tenant, outcome }));
+    } catch (error) {
+      logger.error(formatTenantResult({ tenant, error }));
     }
   };
   const scheduleNext = (): void => {

@@ -58,7 +58,7 @@ export async function startLocalQueuePath(options: {
   pump.start();
   return {
     tick: async () => {
-      const messages = await tickMessages(runner, runtime.deps.clock.now());
+      const messages = await tickMessages(runner, runtime.platform.clock.now());
       if (messages === undefined) return false;
       for (const message of messages) await queue.sendMessage(encodeQueueMessage(runMessageText(message)));
       pump.notify();

@@ -5,6 +5,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { readClientSecret } from '../auth/readClientSecret';
 import { isMicrosoftAuthority, isMicrosoftVault } from '../auth/microsoftHosts';
 import { systemClock, type Clock } from '../common/clock';
+import { NoTenantError } from '../common/errors';
 import type { Config, StorageConfig } from '../config/loadConfig';
 import { SINGLE_TENANT_LAYOUT, type BlobLayout } from '../export/blobLayout';
 import type { ExportDependencies } from '../export/runExport';
@@ -94,13 +95,18 @@ export interface ExporterProfile extends SourceProfile {
 }
 
 /** The single-tenant exporter of DEFENDER_TENANT_ID (no registry): today's names. */
-export function singleTenantProfile(config: Config): ExporterProfile {
+export function singleTenantProfile(config: Config, tenantId: string): ExporterProfile {
   return {
-    tenantId: config.tenantId,
+    tenantId,
     clientId: config.clientId,
     incidentsApi: config.incidentsApi,
     layout: SINGLE_TENANT_LAYOUT,
   };
+}
+
+/** A run's time budget: the build option (tests), else RUN_BUDGET_SECONDS, else host.json's functionTimeout less a margin. */
+export function runBudgetOf({ options, config }: Pick<RuntimePlatform, 'options' | 'config'>): number {
+  return options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson();
 }
 
 /**
@@ -151,7 +157,7 @@ export function dependenciesFor(
     readonly tokens?: TokenProviders;
   },
 ): ExportDependencies {
-  const { config, options } = platform;
+  const { config } = platform;
   return {
     container: platform.exportContainer,
     stateContainer: platform.stateContainer,
@@ -162,7 +168,7 @@ export function dependenciesFor(
       defenderApiEndMs: config.defenderApiEndMs,
       initialLookbackHours: config.initialLookbackHours,
       overlapMinutes: config.overlapMinutes,
-      runBudgetMs: options.runBudgetMs ?? config.runBudgetMs ?? runBudgetFromHostJson(),
+      runBudgetMs: runBudgetOf(platform),
       maxBlobBytes: config.exportMaxBlobBytes,
       encoding: Object.freeze({ format: config.exportFormat, compression: config.exportCompression }),
       indexTags: config.exportIndexTags,
@@ -179,16 +185,24 @@ export function dependenciesFor(
 /**
  * The composition root of the single-tenant exporter: turns a Config into the clients a run uses. Clients
  * are built here once and reused by every run of this process; the secret and the API token are fetched per run.
+ * Needs DEFENDER_TENANT_ID (tests, the bench); the entry points go through the runtime.
  */
 export function buildDependencies(config: Config, options: BuildOptions = {}): ExportDependencies {
-  return singleTenantDependencies(buildPlatform(config, options));
+  const deps = singleTenantDependencies(buildPlatform(config, options));
+  if (deps === undefined) throw new NoTenantError();
+  return deps;
 }
 
-/** The single-tenant exporter's dependencies on an existing platform (the runtime builds the platform once). */
-export function singleTenantDependencies(platform: RuntimePlatform): ExportDependencies {
+/**
+ * The single-tenant exporter's dependencies on an existing platform (the runtime builds the platform once);
+ * undefined without DEFENDER_TENANT_ID (a deployment that exports only the tenants of its registry).
+ */
+export function singleTenantDependencies(platform: RuntimePlatform): ExportDependencies | undefined {
   const { config } = platform;
+  const { tenantId } = config;
+  if (tenantId === undefined) return undefined;
   // One pacer per process for the active API (INCIDENTS_API): the quota belongs to the app, whichever run spends it.
-  return dependenciesFor(platform, singleTenantProfile(config), newSourceSharing(platform), {
+  return dependenciesFor(platform, singleTenantProfile(config, tenantId), newSourceSharing(platform), {
     readSecret: (abortSignal) => platform.readSecret(config.secretName, abortSignal),
   });
 }

@@ -5,8 +5,11 @@ import { buildPlatform, singleTenantDependencies, type BuildOptions, type Runtim
 /** Config and clients of one process, built on first use (never at module load) and reused by every run. */
 export interface ExporterRuntime {
   readonly config: Config;
-  /** The single-tenant exporter (DEFENDER_TENANT_ID, today's layout), used when there is no tenant registry. */
-  readonly deps: ExportDependencies;
+  /**
+   * The single-tenant exporter (DEFENDER_TENANT_ID, today's layout), used when there is no tenant registry;
+   * undefined without DEFENDER_TENANT_ID (src/tenants/singleTenant.ts turns that into one clear error).
+   */
+  readonly deps: ExportDependencies | undefined;
   /** The process-wide clients every tenant's exporter is built on (src/tenants). */
   readonly platform: RuntimePlatform;
 }

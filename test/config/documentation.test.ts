@@ -14,6 +14,17 @@ describe('the settings contract is documented', () => {
     expect(readme).toContain(`| \`${name}\` |`);
   });
 
+  it.each(SETTINGS.map((s) => [s.name, s] as const))(
+    "the README settings table gives %s the contract's default (or says it is required) and meaning",
+    (name, setting) => {
+      const row = readme.split('\n').find((line) => line.startsWith(`| \`${name}\` |`));
+      const [, defaultCell, meaningCell] = (row ?? '').split(' | ');
+
+      expect(defaultCell).toBe(setting.required ? 'required' : (setting.defaultValue ?? '—'));
+      expect(meaningCell?.replace(/ \|$/, '')).toBe(setting.description);
+    },
+  );
+
   it('local.settings.sample.json names only settings of the contract or the platform, and holds no secret', () => {
     const known = new Set([...SETTINGS.map((s) => s.name), 'AzureWebJobsStorage', 'FUNCTIONS_WORKER_RUNTIME']);
     for (const [name, value] of Object.entries(sample.Values)) {

@@ -37,11 +37,28 @@ describe('loadConfig', () => {
 
   it('reports every missing required setting at once, each with its fix', () => {
     const problems = problemsOf({});
-    expect(problems).toHaveLength(4);
-    expect(problems.join('\n')).toMatch(/DEFENDER_TENANT_ID is missing/);
+    expect(problems).toHaveLength(3);
     expect(problems.join('\n')).toMatch(/DEFENDER_CLIENT_ID is missing/);
     expect(problems.join('\n')).toMatch(/KEY_VAULT_URI is missing/);
     expect(problems.join('\n')).toMatch(/EXPORT_STORAGE is missing \(and so is AzureWebJobsStorage\)/);
+  });
+
+  it('loads without DEFENDER_TENANT_ID (a deployment that exports the tenants of its registry), checking every other setting', () => {
+    // Prepare
+    const withoutTenant = { ...valid, DEFENDER_TENANT_ID: undefined };
+
+    // Act
+    const config = loadConfig(withoutTenant);
+    const blank = loadConfig({ ...valid, DEFENDER_TENANT_ID: '  ' });
+
+    // Assess
+    expect(config.tenantId).toBeUndefined();
+    expect(blank.tenantId).toBeUndefined();
+    expect(config).toMatchObject({ clientId: valid.DEFENDER_CLIENT_ID, secretName: 'defender-client-secret' });
+    expect(problemsOf({ ...withoutTenant, DEFENDER_CLIENT_ID: undefined, EXPORT_CONTAINER: 'Bad_Name' })).toEqual([
+      expect.stringMatching(/^DEFENDER_CLIENT_ID is missing/),
+      expect.stringMatching(/^EXPORT_CONTAINER 'Bad_Name' is not a valid container name/),
+    ]);
   });
 
   it('reports every malformed setting at once', () => {

@@ -39,7 +39,7 @@ describe('the exportIncidents timer function', () => {
     try {
       await expect(exportIncidents(manual, context)).rejects.toMatchObject({
         code: 'InvalidSettings',
-        message: expect.stringMatching(/DEFENDER_TENANT_ID is missing[\s\S]*KEY_VAULT_URI is missing/) as unknown,
+        message: expect.stringMatching(/DEFENDER_CLIENT_ID is missing[\s\S]*KEY_VAULT_URI is missing/) as unknown,
       });
     } finally {
       process.env = saved;

@@ -127,3 +127,21 @@ describe('INCIDENTS_API in the templates', () => {
     expect(SETTINGS.find((setting) => setting.name === 'INCIDENTS_API')?.defaultValue).toBe('auto');
   });
 });
+
+describe('DEFENDER_TENANT_ID in the templates', () => {
+  const declared = stripComments(mainBicep);
+
+  it('is the given tenant, else the subscription tenant, else (TENANT_REGISTRY_ONLY) empty, which is not written', () => {
+    expect(exporterSettings.get('DEFENDER_TENANT_ID')).toBe(
+      "!empty(defenderTenantId) ? defenderTenantId : (tenantRegistryOnly ? '' : tenant().tenantId)",
+    );
+    expect(declared).toMatch(/^param defenderTenantId string = ''$/m);
+    expect(declared).toMatch(/^param tenantRegistryOnly bool = false$/m);
+    expect(azdValues.get('defenderTenantId')).toBe('${DEFENDER_TENANT_ID=}');
+    expect(azdValues.get('tenantRegistryOnly')).toBe('${TENANT_REGISTRY_ONLY=false}');
+  });
+
+  it('is optional in the contract, which a registry-only deployment relies on', () => {
+    expect(SETTINGS.find((setting) => setting.name === 'DEFENDER_TENANT_ID')?.required).toBe(false);
+  });
+});

@@ -2,12 +2,17 @@ import { join } from 'path';
 import { createLogger } from '../../src/common/logger';
 import { tenantLayout } from '../../src/export/blobLayout';
 import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
-import { MAX_LOCAL_TENANTS, parseLocalTenants, registerLocalTenants } from '../../src/local/embeddedTenant';
+import {
+  MAX_LOCAL_TENANTS,
+  parseLocalTenants,
+  registerLocalTenants,
+  usesSimulatedTenant,
+} from '../../src/local/embeddedTenant';
 import { startLocalQueuePath } from '../../src/local/localQueuePath';
 import { tenantRunnerFor } from '../../src/tenants/tenantRunner';
 import { readExports } from '../support/exports';
 import { keyOf, missing } from '../support/invariants';
-import { startWorld, type World } from '../support/world';
+import { startWorld, withoutTenantId, type World } from '../support/world';
 
 describe('LOCAL_TENANTS of npm start', () => {
   it('is a whole number of tenants, or an error naming the setting and the fix', () => {
@@ -19,6 +24,15 @@ describe('LOCAL_TENANTS of npm start', () => {
       expect(() => parseLocalTenants(bad)).toThrow(
         /^LOCAL_TENANTS '.+' is not a number of tenants: use a whole number/,
       );
+  });
+});
+
+describe('whether npm start runs the simulated tenant', () => {
+  it('does while no app is configured, and not once DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is (a registry-only setup has no tenant id)', () => {
+    expect(usesSimulatedTenant({})).toBe(true);
+    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: ' ', DEFENDER_CLIENT_ID: '' })).toBe(true);
+    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: 'contoso.onmicrosoft.com' })).toBe(false);
+    expect(usesSimulatedTenant({ DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000' })).toBe(false);
   });
 });
 
@@ -40,8 +54,10 @@ describe('the local queue path (npm start with LOCAL_TENANTS) on Azurite and the
       warn: (line) => lines.push(line),
       error: (line) => lines.push(line),
     });
+    // As npm start with LOCAL_TENANTS runs it: the registry's tenants only, no DEFENDER_TENANT_ID.
+    const registryOnly = withoutTenantId(world);
     const path = await startLocalQueuePath({
-      runtime: world.runtime,
+      runtime: registryOnly.runtime,
       connectionString: queues.connectionString,
       projectRoot: join(__dirname, '..', '..'),
       logger,
@@ -51,7 +67,7 @@ describe('the local queue path (npm start with LOCAL_TENANTS) on Azurite and the
       expect(await path.tick()).toBe(false);
       await world.deps.ensureContainer();
       await registerLocalTenants(world.deps.stateContainer, world.tenant.tenantIds);
-      expect((await tenantRunnerFor(world.runtime).enabledTenants())?.map((tenant) => tenant.tenantId)).toEqual(
+      expect((await tenantRunnerFor(registryOnly.runtime).enabledTenants())?.map((tenant) => tenant.tenantId)).toEqual(
         world.tenant.tenantIds.map((id) => id.toLowerCase()),
       );
 

@@ -19,7 +19,11 @@ describe('defender-export run with bad settings (the real CLI process)', () => {
   // DEFENDER_CLOUD is checked only where the settings contract has it.
   const knowsCloud = SETTINGS.some((setting) => setting.name === 'DEFENDER_CLOUD');
   const problems: [string, string, RegExp][] = [
-    ['DEFENDER_TENANT_ID', '', /DEFENDER_TENANT_ID is missing: set it to your Entra tenant id \(a GUID\) or domain/],
+    [
+      'DEFENDER_TENANT_ID',
+      'not a tenant',
+      /DEFENDER_TENANT_ID 'not a tenant' is neither a GUID nor a domain: copy the Directory \(tenant\) ID/,
+    ],
     [
       'DEFENDER_CLIENT_ID',
       '1234-not-a-guid',
@@ -67,8 +71,10 @@ describe('defender-export run with bad settings (the real CLI process)', () => {
     );
     ledger.record('no settings', `${result.stdout}\n${result.stderr}`);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Invalid settings \(4\)/);
-    for (const name of ['DEFENDER_TENANT_ID', 'DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE'])
+    expect(result.stderr).toMatch(/Invalid settings \(3\)/);
+    // DEFENDER_TENANT_ID is optional (a tenant registry may name the tenants instead).
+    expect(result.stderr).not.toMatch(/DEFENDER_TENANT_ID/);
+    for (const name of ['DEFENDER_CLIENT_ID', 'KEY_VAULT_URI', 'EXPORT_STORAGE'])
       expect(result.stderr).toMatch(new RegExp(`  - ${name} is missing.*: set `));
   });
 

@@ -8,6 +8,7 @@ import { tenantSettings } from '../../src/local/embeddedTenant';
 import { SimulatedTenant, type SimulatedTenantOptions } from '../../src/local/simulator';
 import type { BuildOptions } from '../../src/runtime/buildDependencies';
 import { createRuntime, type ExporterRuntime } from '../../src/runtime/exporterRuntime';
+import { singleTenantExporter } from '../../src/tenants/singleTenant';
 
 /** The incidents APIs a world can export from (INCIDENTS_API). */
 export type SourceName = 'defender' | 'graph';
@@ -101,6 +102,48 @@ export function reconfigureWorld(world: World, settings: Environment, build?: Bu
   return buildWorld(world.azurite, world.tenant, { ...world.env, ...settings }, build);
 }
 
+/**
+ * The same world (Azurite, tenant, containers, registry) with DEFENDER_TENANT_ID left out of its settings: a
+ * deployment that exports only the tenants of its registry. Its `runtime`, `env` and `config` have no single
+ * tenant (`run()` fails as the timer would); `deps` stays the original's, for its containers.
+ */
+export function withoutTenantId(world: World, build?: BuildOptions): World {
+  const env = { ...world.env, DEFENDER_TENANT_ID: undefined };
+  const config = loadConfig(env);
+  const runtime = worldRuntime(world.tenant, config, world.credential, build);
+  return {
+    ...world,
+    env,
+    config,
+    runtime,
+    run: () => runExport(singleTenantExporter(runtime), { trigger: 'test', logger: world.logger }),
+  };
+}
+
+/** The identity that reads the vault (plays the managed identity): explicit, never a credential chain. */
+function vaultCredential(tenant: SimulatedTenant): TokenCredential {
+  return new ClientSecretCredential(tenant.tenantId, tenant.vaultReader.clientId, tenant.vaultReader.clientSecret, {
+    authorityHost: tenant.authorityHost,
+    disableInstanceDiscovery: true,
+    tlsOptions: { ca: tenant.caCertPem },
+  });
+}
+
+function worldRuntime(
+  tenant: SimulatedTenant,
+  config: Config,
+  azureCredential: TokenCredential,
+  build: BuildOptions | undefined,
+): ExporterRuntime {
+  return createRuntime(config, {
+    azureCredential,
+    tlsCa: tenant.caCertPem,
+    retryBaseDelayMs: 5,
+    requestTimeoutMs: 5000,
+    ...build,
+  });
+}
+
 function buildWorld(
   azurite: AzuriteBlob,
   tenant: SimulatedTenant,
@@ -108,24 +151,10 @@ function buildWorld(
   build: BuildOptions | undefined,
 ): World {
   const config = loadConfig(env);
-  const azureCredential = new ClientSecretCredential(
-    tenant.tenantId,
-    tenant.vaultReader.clientId,
-    tenant.vaultReader.clientSecret,
-    {
-      authorityHost: tenant.authorityHost,
-      disableInstanceDiscovery: true,
-      tlsOptions: { ca: tenant.caCertPem },
-    },
-  );
-  const runtime = createRuntime(config, {
-    azureCredential,
-    tlsCa: tenant.caCertPem,
-    retryBaseDelayMs: 5,
-    requestTimeoutMs: 5000,
-    ...build,
-  });
+  const credential = vaultCredential(tenant);
+  const runtime = worldRuntime(tenant, config, credential, build);
   const { deps } = runtime;
+  if (deps === undefined) throw new Error('A world exports one tenant: give it DEFENDER_TENANT_ID.');
   const logLines: string[] = [];
   const logger = createLogger({
     info: (l) => logLines.push(l),
@@ -143,7 +172,7 @@ function buildWorld(
     config,
     deps,
     runtime,
-    credential: azureCredential,
+    credential,
     container,
     logLines,
     logger,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { fromDate, type Timestamp } from '../../common/timestamp';
 import { validateBackfillWindow, type BackfillJob } from '../../export/backfillJob';
 import { runBackfill, startBackfill } from '../../export/runBackfill';
+import { singleTenantExporter } from '../../tenants/singleTenant';
 import { tenantRunnerFor } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
@@ -77,7 +78,9 @@ export function registerBackfill(program: Command, context: CommandContext): voi
       const runtime = context.runtime();
       const { tenant } = await resolveTenantScope(runtime.platform.stateContainer, flags.tenant);
       const deps =
-        tenant === undefined ? runtime.deps : (await tenantRunnerFor(runtime).exporterOf(tenant.tenantId)).deps;
+        tenant === undefined
+          ? singleTenantExporter(runtime)
+          : (await tenantRunnerFor(runtime).exporterOf(tenant.tenantId)).deps;
       const now = deps.clock.now();
       if (flags.to === undefined && flags.from >= fromDate(now)) {
         command.error(

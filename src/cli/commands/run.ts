@@ -4,6 +4,7 @@ import { ExporterError, describeError } from '../../common/errors';
 import type { Logger, LogProperties } from '../../common/logger';
 import { runExport } from '../../export/runExport';
 import { formatSummary } from '../../export/runSummary';
+import { singleTenantExporter } from '../../tenants/singleTenant';
 import { tenantRunnerFor, type TenantEntry, type TenantRunOutcome } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
 import { EXIT } from '../exitCodes';
@@ -104,7 +105,7 @@ export function registerRun(program: Command, context: CommandContext): void {
       }
       const tenants = await runner.enabledTenants();
       if (tenants === undefined) {
-        const summary = await runExport(runtime.deps, { trigger: 'cli', logger: context.logger });
+        const summary = await runExport(singleTenantExporter(runtime), { trigger: 'cli', logger: context.logger });
         context.print(formatSummary(summary));
         return;
       }

@@ -15,6 +15,7 @@ import { formatDuration } from '../humanUnits';
 import { settingsEnvironment } from '../../config/settingsEnvironment';
 import { checkGraphNow } from '../../export/graphCheck';
 import type { GraphReadiness } from '../../export/exportState';
+import { singleTenantExporter } from '../../tenants/singleTenant';
 import { tenantRunnerFor } from '../../tenants/tenantRunner';
 import { describeGraph, describeSwitch, type PassProgress, type StatusReport } from '../statusReport';
 import { formatFields } from '../textTable';
@@ -101,7 +102,8 @@ export function formatStatus(report: StatusReport): string[] {
 /** `status --check-graph`: Graph's readiness now, for the single-tenant exporter or one registered tenant. */
 async function checkGraph(context: CommandContext, tenantId: string | undefined): Promise<GraphReadiness> {
   const runtime = context.runtime();
-  const deps = tenantId === undefined ? runtime.deps : (await tenantRunnerFor(runtime).exporterOf(tenantId)).deps;
+  const deps =
+    tenantId === undefined ? singleTenantExporter(runtime) : (await tenantRunnerFor(runtime).exporterOf(tenantId)).deps;
   return checkGraphNow(deps, context.logger);
 }
 

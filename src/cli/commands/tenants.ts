@@ -136,6 +136,7 @@ export function registerTenants(program: Command, context: CommandContext): void
     .option('--secret-name <name>', 'the Key Vault secret of that app (default: DEFENDER_CLIENT_SECRET_NAME)')
     .option('--api <api>', 'defender or graph (default: INCIDENTS_API)')
     .option('--adopt', "take over the single-tenant exporter's state (watermark, backfill jobs) for this tenant")
+    .option('--no-adopt', "leave the single-tenant exporter's state alone: this is another tenant")
     .option('--disabled', 'register it disabled (no runs until enabled)')
     .action(async (tenantId: string, options: AddOptions) => {
       const checked = checkTenant({
@@ -155,7 +156,17 @@ export function registerTenants(program: Command, context: CommandContext): void
       const stateContainer = stateContainerOf(context.storage());
       // NOTE: exists() first: with a container-scoped role, creating an existing container is denied (403) rather than 409.
       if (!(await stateContainer.exists())) await stateContainer.createIfNotExists();
-      const adopt = options.adopt === true || configuredTenant(context) === entry.tenantId;
+      const configured = configuredTenant(context);
+      const legacy =
+        existing === undefined
+          ? (await new StateStore(stateContainer, SINGLE_TENANT_LAYOUT).read().catch(() => undefined))?.state
+          : undefined;
+      // Whose is today's state? Without DEFENDER_TENANT_ID here nothing says: ask rather than lose or re-export it.
+      if (legacy !== undefined && options.adopt === undefined && configured === undefined)
+        throw new UsageError(
+          `The single-tenant exporter's state (watermark ${legacy.watermark}) exists and DEFENDER_TENANT_ID is not set here to say whose it is: add --adopt if ${entry.tenantId} is the tenant it exported (its runs continue from that watermark), or --no-adopt if it is another tenant. Nothing was changed.`,
+        );
+      const adopt = options.adopt ?? configured === entry.tenantId;
       // The state first: the tenant's first run (which may start as soon as it is registered) then continues from it.
       const adoption = adopt ? await adoptSingleTenantState(stateContainer, entry.tenantId) : undefined;
       await registry.update((current) => {
@@ -169,13 +180,10 @@ export function registerTenants(program: Command, context: CommandContext): void
       );
       const adopted = adoption === undefined ? undefined : describeAdoption(adoption, entry.tenantId);
       if (adopted !== undefined) context.print(adopted);
-      if (!adopt && existing === undefined) {
-        const legacy = (await new StateStore(stateContainer, SINGLE_TENANT_LAYOUT).read().catch(() => undefined))
-          ?.state;
-        if (legacy !== undefined)
-          context.note(
-            `note: with a registry, only registered tenants are exported; the single-tenant exporter's state (watermark ${legacy.watermark}) is no longer used. If its tenant should go on, add it with 'defender-export tenants add <its id> --adopt'.`,
-          );
+      if (!adopt && legacy !== undefined) {
+        context.note(
+          `note: with a registry, only registered tenants are exported; the single-tenant exporter's state (watermark ${legacy.watermark}) is no longer used. If its tenant should go on, add it with 'defender-export tenants add <its id> --adopt'.`,
+        );
       }
     });
 
