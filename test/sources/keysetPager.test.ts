@@ -2,19 +2,35 @@ import { requireTimestamp, type Timestamp } from '../../src/common/timestamp';
 import type { PullPosition, RawIncident } from '../../src/sources/incident';
 import { keysetPages } from '../../src/sources/keysetPager';
 
-/** A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` with `$skip`. */
+/**
+ * A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` (or `lt`, or
+ * `eq` with a creation-time slice) with `$skip`. An incident's creation time is its id in seconds after 06:00.
+ */
 function fakeList(incidents: RawIncident[]): {
   fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined }>;
   buildUrl: (r: PullPosition) => string;
   calls: PullPosition[];
 } {
   const calls: PullPosition[] = [];
+  const created = (id: string): string =>
+    `2026-11-27T06:${String(Math.floor(Number(id) / 60)).padStart(2, '0')}:${String(Number(id) % 60).padStart(2, '0')}.0000000Z`;
+  const inPosition = (position: PullPosition, i: RawIncident): boolean => {
+    const { cursor, tie } = position;
+    if (cursor === undefined) return true;
+    if (position.belowCursor === true) return i.lastUpdateTime < cursor;
+    if (tie === undefined) return i.lastUpdateTime <= cursor;
+    return (
+      i.lastUpdateTime === cursor &&
+      (tie.createdFrom === undefined || created(i.id) >= tie.createdFrom) &&
+      (tie.createdBefore === undefined || created(i.id) < tie.createdBefore)
+    );
+  };
   return {
     calls,
     buildUrl: (request) => JSON.stringify(request),
     fetchPage: (url) => {
-      const request = JSON.parse(url) as { cursor?: Timestamp; skip: number };
-      calls.push({ cursor: request.cursor, skip: request.skip });
+      const request = JSON.parse(url) as PullPosition;
+      calls.push(request);
       const sorted = [...incidents].sort((a, b) =>
         a.lastUpdateTime === b.lastUpdateTime
           ? Number(b.id) - Number(a.id)
@@ -22,7 +38,7 @@ function fakeList(incidents: RawIncident[]): {
             ? 1
             : -1,
       );
-      const eligible = sorted.filter((i) => request.cursor === undefined || i.lastUpdateTime <= request.cursor);
+      const eligible = sorted.filter((i) => inPosition(request, i));
       return Promise.resolve({ incidents: eligible.slice(request.skip, request.skip + 3), nextLink: undefined });
     },
   };
@@ -108,6 +124,36 @@ describe('keysetPages', () => {
     };
     expect(await collect({ ...list, fetchPage })).toEqual(['8', '7', '6', '5', '2', '1']);
   });
+
+  // Known gap, kept visible: inside a tie of more than a page (one update time), pages go on with a growing $skip,
+  // so tie members already read that are updated before the next request make it pass over unread ones. Reading
+  // ties in creation-time slices of one page each closes it, but costs dozens of calls when many incidents share
+  // their creation time too (tried; the exportRun tie test ran out of time). See the closing note of issue 11.
+  it.failing(
+    'loses nothing in a tie deeper than a page when tie members already read are updated between pages',
+    async () => {
+      const incidents = [incident(9, 9), ...[1, 2, 3, 4, 5, 6, 7, 8].map((id) => incident(id, 5)), incident(10, 1)];
+      const list = fakeList(incidents);
+      const read = new Set<string>();
+      let tieRequests = 0;
+      const fetchPage = (url: string): ReturnType<typeof list.fetchPage> => {
+        // At the second and third requests inside the tie, two tie members already read are updated (they leave it).
+        const position = JSON.parse(url) as PullPosition;
+        if (position.cursor === at(5) && [2, 3].includes((tieRequests += 1))) {
+          const leaving = incidents.filter((i) => i.lastUpdateTime === at(5) && read.has(i.id)).slice(0, 2);
+          for (const gone of leaving) incidents[incidents.indexOf(gone)] = incident(Number(gone.id), 59);
+        }
+        return list.fetchPage(url).then((page) => {
+          for (const i of page.incidents) read.add(i.id);
+          return page;
+        });
+      };
+      const ids = await collect({ ...list, fetchPage });
+      const stillTied = incidents.filter((i) => i.lastUpdateTime === at(5)).map((i) => i.id);
+      expect(stillTied.length).toBeGreaterThan(0);
+      for (const id of [...stillTied, '9', '10']) expect(ids).toContain(id);
+    },
+  );
 
   it('fetches the next page while the caller still works on the current one', async () => {
     const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
