@@ -47,6 +47,11 @@ export class BackfillLedger {
     return true;
   }
 
+  /** True for a version this job already wrote (this invocation, or at the cursor before it). */
+  knows(incident: RawIncident): boolean {
+    return this.seen.has(versionKey(incident));
+  }
+
   advance(next: PullPosition | undefined): void {
     this.pagesSinceCheckpoint += 1;
     if (next !== undefined) this.position = next;

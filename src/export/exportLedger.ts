@@ -65,6 +65,11 @@ export class ExportLedger {
     return true;
   }
 
+  /** True for a version exported before or read earlier in this run. */
+  knows(incident: RawIncident): boolean {
+    return this.exported[incident.id] === incident.lastUpdateTime || this.seenThisRun.has(versionKey(incident));
+  }
+
   /** The pull moved on to `next` (undefined: it reached the window start). */
   advance(next: PullPosition | undefined): void {
     this.current = next;

@@ -10,6 +10,8 @@ export interface PullLoopOptions {
   readonly writer: PartWriter;
   /** True when the incident is to be written (a version not written yet). */
   readonly accept: (incident: RawIncident) => boolean;
+  /** True for a version already written or dropped (asked by the pager inside ties; see keysetPager.ts). */
+  readonly known: (incident: RawIncident) => boolean;
   /** Called after each page with where the pull continues (undefined: it is complete). */
   readonly advance: (next: PullPosition | undefined) => void;
   /** Asked before each request: false stops cleanly (budget nearly spent, Ctrl+C). */
@@ -39,6 +41,7 @@ export async function pullIntoParts(options: PullLoopOptions): Promise<PullOutco
       start: options.start,
       shouldContinue: options.shouldContinue,
       abortSignal: options.abortSignal,
+      known: options.known,
     })) {
       for (const incident of page.incidents) {
         if (options.accept(incident)) await options.writer.append(incident.json);

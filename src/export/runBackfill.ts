@@ -103,6 +103,7 @@ export async function runBackfill(
     start: ledger.start,
     writer,
     accept: (incident) => ledger.accept(incident),
+    known: (incident) => ledger.knows(incident),
     advance: (next) => {
       ledger.advance(next);
       options.onProgress?.(ledger.progress(writer.openIncidents, next === undefined));

@@ -76,6 +76,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       start: plan.start,
       writer,
       accept: (incident) => ledger.accept(incident),
+      known: (incident) => ledger.knows(incident),
       advance: (next) => ledger.advance(next),
       shouldContinue: () => deps.clock.now().getTime() < deadlineMs,
       checkpoint: () => checkpoint.commit(false),

@@ -30,6 +30,7 @@ export class DefenderSource implements IncidentSource {
       buildUrl: (position) => this.listUrl(window, position),
       start: options.start,
       shouldContinue: options.shouldContinue,
+      known: options.known,
       fetchPage: async (url) => {
         const page = await this.client
           .getJson(url, (body) => parseIncidentPage(body, fields), options.abortSignal)

@@ -73,6 +73,7 @@ export class GraphSource implements IncidentSource {
       buildUrl: (position) => this.listUrl(window, position),
       start: options.start,
       shouldContinue: options.shouldContinue,
+      known: options.known,
       fetchPage: (url) => this.fetchPage(url, options.abortSignal),
     });
   }

@@ -54,6 +54,11 @@ export interface PullOptions {
   /** Asked before each request; false stops the pull cleanly (the run's budget is nearly spent). */
   readonly shouldContinue?: () => boolean;
   readonly abortSignal?: AbortSignal;
+  /**
+   * True for a version the caller already has (written, or dropped as a duplicate). Given, a tie paged with
+   * `$skip` re-reads a few of its incidents already read, to notice members that left the tie meanwhile.
+   */
+  readonly known?: (incident: RawIncident) => boolean;
 }
 
 /** The time window of a pull: from (inclusive), to (exclusive, optional). */

@@ -13,7 +13,12 @@ export interface KeysetPagerOptions {
   readonly fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: string | undefined }>;
   readonly start?: PullPosition;
   readonly shouldContinue?: () => boolean;
+  /** True for a version the caller already has: enables the re-read check inside ties (see tieRequest). */
+  readonly known?: (incident: RawIncident) => boolean;
 }
+
+/** Incidents of a tie already read that each `$skip` request inside the tie reads again. */
+export const TIE_REREAD = 5;
 
 type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
 
@@ -29,20 +34,27 @@ type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
  */
 export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<IncidentPage> {
   let position: PullPosition = options.start ?? { cursor: undefined, skip: 0 };
-  let url = options.buildUrl(position);
+  let requested = tieRequest(position, options);
+  let url = options.buildUrl(requested);
   if (options.shouldContinue?.() === false) return;
   let pending: Promise<Fetched> = options.fetchPage(url);
   for (;;) {
     const { incidents, nextLink } = await pending;
     assertNewestFirst(incidents, position.cursor, options.apiName);
-    const next = nextPosition(position, incidents, options.pageSize, nextLink !== undefined);
+    const next = tieLeftUnder(position, requested, incidents, options.known)
+      ? { ...position, skip: 0 }
+      : nextPosition(requested, incidents, options.pageSize, nextLink !== undefined);
     const currentUrl = url;
     let last = next === undefined;
     if (next !== undefined) {
       if (options.shouldContinue?.() === false) {
         last = true;
       } else {
-        url = nextLink !== undefined && sameQuery(position, next) ? nextLink : options.buildUrl(next);
+        const nextRequest = tieRequest(next, options);
+        url =
+          nextLink !== undefined && sameQuery(position, next) && nextRequest === next
+            ? nextLink
+            : options.buildUrl(nextRequest);
         pending = options.fetchPage(url);
         // Prefetched while the caller writes this page; if the caller stops early, its failure must not go unhandled.
         pending.catch(() => undefined);
@@ -51,7 +63,39 @@ export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<
     yield { incidents, requestUrl: currentUrl, next };
     if (last || next === undefined) return;
     position = next;
+    requested = tieRequest(next, options);
   }
+}
+
+/**
+ * The request for a position inside a tie paged with `$skip` (skip > 0 at one update time): it starts TIE_REREAD
+ * incidents early, so the page begins with incidents already read. If some that were read left the tie meanwhile
+ * (updated), the `$skip` lands that many places further on; up to TIE_REREAD of them are absorbed by the
+ * re-read, and more are noticed by tieLeftUnder. Without `known` the request is the position itself.
+ */
+function tieRequest(position: PullPosition, options: Pick<KeysetPagerOptions, 'known' | 'pageSize'>): PullPosition {
+  const { known, pageSize } = options;
+  if (known === undefined || position.cursor === undefined || position.belowCursor === true || position.skip === 0)
+    return position;
+  // Fewer than a page, so that a full page always moves the pull on.
+  const reread = Math.min(position.skip, TIE_REREAD, pageSize - 1);
+  return { ...position, skip: position.skip - reread };
+}
+
+/**
+ * True when a re-reading request inside a tie did not start with an incident already read: more of the tie's
+ * incidents read before left it than the re-read absorbs, so the `$skip` may have passed over unread ones.
+ * The tie (or its slice) is then read again from its start; the caller's dedupe drops what it already has.
+ */
+function tieLeftUnder(
+  position: PullPosition,
+  requested: PullPosition,
+  incidents: readonly RawIncident[],
+  known: KeysetPagerOptions['known'],
+): boolean {
+  if (known === undefined || requested.skip === position.skip) return false;
+  const first = incidents[0];
+  return first === undefined || !known(first);
 }
 
 /** The keyset relies on the documented newest-first order: a page that breaks it fails the run instead of risking a gap. */

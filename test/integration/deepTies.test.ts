@@ -100,6 +100,34 @@ describe.each([SOURCES.defender, SOURCES.graph])('a tie deeper than $skip 500 ($
     await expectEachVersionOnce('incidents/', currentVersions(world.tenant));
   });
 
+  it('loses nothing when incidents of the tie already read are updated while the tie is paged', async () => {
+    // The tie two hours back, newer incidents above it: the next run's overlap does not read the tie again.
+    const instant = ago(2 * 3_600_000);
+    const tieIds = Array.from(
+      { length: 700 },
+      (_, index) =>
+        world.tenant.incidents.add({ createdTime: ago(3 * 3_600_000 + index * 60_000), lastUpdateTime: instant }).id,
+    );
+    world.tenant.incidents.seed(60, { spreadHours: 1 });
+    let requests = 0;
+    let updated = 0;
+    // From the third page on, every page: three incidents of the tie (read or not) are updated, leaving it.
+    world.tenant.faults.onIncidentsPage = ({ skip }) => {
+      deepestSkip = Math.max(deepestSkip, skip);
+      if ((requests += 1) < 3) return;
+      for (let k = 0; k < 3 && updated < tieIds.length; k += 1)
+        world.tenant.incidents.update(tieIds[(updated++ * 97) % tieIds.length] ?? 0);
+    };
+
+    const first = await world.run();
+    world.tenant.faults.onIncidentsPage = undefined;
+    const second = await world.run();
+
+    expect(first.complete && second.complete).toBe(true);
+    expect(updated).toBeGreaterThan(30);
+    await expectEachVersionOnce('incidents/', currentVersions(world.tenant));
+  });
+
   it('backfills a window holding a deep tie exactly once', async () => {
     world.tenant.incidents.seed(100, { spreadHours: 20 });
     bulkUpdate(700, 12 * 3_600_000);
