@@ -220,10 +220,14 @@ export class ProcessTenantRunner implements TenantRunner {
 
 /** One tenant's token provider, kept across its runs while the secret and the scope stay the same. */
 function cachedTokenProvider(): TokenProviders {
-  let cached: { readonly secret: string; readonly scope: string; readonly provider: TokenProvider } | undefined;
+  // One per scope: the daily Graph readiness check must not push out the Defender API's cached token.
+  const byScope = new Map<string, { readonly secret: string; readonly provider: TokenProvider }>();
   return (secret, scope, create) => {
-    if (cached?.secret !== secret || cached.scope !== scope) cached = { secret, scope, provider: create() };
-    return cached.provider;
+    const cached = byScope.get(scope);
+    if (cached?.secret === secret) return cached.provider;
+    const provider = create();
+    byScope.set(scope, { secret, provider });
+    return provider;
   };
 }
 

@@ -191,6 +191,27 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     expect(tokenRequests()).toBe(tokensAfterFirst);
   });
 
+  it('keeps the tenant’s Defender token across ticks in auto mode, although the daily Graph check asks for a Graph token', async () => {
+    world = await startWorld({ tenant: { seedIncidents: 0 }, settings: { INCIDENTS_API: 'auto' } });
+    world.tenant.incidents.seed(3, { spreadHours: 1 });
+    const tenantId = world.tenant.tenantId.toLowerCase();
+    await register(world, [{ tenantId, enabled: true }]);
+    const runner = new ProcessTenantRunner(world.runtime);
+    const tokenRequests = (): number =>
+      world.tenant.requests.filter((r) => r.server === 'login' && r.path.endsWith('/oauth2/v2.0/token')).length;
+    const graphCalls = (): number => world.tenant.requests.filter((r) => r.server === 'graph').length;
+
+    runner.beginTick();
+    await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    const [tokensAfterFirst, graphAfterFirst] = [tokenRequests(), graphCalls()];
+    runner.beginTick();
+    await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+
+    expect(graphAfterFirst).toBeGreaterThan(0); // the first run checked Graph's readiness
+    expect(graphCalls()).toBe(graphAfterFirst); // once a day
+    expect(tokenRequests()).toBe(tokensAfterFirst);
+  });
+
   it('reads the registry once per tick for its runs; outside a tick (a CLI command) each run reads it', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(3, { spreadHours: 1 });
