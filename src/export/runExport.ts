@@ -1,7 +1,8 @@
 import { randomUUID } from 'crypto';
 import type { Logger } from '../common/logger';
-import { ExportCheckpoint } from './exportCheckpoint';
+import { ExportCheckpoint, type RunIdentity } from './exportCheckpoint';
 import type { ExportDependencies } from './exportDependencies';
+import type { ExportState } from './exportState';
 import { tenantMetadata } from './blobLayout';
 import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
@@ -10,7 +11,7 @@ import { summarise, type RunSummary } from './runSummary';
 import { StateFile } from './stateFile';
 import { RunSource } from './runSource';
 import { chooseSource } from './sourceRoute';
-import { genesisState, planWindow } from './windowPlan';
+import { genesisState, planWindow, type WindowPlan } from './windowPlan';
 
 export type { ExportDependencies, ExportSettings } from './exportDependencies';
 export type { RunSummary } from './runSummary';
@@ -47,26 +48,13 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const previous = await stateFile.open(() => genesisState(started, settings));
     const route = chooseSource(settings, previous, started);
     const plan = planWindow(previous, started, { ...settings, sourceName: route.api });
-    log.info('Export run started', {
-      runId: run.runId,
-      trigger: run.trigger,
-      watermark: previous?.watermark ?? 'none (first run)',
-      windowFrom: plan.from,
-      resumingAt: plan.resumed?.cursor,
-      incidentsApi: route.api,
-    });
+    logStart(log, run, previous, plan, route.api);
     const deadlineMs = waitDeadlineMs(started, settings.runBudgetMs);
     const clientSecret = await deps.readSecret(options.abortSignal);
     const sources = await RunSource.open(deps, { route, previous, stateFile, clientSecret, deadlineMs, log });
     const { source } = sources;
     const ledger = new ExportLedger(previous, plan, settings.overlapMinutes * 60_000, started.toISOString());
-    const { encoding, indexTags } = settings;
-    const writer = new PartWriter(deps.container, started, settings.maxBlobBytes, {
-      encoding,
-      indexTags,
-      prefix: deps.layout.exportPrefix,
-      metadata: tenantMetadata(deps.layout),
-    });
+    const writer = exportWriter(deps, started);
     const notes = () => sources.current;
     const checkpoint = new ExportCheckpoint(run, { plan, ledger, writer, stateFile, source, clock: deps.clock, notes });
     sources.commitBeforeSwitch = () => checkpoint.commit(false);
@@ -95,4 +83,32 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   } catch (error) {
     throw await stateFile.recordFailure(run, deps.clock.now(), error);
   }
+}
+
+function logStart(
+  log: Logger,
+  run: RunIdentity,
+  previous: ExportState | undefined,
+  plan: WindowPlan,
+  incidentsApi: string,
+): void {
+  log.info('Export run started', {
+    runId: run.runId,
+    trigger: run.trigger,
+    watermark: previous?.watermark ?? 'none (first run)',
+    windowFrom: plan.from,
+    resumingAt: plan.resumed?.cursor,
+    incidentsApi,
+  });
+}
+
+/** The run's parts: under the layout's export prefix, with the tenant's metadata when there is one. */
+function exportWriter(deps: ExportDependencies, executionTime: Date): PartWriter {
+  const { encoding, indexTags, maxBlobBytes } = deps.settings;
+  return new PartWriter(deps.container, executionTime, maxBlobBytes, {
+    encoding,
+    indexTags,
+    prefix: deps.layout.exportPrefix,
+    metadata: tenantMetadata(deps.layout),
+  });
 }
