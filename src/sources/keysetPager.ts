@@ -20,6 +20,13 @@ export interface KeysetPagerOptions {
 /** Incidents of a tie already read that each `$skip` request inside the tie reads again. */
 export const TIE_REREAD = 5;
 
+/**
+ * Times a pull reads a tie again from its start because its incidents moved under the `$skip`. An API whose
+ * order inside a tie changed from one request to the next would otherwise make the pull start over for ever;
+ * past this, the pull goes on with the plain `$skip` (as before the re-read existed) rather than never end.
+ */
+export const MAX_TIE_RESTARTS = 3;
+
 type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
 
 /**
@@ -38,10 +45,13 @@ export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<
   let url = options.buildUrl(requested);
   if (options.shouldContinue?.() === false) return;
   let pending: Promise<Fetched> = options.fetchPage(url);
+  let restarts = 0;
   for (;;) {
     const { incidents, nextLink } = await pending;
     assertNewestFirst(incidents, position.cursor, options.apiName);
-    const next = tieLeftUnder(position, requested, incidents, options.known)
+    const restart = restarts < MAX_TIE_RESTARTS && tieLeftUnder(position, requested, incidents, options.known);
+    if (restart) restarts += 1;
+    const next = restart
       ? { ...position, skip: 0 }
       : nextPosition(requested, incidents, options.pageSize, nextLink !== undefined);
     const currentUrl = url;

@@ -1,6 +1,6 @@
 import { requireTimestamp, type Timestamp } from '../../src/common/timestamp';
 import type { PullPosition, RawIncident } from '../../src/sources/incident';
-import { keysetPages } from '../../src/sources/keysetPager';
+import { keysetPages, MAX_TIE_RESTARTS } from '../../src/sources/keysetPager';
 
 /**
  * A fake newest-first list that answers keyset requests the way the API answers `le <cursor>` (or `lt`, or
@@ -147,6 +147,26 @@ describe('keysetPages', () => {
     const stillTied = incidents.filter((i) => i.lastUpdateTime === at(5)).map((i) => i.id);
     expect(stillTied.length).toBeGreaterThan(0);
     for (const id of [...stillTied, '9', '10']) expect(ids).toContain(id);
+  });
+
+  it('ends even if the API orders a tie differently on every request (starts the tie over at most a few times)', async () => {
+    const tie = Array.from({ length: 30 }, (_, index) => incident(index + 1, 5));
+    let turn = 0;
+    const calls: PullPosition[] = [];
+    const list = {
+      buildUrl: (position: PullPosition) => JSON.stringify(position),
+      fetchPage: (url: string) => {
+        const position = JSON.parse(url) as PullPosition;
+        calls.push(position);
+        turn += 1;
+        // A different order inside the tie each time: rotated by 7 per request.
+        const rotated = tie.map((_, index) => tie[(index + turn * 7) % tie.length] as RawIncident);
+        return Promise.resolve({ incidents: rotated.slice(position.skip, position.skip + 3), nextLink: undefined });
+      },
+    };
+    await collect(list);
+    expect(calls.filter((call) => call.skip === 0).length).toBeLessThanOrEqual(1 + MAX_TIE_RESTARTS);
+    expect(calls.length).toBeLessThan(100);
   });
 
   it('fetches the next page while the caller still works on the current one', async () => {
