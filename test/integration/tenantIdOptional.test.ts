@@ -238,6 +238,16 @@ describe('neither a tenant registry nor DEFENDER_TENANT_ID', () => {
     expect(result.stderr.slice('error: '.length).trimEnd()).toMatch(NO_TENANT);
   });
 
+  it('tenants list says that no tenant is exported, not that DEFENDER_TENANT_ID is', async () => {
+    const result = await runWorldCli(neither, ['tenants', 'list']);
+
+    expect(result.exitCode).toBe(EXIT.ok);
+    expect(result.stdout).toMatch(
+      /^No tenant registry \(.*\) and DEFENDER_TENANT_ID is not set: no tenant is exported\./,
+    );
+    expect(result.stdout).not.toMatch(/runs for DEFENDER_TENANT_ID/);
+  });
+
   it('the backfill endpoint fails its invocation with that line too', async () => {
     jest.spyOn(app, 'http').mockImplementation(() => undefined);
     const { backfillHandlerFor } = await import('../../src/functions/backfill');

@@ -115,8 +115,11 @@ export function registerTenants(program: Command, context: CommandContext): void
         return;
       }
       if (found === undefined) {
+        const single = configuredTenant(context);
         context.print(
-          `No tenant registry (${registry.describe()}): the exporter runs for DEFENDER_TENANT_ID alone. Add a tenant with 'defender-export tenants add <tenantId>'.`,
+          single === undefined
+            ? `No tenant registry (${registry.describe()}) and DEFENDER_TENANT_ID is not set: no tenant is exported. Set DEFENDER_TENANT_ID, or add a tenant with 'defender-export tenants add <tenantId>'.`
+            : `No tenant registry (${registry.describe()}): the exporter runs for DEFENDER_TENANT_ID (${single}) alone. Add a tenant with 'defender-export tenants add <tenantId>'.`,
         );
         return;
       }
