@@ -37,6 +37,21 @@ describe('the health workbook (infra/app/workbook.json)', () => {
     }
   });
 
+  it('reads telemetry that sampling never drops: host.json keeps every request, exception and trace', () => {
+    // Adaptive sampling (on by default, about 20 items/s) would drop summary lines when many tenants run at
+    // once: runs would go uncounted, a tenant's last error could vanish, and "no success" alerts could fire.
+    const host = JSON.parse(readRepoFile('host.json')) as {
+      logging: { applicationInsights: { samplingSettings: { isEnabled: boolean; excludedTypes?: string } } };
+    };
+    const sampling = host.logging.applicationInsights.samplingSettings;
+    const excluded = (sampling.excludedTypes ?? '').split(';').map((type) => type.trim());
+    const tablesRead = new Set(queries.flatMap(({ query }) => query.match(/\b(traces|exceptions|requests)\b/g) ?? []));
+    const typeOf: Record<string, string> = { traces: 'Trace', exceptions: 'Exception', requests: 'Request' };
+
+    expect(tablesRead.size).toBeGreaterThan(0);
+    for (const table of tablesRead) if (sampling.isEnabled) expect(excluded).toContain(typeOf[table]);
+  });
+
   it('counts failed runs that wrote no summary line from the function requests, once each', () => {
     const runs =
       workbookQueries().find((candidate) => candidate.source === 'workbook.json runs-by-trigger-and-outcome')?.query ??
