@@ -12,15 +12,26 @@ export interface SourceRoute {
 
 /**
  * Chooses the run's API. defender and graph are what they say. auto reads Graph once a switch is recorded (never
- * back by itself), or from 00:00 UTC of DEFENDER_API_END_DATE (recording the switch now); otherwise Defender.
+ * back by itself), once the runs before it read Graph (INCIDENTS_API=graph set earlier, then auto: recording the
+ * switch now rather than going back to the retiring API), or from 00:00 UTC of DEFENDER_API_END_DATE (recording
+ * the switch now); otherwise Defender.
  */
 export function chooseSource(
   settings: Pick<ExportSettings, 'incidentsApi' | 'defenderApiEndMs'>,
-  notes: SourceNotes | undefined,
+  notes: (SourceNotes & { readonly source?: string }) | undefined,
   now: Date,
 ): SourceRoute {
   if (settings.incidentsApi !== 'auto') return { api: settings.incidentsApi };
   if (notes?.apiSwitch) return { api: 'graph' };
+  if (notes?.source === 'graph')
+    return {
+      api: 'graph',
+      switchNow: {
+        to: 'graph',
+        at: now.toISOString(),
+        reason: 'the runs before this one read Microsoft Graph (INCIDENTS_API=graph); auto stays on Graph',
+      },
+    };
   if (now.getTime() < settings.defenderApiEndMs) return { api: 'defender' };
   const endDate = new Date(settings.defenderApiEndMs).toISOString().slice(0, 10);
   return {

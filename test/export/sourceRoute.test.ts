@@ -29,6 +29,20 @@ describe('which API a run reads', () => {
   it('stays Graph once a switch is recorded, even before the end date (never back by itself)', () => {
     expect(chooseSource(auto, { apiSwitch: recorded }, new Date(END_MS - 30 * 86_400_000))).toEqual({ api: 'graph' });
   });
+
+  it('stays Graph, recording the switch, when the runs before it read Graph (INCIDENTS_API=graph, then auto)', () => {
+    const before = new Date(END_MS - 30 * 86_400_000);
+    expect(chooseSource(auto, { source: 'graph' }, before)).toEqual({
+      api: 'graph',
+      switchNow: {
+        to: 'graph',
+        at: before.toISOString(),
+        reason: expect.stringMatching(/read Microsoft Graph/) as unknown,
+      },
+    });
+    expect(chooseSource(auto, { source: 'graph', apiSwitch: recorded }, before)).toEqual({ api: 'graph' });
+    expect(chooseSource(auto, { source: 'defender' }, before)).toEqual({ api: 'defender' });
+  });
 });
 
 describe("Graph's readiness check", () => {

@@ -5,7 +5,7 @@ import type { FaultSpec } from '../../src/local/simulator';
 import { readState } from '../support/exportChecks';
 import { listBlobNames, readExports } from '../support/exports';
 import { currentVersions, duplicates, missing } from '../support/invariants';
-import { startWorld, type World } from '../support/world';
+import { reconfigureWorld, startWorld, type World } from '../support/world';
 import { runCli } from '../cli/cliHarness';
 
 const DAY_MS = 86_400_000;
@@ -141,6 +141,38 @@ describe('INCIDENTS_API=auto: Defender until it ends, then Microsoft Graph, by i
     expect(world.tenant.requests.filter(isDefenderList)).toHaveLength(defenderCalls);
     expect((await readState(world.container))?.source).toBe('graph');
     expect(switchWarnings(world)).toHaveLength(1);
+  });
+});
+
+describe('INCIDENTS_API=auto after INCIDENTS_API=graph (a deployment switched by hand, then updated)', () => {
+  let world: World;
+  afterEach(async () => {
+    await world.close();
+  });
+
+  it('stays on Graph: records the switch once, never reads the Defender API, loses and repeats nothing', async () => {
+    // Prepare: runs on Graph set by hand; then the setting becomes auto (an `azd up` writes the new default).
+    world = await startWorld({ settings: { INCIDENTS_API: 'graph' }, tenant: { seedIncidents: 0 } });
+    world.tenant.incidents.seed(40, { spreadHours: 20 });
+    await world.run();
+    world.tenant.incidents.seed(7, { spreadHours: 0.01 });
+    world = reconfigureWorld(world, { INCIDENTS_API: 'auto' });
+
+    // Act
+    const onAuto = await world.run();
+    const again = await world.run();
+
+    // Assess
+    expect(onAuto.incidents).toBe(7);
+    expect(again.incidents).toBe(0);
+    expect(world.tenant.requests.filter(isDefenderList)).toHaveLength(0);
+    const state = await readState(world.container);
+    expect(state?.source).toBe('graph');
+    expect(state?.apiSwitch?.reason).toMatch(/read Microsoft Graph/);
+    expect(switchWarnings(world)).toHaveLength(1);
+    const exported = await readExports(world.container);
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+    expect(duplicates(exported)).toEqual([]);
   });
 });
 
