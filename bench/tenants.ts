@@ -19,6 +19,8 @@ const TENANTS = Number(process.env.BENCH_TENANTS ?? 100);
 const INCIDENTS_PER_TENANT = Number(process.env.BENCH_TENANT_INCIDENTS ?? 1000);
 const MEMORY_TENANTS = [1, 8, 32];
 const MEMORY_INCIDENTS = Number(process.env.BENCH_MEMORY_INCIDENTS ?? 300);
+/** Runs of each memory row (fresh processes, alternating): peak RSS here varies by 2-3 MB per tenant between runs. */
+const MEMORY_REPEATS = Number(process.env.BENCH_MEMORY_REPEATS ?? 3);
 /** The documented 50 calls per minute, time scaled down 12x (as the single-tenant paced rows). */
 const QUOTA: RateLimit = { windowMs: 5000, maxCalls: 50 };
 /** Single-tenant runs measured alone, for the ideal schedule. */
@@ -205,17 +207,30 @@ export async function tenantsBench(root: string): Promise<string[]> {
       rateLimits: [],
     });
     const memory: { tenants: number; result: TenantsResult }[] = [];
-    for (const count of MEMORY_TENANTS) {
-      const result = await runChild(
-        taskFor(setup, memorySim, 'together', `memory-${count}`, memorySim.tenantIds.slice(0, count), [
-          { windowMs: 1000, maxCalls: 1_000_000 },
-        ]),
-      );
-      memory.push({ tenants: count, result });
+    for (let repeat = 1; repeat <= MEMORY_REPEATS; repeat += 1) {
+      for (const count of MEMORY_TENANTS) {
+        const result = await runChild(
+          taskFor(setup, memorySim, 'together', `memory-${count}-${repeat}`, memorySim.tenantIds.slice(0, count), [
+            { windowMs: 1000, maxCalls: 1_000_000 },
+          ]),
+        );
+        memory.push({ tenants: count, result });
+      }
     }
     await memorySim.close();
-    const peakOf = (count: number): number => memory.find((m) => m.tenants === count)?.result.peakRssMb ?? Number.NaN;
+    const runsOf = (count: number): TenantsResult[] => memory.filter((m) => m.tenants === count).map((m) => m.result);
+    const medianOf = (count: number, pick: (result: TenantsResult) => number): number =>
+      median(runsOf(count).map(pick));
+    const peakOf = (count: number): number => medianOf(count, (result) => result.peakRssMb);
     const perExtra = (count: number): number => (peakOf(count) - peakOf(1)) / (count - 1);
+    const perExtraRuns = runsOf(32).map((result, index) =>
+      ((result.peakRssMb - (runsOf(1)[index]?.peakRssMb ?? Number.NaN)) / 31).toFixed(1),
+    );
+    const perExtraOf = (pick: (result: TenantsResult) => number | undefined): string =>
+      (
+        (medianOf(32, (result) => pick(result) ?? Number.NaN) - medianOf(1, (result) => pick(result) ?? Number.NaN)) /
+        31
+      ).toFixed(1);
 
     lines.push(
       '## Many tenants: the queue path',
@@ -256,16 +271,20 @@ export async function tenantsBench(root: string): Promise<string[]> {
       '',
       `One tenant's blob requests in that tick: ${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}. Against the targets: Key Vault reads ${vaultReads.length} per tick for the one secret all tenants share (target 1 per secret), ${tokenRequests.length} token requests while the cached tokens are valid (target 0), ${(listCalls.length / fleetIds.length).toFixed(2)} list calls per tenant (target 1), ${(storage.length / fleetIds.length).toFixed(2)} blob requests per tenant, all counted (target at most 3): the tenant's lease (acquire, release), its state (read, and a write that records the run), and the listing of its pending backfill jobs are what a tick with nothing new still costs; the registry is read once per tick and instance, not per run.`,
       '',
-      `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic incidents each, about 19 KB each, no quota; each N in a fresh process):`,
+      `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic incidents each, about 19 KB each, no quota; each N in a fresh process, ${MEMORY_REPEATS} runs each, alternating; medians):`,
       '',
-      '| tenants at once | peak RSS MB | RSS before the runs MB | incidents |',
-      '|---:|---:|---:|---:|',
-      ...memory.map(
-        (m) =>
-          `| ${m.tenants} | ${m.result.peakRssMb.toFixed(0)} | ${m.result.baselineRssMb.toFixed(0)} | ${m.result.incidents} |`,
+      '| tenants at once | peak RSS MB (runs) | RSS before the runs MB | peak JS heap used MB | peak Buffer memory MB | incidents |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...MEMORY_TENANTS.map(
+        (count) =>
+          `| ${count} | ${peakOf(count).toFixed(0)} (${runsOf(count)
+            .map((result) => result.peakRssMb.toFixed(0))
+            .join(
+              ', ',
+            )}) | ${medianOf(count, (result) => result.baselineRssMb).toFixed(0)} | ${medianOf(count, (result) => result.peakHeapUsedMb ?? Number.NaN).toFixed(0)} | ${medianOf(count, (result) => result.peakArrayBuffersMb ?? Number.NaN).toFixed(0)} | ${runsOf(count)[0]?.incidents ?? 0} |`,
       ),
       '',
-      `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** (from 1 to 32; ${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12). At host.json's ${concurrency} runs at once an instance needs about ${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of a Flex Consumption instance.`,
+      `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** of peak RSS (medians, from 1 to 32; run by run: ${perExtraRuns.join(', ')} MB; ${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12), of which JS heap ${perExtraOf((result) => result.peakHeapUsedMb)} MB and Buffers ${perExtraOf((result) => result.peakArrayBuffersMb)} MB at their own peaks. At host.json's ${concurrency} runs at once an instance needs about ${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of a Flex Consumption instance.`,
       '',
     );
   } finally {

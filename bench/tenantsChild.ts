@@ -48,6 +48,9 @@ export interface TenantsResult {
   /** Resident memory once the runtime and clients were built, before any run. */
   readonly baselineRssMb: number;
   readonly peakRssMb: number;
+  /** Highest JS heap in use and Buffer (ArrayBuffer) bytes seen while the runs went on, sampled every 20 ms, MB. */
+  readonly peakHeapUsedMb?: number;
+  readonly peakArrayBuffersMb?: number;
   /** CPU time of the whole child (user + system), ms. */
   readonly cpuMs: number;
   /** host.json's concurrency the pump used: batchSize + newBatchThreshold. */
@@ -76,6 +79,13 @@ async function main(): Promise<void> {
   const runner = tenantRunnerFor(runtime);
   const settings = hostQueueSettings(readFileSync(join(__dirname, '..', '..', 'host.json'), 'utf8'));
   const baselineRssMb = rssMb();
+  const peaks = { heapUsed: 0, arrayBuffers: 0 };
+  const sampler = setInterval(() => {
+    const { heapUsed, arrayBuffers } = process.memoryUsage();
+    peaks.heapUsed = Math.max(peaks.heapUsed, heapUsed / 2 ** 20);
+    peaks.arrayBuffers = Math.max(peaks.arrayBuffers, arrayBuffers / 2 ** 20);
+  }, 20);
+  sampler.unref();
   const started = Date.now();
   const ticks: TickReport[] = [];
   let incidents = 0;
@@ -147,6 +157,8 @@ async function main(): Promise<void> {
     wallMs: Date.now() - started,
     baselineRssMb,
     peakRssMb: peakRssMb(),
+    peakHeapUsedMb: peaks.heapUsed,
+    peakArrayBuffersMb: peaks.arrayBuffers,
     cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
     concurrency: settings.batchSize + settings.newBatchThreshold,
   };
