@@ -1,5 +1,7 @@
 import { systemClock, type Clock } from '../../src/common/clock';
 import { ExporterError } from '../../src/common/errors';
+import { fromDate } from '../../src/common/timestamp';
+import { runBackfill, startBackfill } from '../../src/export/runBackfill';
 import type { RecordedRequest } from '../../src/local/simulator';
 import type { FaultSpec } from '../../src/local/simulator';
 import { readState } from '../support/exportChecks';
@@ -123,6 +125,31 @@ describe('INCIDENTS_API=auto: Defender until it ends, then Microsoft Graph, by i
       expect(switchWarnings(world)).toHaveLength(1);
     },
   );
+
+  it('continues a backfill on Graph from its position when the Defender API starts answering 410 mid-backfill', async () => {
+    // Prepare: a 20-hour window of 250 incidents is three Defender pages; the API is retired while the first is served.
+    world = await startWorld({ settings: { INCIDENTS_API: 'auto' }, tenant: { seedIncidents: 0 } });
+    world.tenant.incidents.seed(250, { spreadHours: 20 });
+    const from = fromDate(new Date(Date.now() - 30 * 3_600_000));
+    const to = fromDate(new Date(Date.now() + 60_000));
+    world.tenant.faults.onIncidentsPage = (page) => {
+      if (page.server === 'defender') world.tenant.defenderRetirement = { at: 0, reply: '410' };
+    };
+
+    // Act
+    const job = await startBackfill(world.deps, from, to, 'test');
+    const result = await runBackfill(world.deps, job.id, { trigger: 'test', logger: world.logger });
+
+    // Assess
+    expect(result.job.status).toBe('complete');
+    expect(world.tenant.requests.filter(isDefenderList).map((request) => request.status)).toEqual([200, 410]);
+    expect(world.tenant.requests.filter(isGraphPull)[0]?.query.$filter).toMatch(/lastUpdateDateTime le /);
+    const exported = await readExports(world.container, 'backfill/');
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+    expect(duplicates(exported)).toEqual([]);
+    // A backfill never records the switch itself: the next export run does.
+    expect((await readState(world.container))?.apiSwitch).toBeUndefined();
+  });
 
   it('never switches back, even when the Defender API answers again later', async () => {
     // Prepare: a switch on a 410, then the Defender API works again.
