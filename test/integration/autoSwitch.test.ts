@@ -9,6 +9,8 @@ import { listBlobNames, readExports } from '../support/exports';
 import { currentVersions, duplicates, missing } from '../support/invariants';
 import { reconfigureWorld, startWorld, type World } from '../support/world';
 import { runCli } from '../cli/cliHarness';
+import { runWorldCli } from '../support/worldCli';
+import { EXIT } from '../../src/cli/exitCodes';
 
 const DAY_MS = 86_400_000;
 
@@ -351,6 +353,31 @@ describe('INCIDENTS_API=auto: Graph readiness, long before the end', () => {
       ready: true,
     });
     expect(world.logLines.join('\n')).not.toMatch(/Graph is not ready|stops working after/);
+  });
+
+  it("is per tenant with a registry: 'status' lists the tenant whose consent lacks the Graph permission, and only it", async () => {
+    // Prepare: two customer tenants; in one the admin consented only to the Defender permission.
+    world = await startWorld({ settings: { INCIDENTS_API: 'auto' }, tenant: { seedIncidents: 0 } });
+    const sim = world.tenant;
+    const ready = sim.addTenant({ seedIncidents: 5 });
+    const partial = sim.addTenant({ seedIncidents: 5, consentExporterApp: false });
+    sim.consent(sim.exporterApp.clientId, partial.tenantId, { roles: ['Incident.Read.All'] });
+    await runWorldCli(world, ['tenants', 'add', ready.tenantId, '--no-adopt']);
+    await runWorldCli(world, ['tenants', 'add', partial.tenantId, '--no-adopt']);
+
+    // Act
+    const run = await runWorldCli(world, ['run']);
+    const status = await runWorldCli(world, ['status']);
+
+    // Assess: both exported (still on Defender); only the partial tenant is listed as not ready, with Graph's code.
+    expect(run.exitCode).toBe(EXIT.ok);
+    const notReadyAt = status.lines.findIndex((line) => line.startsWith('Microsoft Graph not ready'));
+    expect(notReadyAt).toBeGreaterThan(0);
+    const listed = status.lines.slice(notReadyAt + 1);
+    expect(listed).toEqual([
+      expect.stringMatching(new RegExp(`^  - ${partial.tenantId.toLowerCase()}: Graph not ready`)),
+    ]);
+    expect(listed[0]).toMatch(/SecurityIncident\.Read\.All/);
   });
 
   it('warns once per process while Graph is not ready, naming the permission and the exact Graph error code', async () => {
