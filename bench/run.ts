@@ -19,7 +19,10 @@ import { tenantsBench } from './tenants';
 const ROOT = join(__dirname, '..', '..');
 const HEAP_CAP_MB = 128;
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,100000').split(',').map(Number);
-/** The exporter and the naive pull run this many times each, alternating; ratios use the medians (peak RSS and wall time swing from run to run with garbage collection). */
+/**
+ * The exporter and the naive pull run this many times each, alternating; ratios use the medians (peak RSS and wall
+ * time swing from run to run with garbage collection).
+ */
 const repeats = Math.max(1, Number(process.env.BENCH_REPEATS ?? 3));
 
 interface Row {

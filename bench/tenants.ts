@@ -275,14 +275,20 @@ export async function tenantsBench(root: string): Promise<string[]> {
       '',
       '| tenants at once | peak RSS MB (runs) | RSS before the runs MB | peak JS heap used MB | peak Buffer memory MB | incidents |',
       '|---:|---:|---:|---:|---:|---:|',
-      ...MEMORY_TENANTS.map(
-        (count) =>
-          `| ${count} | ${peakOf(count).toFixed(0)} (${runsOf(count)
-            .map((result) => result.peakRssMb.toFixed(0))
-            .join(
-              ', ',
-            )}) | ${medianOf(count, (result) => result.baselineRssMb).toFixed(0)} | ${medianOf(count, (result) => result.peakHeapUsedMb ?? Number.NaN).toFixed(0)} | ${medianOf(count, (result) => result.peakArrayBuffersMb ?? Number.NaN).toFixed(0)} | ${runsOf(count)[0]?.incidents ?? 0} |`,
-      ),
+      ...MEMORY_TENANTS.map((count) => {
+        const runs = runsOf(count)
+          .map((result) => result.peakRssMb.toFixed(0))
+          .join(', ');
+        const cells = [
+          count,
+          `${peakOf(count).toFixed(0)} (${runs})`,
+          medianOf(count, (result) => result.baselineRssMb).toFixed(0),
+          medianOf(count, (result) => result.peakHeapUsedMb ?? Number.NaN).toFixed(0),
+          medianOf(count, (result) => result.peakArrayBuffersMb ?? Number.NaN).toFixed(0),
+          runsOf(count)[0]?.incidents ?? 0,
+        ];
+        return `| ${cells.join(' | ')} |`;
+      }),
       '',
       `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** of peak RSS (medians, from 1 to 32; run by run: ${perExtraRuns.join(', ')} MB; ${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12), of which JS heap ${perExtraOf((result) => result.peakHeapUsedMb)} MB and Buffers ${perExtraOf((result) => result.peakArrayBuffersMb)} MB at their own peaks. At host.json's ${concurrency} runs at once an instance needs about ${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of a Flex Consumption instance.`,
       '',

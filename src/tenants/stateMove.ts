@@ -28,8 +28,9 @@ async function stateBlobNames(container: ContainerClient): Promise<string[]> {
 /**
  * Copies the state, backfill jobs and tenant registry from `from` to `to` (created if missing), byte for byte,
  * each with `If-None-Match: *`: a different state already in `to` is never overwritten (the move stops before
- * copying anything and says which); identical copies are skipped, so a move that failed half-way is run again. The originals are left where they are: the export container may be immutable,
- * and keeping them means a deployment still reading `from` loses nothing.
+ * copying anything and says which); identical copies are skipped, so a move that failed half-way is run again.
+ * The originals are left where they are: the export container may be immutable, and keeping them means a
+ * deployment still reading `from` loses nothing.
  */
 export async function moveState(from: ContainerClient, to: ContainerClient): Promise<StateMove> {
   const names = await stateBlobNames(from).catch((error: unknown) => {

@@ -12,7 +12,10 @@ async function watermarkOf(world: World): Promise<string | undefined> {
   return (JSON.parse((await blob.downloadToBuffer()).toString('utf8')) as { watermark: string }).watermark;
 }
 
-/** Runs once successfully, adds incidents, then expects the next run to fail as described, with no blob and the watermark untouched; finally a clean run recovers everything. */
+/**
+ * Runs once successfully, adds incidents, then expects the next run to fail as described, with no blob and the
+ * watermark untouched; finally a clean run recovers everything.
+ */
 async function expectCleanFailure(
   world: World,
   breakIt: () => void,

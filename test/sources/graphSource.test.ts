@@ -130,7 +130,8 @@ describe('GraphSource request URLs', () => {
 
     // Assess
     expect(url).toBe(
-      `${BASE}/v1.0/security/incidents?%24filter=lastUpdateDateTime%20ge%202026-11-27T07%3A00%3A00.0000000Z&%24top=50&%24orderby=lastUpdateDateTime%20desc&%24expand=alerts`,
+      `${BASE}/v1.0/security/incidents?%24filter=lastUpdateDateTime%20ge%202026-11-27T07%3A00%3A00.0000000Z` +
+        '&%24top=50&%24orderby=lastUpdateDateTime%20desc&%24expand=alerts',
     );
     expect(GRAPH_PAGE_SIZE).toBe(50);
   });

@@ -28,7 +28,8 @@ describe('parseIncidentPage', () => {
 
   it('keeps unknown fields, merged incidents and huge ids exactly as received', () => {
     const text =
-      '{"value":[{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}]}';
+      '{"value":[{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z",' +
+      '"status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}]}';
     const [incident] = parseIncidentPage(reply(text), defender).incidents;
     expect(incident?.json).toBe(
       '{"incidentId":9007199254740993,"lastUpdateTime":"2026-11-27T07:00:00.12Z","status":"Redirected","redirectIncidentId":7,"futureField":{"x":[1.50]}}',

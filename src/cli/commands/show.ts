@@ -24,7 +24,10 @@ function nonEmpty(what: string): (value: string) => string {
   };
 }
 
-/** Severities of both APIs, compared without case: Defender's (UnSpecified, Informational, Low, Medium, High) and Graph's (unknown, ..., unknownFutureValue). */
+/**
+ * Severities of both APIs, compared without case: Defender's (UnSpecified, Informational, Low, Medium, High) and
+ * Graph's (unknown, ..., unknownFutureValue).
+ */
 const SEVERITIES = ['high', 'medium', 'low', 'informational', 'unspecified', 'unknown', 'unknownfuturevalue'];
 
 /** A severity one of the APIs writes; anything else would silently match nothing. */

@@ -134,7 +134,10 @@ export class Directory {
     this.requireApp(clientId).consentedTenants.delete(this.requireTenant(tenantIdOrDomain));
   }
 
-  /** The tenant a request is meant for, for recording and per-tenant faults only (not a security check): the login path's tenant, else the bearer token's unverified `tid`. */
+  /**
+   * The tenant a request is meant for, for recording and per-tenant faults only (not a security check): the login
+   * path's tenant, else the bearer token's unverified `tid`.
+   */
   tenantOfRequest(server: string, path: string, authorization: string | undefined): string | undefined {
     if (server === 'login') {
       const segment = /^\/([^/]+)\//.exec(path)?.[1];

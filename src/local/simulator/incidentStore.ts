@@ -109,7 +109,10 @@ export class IncidentStore {
       .map((row) => structuredClone(row.incident));
   }
 
-  /** Creates `count` incidents whose lastUpdateTime is spread over the last `spreadHours` (default 72); `realistic` overrides the store's size setting for this call. */
+  /**
+   * Creates `count` incidents whose lastUpdateTime is spread over the last `spreadHours` (default 72); `realistic`
+   * overrides the store's size setting for this call.
+   */
   seed(count: number, options: { spreadHours?: number; realistic?: boolean } = {}): SimIncident[] {
     const realistic = this.realistic;
     this.realistic = options.realistic ?? realistic;
