@@ -83,7 +83,6 @@ export class BackfillJobStore {
     this.store = new JsonBlobStore(container, {
       what: 'backfill job',
       parse: (text, blobName) => parseJob(text, blobName.slice(prefix.length).replace(/\.json$/, ''), prefix),
-      readHint: "Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role.",
       writeHint: 'The blobs already written are kept; running the same backfill again resumes it.',
     });
   }

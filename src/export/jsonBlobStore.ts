@@ -1,6 +1,7 @@
 import { RestError, type ContainerClient } from '@azure/storage-blob';
 import { describeError, StateError, StorageError } from '../common/errors';
 import { numberProperty } from '../common/jsonFields';
+import { stateStorageFix } from './stateStorageFix';
 
 /** A JSON document as read, with the ETag of exactly those bytes (a later write must match it). */
 export interface Versioned<T> {
@@ -17,8 +18,8 @@ export interface JsonDocumentKind<T> {
   readonly what: string;
   /** Parses the blob's text; throws a StateError naming the recovery when it does not fit. */
   readonly parse: (text: string, blobName: string) => T;
-  /** Appended to a failed read's message: the setting or role to check. */
-  readonly readHint: string;
+  /** Appended to a failed read's message, after the fix: what a failed read means for the exporter. */
+  readonly readConsequence?: string;
   /** Appended to a failed write's message: what is kept and what happens next. */
   readonly writeHint: string;
 }
@@ -44,10 +45,12 @@ export class JsonBlobStore<T> {
       text = reply.readableStreamBody ? await readText(reply.readableStreamBody) : '';
       etag = reply.etag ?? '';
     } catch (error) {
-      if (storageStatusOf(error) === 404) return undefined;
+      const status = storageStatusOf(error);
+      if (status === 404) return undefined;
+      const consequence = this.kind.readConsequence === undefined ? '' : ` ${this.kind.readConsequence}`;
       throw new StorageError(
-        `Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.readHint}`,
-        { code: 'StateReadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error },
+        `Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${stateStorageFix(status)}${consequence}`,
+        { code: 'StateReadFailed', statusCode: status, retryable: true, cause: error },
       );
     }
     return { value: this.kind.parse(text, blobName), etag };
@@ -84,8 +87,9 @@ export class JsonBlobStore<T> {
           cause: error,
         });
       }
+      const fix = status === 403 ? ` ${stateStorageFix(status)}` : '';
       throw new StorageError(
-        `Writing the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.writeHint}`,
+        `Writing the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${this.kind.writeHint}${fix}`,
         { code: 'StateWriteFailed', statusCode: status, retryable: true, cause: error },
       );
     }

@@ -29,7 +29,6 @@ export class StateStore {
     this.store = new JsonBlobStore(container, {
       what: 'state blob',
       parse: (text) => parseStateOf(text, layout),
-      readHint: "Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role.",
       writeHint: 'The export blob of this run is kept; the next run re-reads its window and drops nothing.',
     });
   }

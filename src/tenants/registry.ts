@@ -157,8 +157,7 @@ export class TenantRegistryStore {
     this.store = new JsonBlobStore(container, {
       what: 'tenant registry',
       parse: (text) => parseRegistry(text, container.containerName),
-      readHint:
-        "Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role; no tenant is exported until the registry can be read.",
+      readConsequence: 'No tenant is exported until the registry can be read.',
       writeHint: 'The registry is unchanged.',
     });
   }

@@ -2,6 +2,7 @@ import type { BlobLeaseClient, ContainerClient } from '@azure/storage-blob';
 import { describeError, ExporterError, StorageError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { storageStatusOf } from '../export/jsonBlobStore';
+import { stateStorageFix } from '../export/stateStorageFix';
 
 /** How long a lease lasts without renewal (Blob Storage allows 15 to 60 s): how long a crashed run blocks its tenant. */
 export const LEASE_SECONDS = 60;
@@ -64,11 +65,11 @@ export class TenantLease {
         if (status === 404 && attempt === 1) {
           // First run of this tenant: create the (empty) lease blob, then take the lease.
           await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch((createError: unknown) => {
-            if (storageStatusOf(createError) !== 409) throw leaseError(blobName, createError);
+            if (storageStatusOf(createError) !== 409) throw leaseError('Taking', blobName, createError);
           });
           continue;
         }
-        throw leaseError(blobName, error);
+        throw leaseError('Taking', blobName, error);
       }
     }
   }
@@ -113,14 +114,15 @@ export async function leaseHeld(container: ContainerClient, blobName: string): P
     return properties.leaseState === 'leased';
   } catch (error) {
     if (storageStatusOf(error) === 404) return false;
-    throw leaseError(blobName, error);
+    throw leaseError('Checking', blobName, error);
   }
 }
 
-function leaseError(blobName: string, error: unknown): StorageError {
+/** A lease request failed: the fix names the role only for a 403 (stateStorageFix). */
+function leaseError(action: 'Taking' | 'Checking', blobName: string, error: unknown): StorageError {
   const status = storageStatusOf(error);
   return new StorageError(
-    `Taking the run lease ${blobName} failed: ${describeError(error)}. Check EXPORT_STORAGE, EXPORT_STATE_CONTAINER and the identity's 'Storage Blob Data Contributor' role.`,
+    `${action} the run lease ${blobName} failed: ${describeError(error)}. ${stateStorageFix(status)}`,
     { code: 'TenantLeaseFailed', statusCode: status, retryable: true, cause: error },
   );
 }

@@ -8,6 +8,14 @@ import { startWorld, type World } from '../support/world';
 import { watchOutput } from './cliProcess';
 
 const hoursAgo = (hours: number): Timestamp => minusMs(fromDate(new Date()), hours * 3_600_000);
+/** With API_CALLS_PER_MINUTE=1 the second list call waits about this long for the quota. */
+const QUOTA_WAIT_MS = 60_000;
+/** How long the simulated Defender API holds a page when told to be slow. */
+const SLOW_PAGE_MS = 30_000;
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 25));
+}
 
 describe('defender-export backfill (the real CLI process)', () => {
   let world: World;
@@ -50,6 +58,9 @@ describe('defender-export backfill (the real CLI process)', () => {
     afterEach(() => {
       for (const run of running.splice(0)) run.kill();
     });
+    const listCalls = (): number =>
+      world.tenant.requests.filter((request) => request.server === 'defender' && request.path === '/api/incidents')
+        .length;
     const paced = (container: string): Record<string, string> =>
       cliEnvironment(world, { EXPORT_CONTAINER: container, API_CALLS_PER_MINUTE: '1' });
 
@@ -65,7 +76,8 @@ describe('defender-export backfill (the real CLI process)', () => {
       run.child.kill('SIGINT');
       const result = await run.done;
 
-      expect(Date.now() - interruptedAt).toBeLessThan(5_000);
+      // The quota wait it must cut short is about a minute; a loaded machine needs seconds to commit and exit.
+      expect(Date.now() - interruptedAt).toBeLessThan(QUOTA_WAIT_MS / 3);
       expect(result.code).toBe(EXIT.interrupted);
       expect(result.stderr).toContain(
         'Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.',
@@ -85,11 +97,13 @@ describe('defender-export backfill (the real CLI process)', () => {
 
     it('stops now on a second Ctrl+C while a page is still on its way, and the same command then exports everything exactly once', async () => {
       const window = ['backfill', '--from', hoursAgo(23), '--to', hoursAgo(0)];
-      world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 20_000, persistent: true });
+      world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: SLOW_PAGE_MS, persistent: true });
+      const listCallsBefore = listCalls();
       const run = startCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
       running.push(run);
       const output = watchOutput(run);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // The first page is on its way (and the Ctrl+C handler, set before the run starts, is in place).
+      await until(() => listCalls() > listCallsBefore || run.child.exitCode !== null);
       run.child.kill('SIGINT');
       await output.until('stderr', /^Ctrl\+C: stopping at the next page boundary/m);
       const secondAt = Date.now();
@@ -98,7 +112,8 @@ describe('defender-export backfill (the real CLI process)', () => {
       const result = await run.done;
 
       world.tenant.faults.clear();
-      expect(Date.now() - secondAt).toBeLessThan(2_000);
+      // Waiting for the page in flight would take most of SLOW_PAGE_MS; stopping now takes a process exit.
+      expect(Date.now() - secondAt).toBeLessThan(SLOW_PAGE_MS / 3);
       expect(result.code).toBe(EXIT.interrupted);
       expect(result.stderr).toContain(
         'Stopped now. Run the same command again to resume from the last committed part.',

@@ -56,3 +56,8 @@ export function watchOutput(run: ChildRun): WatchedOutput {
 export function closeStdoutAfterFirstBytes(run: ChildRun): void {
   run.child.stdout?.once('data', () => run.child.stdout?.destroy());
 }
+
+/** Like `producer | true`: closes the read end of stdout before the process can write anything, so its first write fails. */
+export function closeStdoutAtOnce(run: ChildRun): void {
+  run.child.stdout?.destroy();
+}
