@@ -15,7 +15,7 @@ import { registerStatus } from './commands/status';
 import { registerTenants } from './commands/tenants';
 import { describeFailure } from './describeFailure';
 import { EXIT } from './exitCodes';
-import { localEnvironment, readLocalTenant } from './localTenantFile';
+import { localEnvironment, readLocalTenant } from '../config/localTenantFile';
 import { settingsEnvironment } from '../config/settingsEnvironment';
 import { UsageError } from './usageError';
 import { printError, printLine, stdoutColumns, terminalLogger, toleratePipeClosing } from './terminal';

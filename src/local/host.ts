@@ -3,7 +3,7 @@ import { describeError } from '../common/errors';
 import { createLogger, registerSensitive, type Logger } from '../common/logger';
 import { settingsEnvironment } from '../config/settingsEnvironment';
 import { formatSummary } from '../export/runSummary';
-import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../cli/localTenantFile';
+import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../config/localTenantFile';
 import { loadConfig, type Environment } from '../config/loadConfig';
 import { parseNcrontab } from '../config/ncrontab';
 import { SETTING_TABLE } from '../config/settings';
@@ -11,7 +11,7 @@ import { runExport } from '../export/runExport';
 import { StateStore } from '../export/stateStore';
 import { createRuntime } from '../runtime/exporterRuntime';
 import { startAzurite, type AzuriteBlob } from './azurite';
-import { formatTenantResult } from '../cli/commands/run';
+import { formatTenantResult } from '../tenants/tenantResult';
 import { singleTenantExporter } from '../tenants/singleTenant';
 import { tenantRunnerFor, type TenantEntry } from '../tenants/tenantRunner';
 import {
