@@ -14,7 +14,7 @@ import { registerState } from './commands/state';
 import { registerStatus } from './commands/status';
 import { registerTenants } from './commands/tenants';
 import { describeFailure } from './describeFailure';
-import { EXIT } from './exitCodes';
+import { EXIT } from '../common/exitCodes';
 import { localEnvironment, readLocalTenant } from '../config/localTenantFile';
 import { settingsEnvironment } from '../config/settingsEnvironment';
 import { UsageError } from './usageError';

@@ -1,5 +1,6 @@
 import { join } from 'path';
 import { describeError } from '../common/errors';
+import { EXIT } from '../common/exitCodes';
 import { createLogger, registerSensitive, type Logger } from '../common/logger';
 import { settingsEnvironment } from '../config/settingsEnvironment';
 import { formatSummary } from '../export/runSummary';
@@ -197,7 +198,7 @@ async function main(): Promise<void> {
     if (tenant) removeLocalTenant(projectRoot);
     await tenant?.tenant.close();
     await azurite?.close();
-    process.exit(0);
+    process.exit(EXIT.ok);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -208,5 +209,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`npm start failed: ${describeError(error)}\n`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { startCli } from '../support/childRun';
 import { defenderIncident, freshContainer, startWorld, writeExportBlob, writeState, type CliWorld } from './cliHarness';
 import { closeStdoutAfterFirstBytes, storageEnvironment } from './cliProcess';

@@ -7,7 +7,7 @@ import { singleTenantExporter } from '../../tenants/singleTenant';
 import { formatTenantResult, formatTenantTotal, type TenantResult } from '../../tenants/tenantResult';
 import { tenantRunnerFor, type TenantEntry } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
-import { EXIT } from '../exitCodes';
+import { EXIT } from '../../common/exitCodes';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 
 /** Tenants exported at once by `run` when a registry exists, unless --concurrency says otherwise. */
