@@ -3,7 +3,17 @@
  * and `integration` (real SDK clients against Azurite and the simulated tenant, CLI processes;
  * `npm run test:integration`). `npm test` runs both. A test file is integration unless it is listed here.
  */
-const UNIT_FOLDERS = ['architecture/', 'common/', 'config/', 'export/', 'infra/', 'packaging/', 'sources/', 'tenants/'];
+const UNIT_FOLDERS = [
+  'architecture/',
+  'auth/',
+  'common/',
+  'config/',
+  'export/',
+  'infra/',
+  'packaging/',
+  'sources/',
+  'tenants/',
+];
 const UNIT_FILES = [
   'cli/exportBlobName.test.ts',
   'cli/statusReport.test.ts',

@@ -13,7 +13,7 @@ try {
     process.stderr.write(
       `defender-export is not built yet: run 'npm run build' in ${path.join(__dirname, '..')}, then try again.\n`,
     );
-    // EXIT.failed (src/cli/exitCodes.ts), which cannot be loaded before the build.
+    // EXIT.failed (src/common/exitCodes.ts), which cannot be loaded before the build.
     process.exitCode = 1;
     return;
   }

@@ -1,7 +1,9 @@
+import { isRestError } from '@azure/core-rest-pipeline';
 import type { SecretClient } from '@azure/keyvault-secrets';
 import { describeError, SecretError } from '../common/errors';
 import { registerSensitive } from '../common/logger';
-import { numberProperty, stringProperty } from '../common/jsonFields';
+import { stringProperty } from '../common/jsonFields';
+import { azureErrorStatus } from './azureErrorStatus';
 
 /**
  * Reads the app registration's client secret from Key Vault. Called once per run so a rotated secret
@@ -38,8 +40,8 @@ export async function readClientSecret(
 }
 
 function explain(error: unknown, vaultUri: string, secretName: string): SecretError {
-  const statusCode = numberProperty(error, 'statusCode');
-  const code = stringProperty(error, 'code');
+  const statusCode = azureErrorStatus(error);
+  const code = isRestError(error) ? error.code : undefined;
   const name = error instanceof Error ? error.name : '';
   if (statusCode === 404) {
     return new SecretError(

@@ -1,7 +1,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { AuthError, describeError } from '../common/errors';
 import { registerSensitiveWhileAlive } from '../common/logger';
-import { numberProperty } from '../common/jsonFields';
+import { azureErrorStatus } from './azureErrorStatus';
 
 /** Renew a token this long before it expires, so a page request never starts with a token about to lapse. */
 const REFRESH_MARGIN_MS = 5 * 60_000;
@@ -61,7 +61,7 @@ function explainTokenError(error: unknown, scope: string, app: string): AuthErro
   const text = describeError(error);
   const aadCode = /AADSTS(\d+)/.exec(text)?.[0];
   const hint = aadCode ? HINTS[aadCode] : undefined;
-  const statusCode = numberProperty(error, 'statusCode');
+  const statusCode = azureErrorStatus(error);
   const retryable = aadCode === undefined && (statusCode === undefined || statusCode >= 500 || statusCode === 429);
   const fix = hint ?? 'check DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID, AZURE_AUTHORITY_HOST and the secret in Key Vault';
   return new AuthError(

@@ -1,6 +1,7 @@
-import { RestError, type ContainerClient } from '@azure/storage-blob';
+import { isRestError } from '@azure/core-rest-pipeline';
+import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, StateError, StorageError } from '../common/errors';
-import { numberProperty } from '../common/jsonFields';
+import { azureErrorStatus } from '../auth/azureErrorStatus';
 import { stateStorageFix } from './stateStorageFix';
 
 /** A JSON document as read, with the ETag of exactly those bytes (a later write must match it). */
@@ -70,7 +71,7 @@ export class JsonBlobStore<T> {
       return result.etag ?? '';
     } catch (error) {
       const status = storageStatusOf(error);
-      const code = error instanceof RestError ? error.code : undefined;
+      const code = isRestError(error) ? error.code : undefined;
       if (status === 409 && code !== undefined && /Immutab|LegalHold/i.test(code)) {
         throw new StorageError(
           `Writing the ${this.kind.what} ${blobName} was refused (${code}): its container keeps blobs immutable ` +
@@ -112,9 +113,9 @@ export class JsonBlobStore<T> {
   }
 }
 
-/** The HTTP status of a storage SDK error (RestError), if it has one. */
+/** The HTTP status of a storage SDK error (RestError, or the AuthenticationError of its credential), if it has one. */
 export function storageStatusOf(error: unknown): number | undefined {
-  return error instanceof RestError ? error.statusCode : numberProperty(error, 'statusCode');
+  return azureErrorStatus(error);
 }
 
 async function readText(stream: NodeJS.ReadableStream): Promise<string> {

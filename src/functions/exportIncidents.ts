@@ -7,6 +7,7 @@ import { contextLogger } from './contextLogger';
 import { tickMessages } from './fanOut';
 import { reportedRun } from './runReport';
 import { runMessageText } from './runMessage';
+import { settingExpression } from './settingExpression';
 import { singleTenantExporter } from '../tenants/singleTenant';
 import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
@@ -14,7 +15,10 @@ import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
  * The runs queue (EXPORT_QUEUE) in the host storage account, written through the Functions output binding: the
  * host holds the connection (AzureWebJobsStorage, identity-based in Azure through `__queueServiceUri`).
  */
-export const runsQueue = output.storageQueue({ queueName: '%EXPORT_QUEUE%', connection: 'AzureWebJobsStorage' });
+export const runsQueue = output.storageQueue({
+  queueName: settingExpression('exportQueue'),
+  connection: 'AzureWebJobsStorage',
+});
 
 /**
  * The timer's handler over the runtime it is given. Without a tenant registry it exports the one tenant itself,
@@ -59,7 +63,7 @@ export function exportIncidentsHandler(
 export const exportIncidents = exportIncidentsHandler(() => getRuntime(process.env));
 
 app.timer('exportIncidents', {
-  schedule: '%EXPORT_SCHEDULE%',
+  schedule: settingExpression('schedule'),
   runOnStartup: false,
   useMonitor: true,
   extraOutputs: [runsQueue],

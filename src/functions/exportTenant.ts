@@ -3,6 +3,7 @@ import { numberProperty } from '../common/jsonFields';
 import { getRuntime, type ExporterRuntime } from '../runtime/exporterRuntime';
 import { contextLogger } from './contextLogger';
 import { runQueuedTenant } from './queuedRun';
+import { settingExpression } from './settingExpression';
 import { tenantRunnerFor, type TenantRunner } from '../tenants/tenantRunner';
 
 /**
@@ -27,7 +28,7 @@ export function exportTenantHandler(
 export const exportTenant = exportTenantHandler(() => getRuntime(process.env));
 
 app.storageQueue('exportTenant', {
-  queueName: '%EXPORT_QUEUE%',
+  queueName: settingExpression('exportQueue'),
   connection: 'AzureWebJobsStorage',
   handler: exportTenant,
 });

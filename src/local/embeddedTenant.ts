@@ -1,24 +1,28 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Environment } from '../config/loadConfig';
+import { SETTING_TABLE } from '../config/settings';
 import { ConfigError } from '../common/errors';
 import { TenantRegistryStore } from '../tenants/registry';
 import { SimulatedTenant, type DefenderRetirement } from './simulator';
 
+/** App settings by name, every one of them set. */
+type SettingValuesByName = Readonly<Record<string, string>>;
+
 /** The simulated tenant plus the settings that point the exporter at it. */
 export interface EmbeddedTenant {
   readonly tenant: SimulatedTenant;
-  readonly settings: Environment;
+  readonly settings: SettingValuesByName;
 }
 
 /** The app's settings that point at a simulated tenant: tenant, app, vault, both APIs, authority. */
-export function tenantSettings(tenant: SimulatedTenant): Environment {
+export function tenantSettings(tenant: SimulatedTenant): SettingValuesByName {
   return {
-    DEFENDER_TENANT_ID: tenant.tenantId,
-    DEFENDER_CLIENT_ID: tenant.exporterApp.clientId,
-    KEY_VAULT_URI: tenant.vaultUrl,
-    DEFENDER_API_URL: tenant.defenderUrl,
-    GRAPH_API_URL: tenant.graphUrl,
-    AZURE_AUTHORITY_HOST: tenant.authorityHost,
+    [SETTING_TABLE.tenantId.name]: tenant.tenantId,
+    [SETTING_TABLE.clientId.name]: tenant.exporterApp.clientId,
+    [SETTING_TABLE.keyVaultUri.name]: tenant.vaultUrl,
+    [SETTING_TABLE.apiUrl.name]: tenant.defenderUrl,
+    [SETTING_TABLE.graphApiUrl.name]: tenant.graphUrl,
+    [SETTING_TABLE.authorityHost.name]: tenant.authorityHost,
   };
 }
 
@@ -28,7 +32,7 @@ export function tenantSettings(tenant: SimulatedTenant): Environment {
  * tenants of its registry) runs against the real tenants.
  */
 export function usesSimulatedTenant(env: Environment): boolean {
-  return [env.DEFENDER_TENANT_ID, env.DEFENDER_CLIENT_ID].every((value) => (value ?? '').trim() === '');
+  return [SETTING_TABLE.tenantId, SETTING_TABLE.clientId].every(({ name }) => (env[name] ?? '').trim() === '');
 }
 
 /**
@@ -51,18 +55,15 @@ export async function startEmbeddedTenant(options: {
     defenderRetirement: localRetirement(options.env ?? {}),
     tenants: options.tenants ?? 1,
   });
-  const { DEFENDER_TENANT_ID: homeTenant, ...appSettings } = tenantSettings(tenant);
-  return {
-    tenant,
-    settings: {
-      ...(options.registryOnly === true ? {} : { DEFENDER_TENANT_ID: homeTenant }),
-      ...appSettings,
-      // The identity that reads the vault, as the managed identity would in Azure.
-      AZURE_TENANT_ID: tenant.tenantId,
-      AZURE_CLIENT_ID: tenant.vaultReader.clientId,
-      AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,
-    },
+  const settings: Record<string, string> = {
+    ...tenantSettings(tenant),
+    // The identity that reads the vault, as the managed identity would in Azure.
+    AZURE_TENANT_ID: tenant.tenantId,
+    AZURE_CLIENT_ID: tenant.vaultReader.clientId,
+    AZURE_CLIENT_SECRET: tenant.vaultReader.clientSecret,
   };
+  if (options.registryOnly === true) delete settings[SETTING_TABLE.tenantId.name];
+  return { tenant, settings };
 }
 
 /**

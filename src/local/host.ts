@@ -1,16 +1,18 @@
 import { join } from 'path';
 import { describeError } from '../common/errors';
+import { EXIT } from '../common/exitCodes';
 import { createLogger, registerSensitive, type Logger } from '../common/logger';
 import { settingsEnvironment } from '../config/settingsEnvironment';
 import { formatSummary } from '../export/runSummary';
-import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../cli/localTenantFile';
+import { LOCAL_TENANT_FILE, removeLocalTenant, writeLocalTenant } from '../config/localTenantFile';
 import { loadConfig, type Environment } from '../config/loadConfig';
 import { parseNcrontab } from '../config/ncrontab';
+import { SETTING_TABLE } from '../config/settings';
 import { runExport } from '../export/runExport';
 import { StateStore } from '../export/stateStore';
 import { createRuntime } from '../runtime/exporterRuntime';
 import { startAzurite, type AzuriteBlob } from './azurite';
-import { formatTenantResult } from '../cli/commands/run';
+import { formatTenantResult } from '../tenants/tenantResult';
 import { singleTenantExporter } from '../tenants/singleTenant';
 import { tenantRunnerFor, type TenantEntry } from '../tenants/tenantRunner';
 import {
@@ -55,7 +57,7 @@ async function main(): Promise<void> {
   let tenant: EmbeddedTenant | undefined;
   let activity: NodeJS.Timeout | undefined;
 
-  const storageSetting = env.EXPORT_STORAGE ?? env.AzureWebJobsStorage;
+  const storageSetting = env[SETTING_TABLE.storage.name] ?? env.AzureWebJobsStorage;
   if (embedded || storageSetting === undefined || storageSetting.trim() === DEVELOPMENT_STORAGE) {
     try {
       azurite = await startAzurite({
@@ -72,7 +74,7 @@ async function main(): Promise<void> {
     logger.info(
       `Azurite blob service on ${azurite.blobEndpoint}${azurite.queueEndpoint === undefined ? '' : `, queue service on ${azurite.queueEndpoint}`} (data in .azurite/; Storage Explorer: "Local storage emulator")`,
     );
-    env = { ...env, EXPORT_STORAGE: DEVELOPMENT_STORAGE };
+    env = { ...env, [SETTING_TABLE.storage.name]: DEVELOPMENT_STORAGE };
   }
   if (embedded) {
     // LOCAL_TENANTS plays a deployment that exports only its registry's tenants: no DEFENDER_TENANT_ID.
@@ -84,7 +86,8 @@ async function main(): Promise<void> {
     });
     registerSensitive(tenant.tenant.exporterApp.clientSecret);
     registerSensitive(tenant.tenant.vaultReader.clientSecret);
-    env = { ...env, ...tenant.settings, EXPORT_SCHEDULE: env.EXPORT_SCHEDULE ?? '0 * * * * *' };
+    const scheduleName = SETTING_TABLE.schedule.name;
+    env = { ...env, ...tenant.settings, [scheduleName]: env[scheduleName] ?? '0 * * * * *' };
     logger.info(
       `No DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
     );
@@ -129,7 +132,11 @@ async function main(): Promise<void> {
     // What a second terminal needs to reach this simulated tenant: only `--local` (npm run local -- <command>) reads it.
     writeLocalTenant(projectRoot, {
       pid: process.pid,
-      settings: { ...tenant.settings, EXPORT_STORAGE: DEVELOPMENT_STORAGE, EXPORT_CONTAINER: config.container },
+      settings: {
+        ...tenant.settings,
+        [SETTING_TABLE.storage.name]: DEVELOPMENT_STORAGE,
+        [SETTING_TABLE.container.name]: config.container,
+      },
       caCertPem: tenant.tenant.caCertPem,
     });
     // The note is about the single tenant's watermark; with LOCAL_TENANTS each tenant's run says where it starts.
@@ -191,7 +198,7 @@ async function main(): Promise<void> {
     if (tenant) removeLocalTenant(projectRoot);
     await tenant?.tenant.close();
     await azurite?.close();
-    process.exit(0);
+    process.exit(EXIT.ok);
   };
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
@@ -202,5 +209,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`npm start failed: ${describeError(error)}\n`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });

@@ -4,6 +4,7 @@ import { TokenProvider } from '../auth/tokenProvider';
 import type { Clock } from '../common/clock';
 import { registerSensitiveWhileAlive, type Logger } from '../common/logger';
 import type { Config } from '../config/loadConfig';
+import { SETTING_TABLE } from '../config/settings';
 import type { SourceRequest } from '../export/exportDependencies';
 import { ApiClient } from '../sources/apiClient';
 import { DefenderSource } from '../sources/defenderSource';
@@ -112,7 +113,7 @@ export function warnIfGraphNotReady(
   shared.retirementWarned = true;
   logger.warn(
     `The Defender XDR incidents API ends ${new Date(config.defenderApiEndMs).toISOString().slice(0, 10)} (MC1220762) and this exporter then moves to Microsoft Graph, but Graph is not ready (${readiness.code ?? 'unknown'}): grant SecurityIncident.Read.All (application) with admin consent; 'defender-export status' shows it`,
-    { setting: 'INCIDENTS_API', graphError: readiness.code },
+    { setting: SETTING_TABLE.incidentsApi.name, graphError: readiness.code },
   );
 }
 
@@ -188,6 +189,6 @@ function warnIfDefenderRetiring(config: Config, shared: SourceSharing, logger: L
   // Short on purpose: the whole story (permission, zero-gap switch) is in the README, "Switching to Microsoft Graph".
   logger.warn(
     `The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set INCIDENTS_API=graph (README: Switching to Microsoft Graph)`,
-    { setting: 'INCIDENTS_API' },
+    { setting: SETTING_TABLE.incidentsApi.name },
   );
 }

@@ -4,7 +4,9 @@ import { dirname, join, relative, resolve } from 'path';
 /**
  * The import graph stays layered: a module imports only from its own layer or lower ones, and there is no
  * cycle. The simulated tenant (src/local/simulator) imports nothing from the exporter: it is an independent
- * reading of Microsoft's contract. Only src/functions imports @azure/functions.
+ * reading of Microsoft's contract. Only src/functions imports @azure/functions. The entry points (the Functions
+ * app, the CLI, the local host) do not reach into each other, except the local host into src/functions, whose
+ * handlers it runs as the Functions host would.
  */
 const SRC = resolve(__dirname, '..', '..', 'src');
 const RANK: Readonly<Record<string, number>> = {
@@ -18,6 +20,13 @@ const RANK: Readonly<Record<string, number>> = {
   functions: 6,
   cli: 6,
   local: 7,
+};
+
+/** Each entry point, and the other entry points it may import. */
+const ENTRY_POINTS: Readonly<Record<string, readonly string[]>> = {
+  functions: [],
+  cli: [],
+  local: ['functions'],
 };
 
 function modules(folder: string): string[] {
@@ -56,6 +65,20 @@ describe('the import graph of src/', () => {
         .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`),
     );
     expect(upward).toEqual([]);
+  });
+
+  it('keeps the entry points apart: the CLI and the local host never import each other', () => {
+    const crossings = files.flatMap((file) => {
+      const allowed = ENTRY_POINTS[layerOf(file)];
+      if (allowed === undefined) return [];
+      return (graph.get(file) ?? [])
+        .filter((target) => {
+          const layer = layerOf(target);
+          return layer !== layerOf(file) && layer in ENTRY_POINTS && !allowed.includes(layer);
+        })
+        .map((target) => `${relative(SRC, file)} -> ${relative(SRC, target)}`);
+    });
+    expect(crossings).toEqual([]);
   });
 
   it('keeps the simulated tenant independent of the exporter', () => {

@@ -1,5 +1,5 @@
 import { BlobServiceClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { fromDate, minusMs, type Timestamp } from '../../src/common/timestamp';
 import { startCli, type ChildRun } from '../support/childRun';
 import { readExports } from '../support/exports';

@@ -2,7 +2,7 @@ import { copyFileSync, mkdirSync } from 'fs';
 import { createServer } from 'net';
 import { join } from 'path';
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import type { AzuriteBlob } from '../../src/local/azurite';
 import { CLI, runCli } from '../support/cli';
 import { defenderIncident, freshContainer, startWorld, writeExportBlob, type CliWorld } from './cliHarness';

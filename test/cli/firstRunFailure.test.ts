@@ -1,4 +1,4 @@
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { listBlobNames } from '../support/exports';
 import { startWorld, type World } from '../support/world';
 import { runWorldCli } from '../support/worldCli';

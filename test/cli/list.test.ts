@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { listTable } from '../../src/cli/commands/list';
 import type { ExportBlob } from '../../src/cli/exportListing';
 import { requireTimestamp } from '../../src/common/timestamp';

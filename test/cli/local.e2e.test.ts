@@ -1,5 +1,5 @@
-import { EXIT } from '../../src/cli/exitCodes';
-import { writeLocalTenant } from '../../src/cli/localTenantFile';
+import { EXIT } from '../../src/common/exitCodes';
+import { writeLocalTenant } from '../../src/config/localTenantFile';
 import { runCli } from '../support/cli';
 import { startWorld, type World } from '../support/world';
 import { emptyFolder } from './cliProcess';

@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { REGISTRY_BLOB } from '../../src/tenants/registry';
 import { startCli } from '../support/childRun';
 import { cliEnvironment } from '../support/cli';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'zlib';
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { defenderIncident, freshContainer, runCli, writeExportBlob, suiteWorld } from './cliHarness';
 
 const OLDER = 'incidents/2026/11/26/2026-11-26T23-55-00.004Z.json';

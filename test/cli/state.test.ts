@@ -1,5 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { freshContainer, runCli, writeState, suiteWorld } from './cliHarness';
 
 const NOW = new Date('2026-11-27T08:10:00.000Z');

@@ -1,4 +1,4 @@
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { tenantLayout } from '../../src/export/blobLayout';
 import { REGISTRY_BLOB } from '../../src/tenants/registry';
 import { listBlobNames, readExports } from '../support/exports';

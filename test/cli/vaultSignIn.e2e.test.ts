@@ -1,4 +1,4 @@
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { cliEnvironment, runCli } from '../support/cli';
 import { startWorld, type World } from '../support/world';
 

@@ -1,13 +1,6 @@
 import { PLATFORM_SETTINGS, SETTINGS } from '../../src/config/settings';
 import { AWAITED_SETTINGS } from './awaitedFromTheCore';
-import {
-  declarations,
-  listRepoFiles,
-  objectVariable,
-  propertyBlock,
-  readRepoFile,
-  stripComments,
-} from './templateText';
+import { declarations, objectVariable, propertyBlock, readRepoFile, stripComments } from './templateText';
 
 /** Identity-based connection settings the Functions host reads (AzureWebJobsStorage) or our export storage uses. */
 const IDENTITY_STORAGE_SETTING =
@@ -125,10 +118,18 @@ describe('how the app settings are written', () => {
 
 describe('the schedule setting', () => {
   it('is what the exportIncidents timer is scheduled by', () => {
-    const functionSources = listRepoFiles('src/functions', ['.ts']).map((file) => readRepoFile(file));
-    const timerSource = functionSources.find((source) => source.includes("'exportIncidents'"));
+    let timers: unknown[][] = [];
+    jest.isolateModules(() => {
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const isolated = require('@azure/functions') as typeof import('@azure/functions');
+      const timer = jest.spyOn(isolated.app, 'timer').mockImplementation(() => undefined);
+      jest.spyOn(isolated.app, 'storageQueue').mockImplementation(() => undefined);
+      jest.spyOn(isolated.app, 'http').mockImplementation(() => undefined);
+      require('../../src/functions/index');
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      timers = timer.mock.calls;
+    });
 
-    expect(timerSource).toBeDefined();
-    expect(timerSource).toContain("'%EXPORT_SCHEDULE%'");
+    expect(timers).toContainEqual(['exportIncidents', expect.objectContaining({ schedule: '%EXPORT_SCHEDULE%' })]);
   });
 });

@@ -10,7 +10,7 @@ import { currentVersions, duplicates, missing } from '../support/invariants';
 import { reconfigureWorld, startWorld, type World } from '../support/world';
 import { runCli } from '../cli/cliHarness';
 import { runWorldCli } from '../support/worldCli';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,5 @@
 import { app, HttpRequest, InvocationContext, type Timer } from '@azure/functions';
-import { EXIT } from '../../src/cli/exitCodes';
+import { EXIT } from '../../src/common/exitCodes';
 import { SINGLE_TENANT_LAYOUT, tenantLayout } from '../../src/export/blobLayout';
 import { STATE_BLOB } from '../../src/export/exportState';
 import { REGISTRY_BLOB, TenantRegistryStore } from '../../src/tenants/registry';

@@ -6,7 +6,7 @@ import { singleTenantExporter } from '../../tenants/singleTenant';
 import { tenantRunnerFor } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
-import { EXIT } from '../exitCodes';
+import { EXIT } from '../../common/exitCodes';
 import { ProgressReporter, type ProgressStart } from '../progressReporter';
 import { routeStderrLines } from '../terminal';
 import { parseTimeArgument } from '../timeArgument';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { toEpochMs, type Timestamp } from '../../common/timestamp';
 import { stateContainerOf, type CommandContext } from '../commandContext';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
-import { EXIT } from '../exitCodes';
+import { EXIT } from '../../common/exitCodes';
 import { listExportBlobs, type ExportBlob } from '../exportListing';
 import { formatBytes } from '../humanUnits';
 import { formatTable, type Alignment } from '../textTable';

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { ExporterError, describeError } from '../../common/errors';
 import type { Logger, LogProperties } from '../../common/logger';
 import { runExport } from '../../export/runExport';
 import { formatSummary } from '../../export/runSummary';
 import { singleTenantExporter } from '../../tenants/singleTenant';
-import { tenantRunnerFor, type TenantEntry, type TenantRunOutcome } from '../../tenants/tenantRunner';
+import { formatTenantResult, formatTenantTotal, type TenantResult } from '../../tenants/tenantResult';
+import { tenantRunnerFor, type TenantEntry } from '../../tenants/tenantRunner';
 import type { CommandContext } from '../commandContext';
-import { EXIT } from '../exitCodes';
+import { EXIT } from '../../common/exitCodes';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 
 /** Tenants exported at once by `run` when a registry exists, unless --concurrency says otherwise. */
@@ -28,37 +28,6 @@ function tenantLogger(logger: Logger, tenantId: string): Logger {
     warn: (message, properties) => logger.warn(message, tagged(properties)),
     error: (message, properties) => logger.error(message, tagged(properties)),
   };
-}
-
-type TenantResult =
-  | { readonly tenant: TenantEntry; readonly outcome: TenantRunOutcome }
-  | { readonly tenant: TenantEntry; readonly error: unknown };
-
-function label(tenant: TenantEntry): string {
-  return `tenant ${tenant.tenantId}${tenant.name === undefined ? '' : ` (${tenant.name})`}`;
-}
-
-/** One line per tenant: what its run did, or why it failed (code and message). */
-export function formatTenantResult(result: TenantResult): string {
-  if ('error' in result) {
-    const code = result.error instanceof ExporterError ? ` ${result.error.code}` : '';
-    return `${label(result.tenant)}: FAILED${code}: ${describeError(result.error)}`;
-  }
-  if (result.outcome.kind === 'busy')
-    return `${label(result.tenant)}: busy: another run holds this tenant's lease; nothing done.`;
-  return `${label(result.tenant)}: ${formatSummary(result.outcome.summary)}`;
-}
-
-/** The closing line of a multi-tenant run. */
-export function formatTenantTotal(results: readonly TenantResult[]): string {
-  const exported = results.flatMap((result) =>
-    'outcome' in result && result.outcome.kind === 'exported' ? [result.outcome.summary] : [],
-  );
-  const busy = results.filter((result) => 'outcome' in result && result.outcome.kind === 'busy').length;
-  const failed = results.filter((result) => 'error' in result).length;
-  const incidents = exported.reduce((sum, summary) => sum + summary.incidents, 0);
-  const blobs = exported.reduce((sum, summary) => sum + summary.blobs.length, 0);
-  return `total: ${results.length} tenant${results.length === 1 ? '' : 's'}: ${exported.length} exported (${incidents} incident${incidents === 1 ? '' : 's'}, ${blobs} blob${blobs === 1 ? '' : 's'}), ${busy} busy, ${failed} failed`;
 }
 
 /** Runs `work` on every item, at most `concurrency` at a time, in order of start; resolves with every result. */

@@ -9,7 +9,7 @@ import { TenantRegistryStore } from '../../tenants/registry';
 import { stateContainerOf, type CommandContext } from '../commandContext';
 import { parseTenantArgument, resolveTenantScope, TENANT_OPTION_HELP } from '../tenantScope';
 import { exporterStatus, formatTenantStatuses, reportJson, tenantStatuses, tenantStatusesJson } from '../tenantStatus';
-import { EXIT } from '../exitCodes';
+import { EXIT } from '../../common/exitCodes';
 import { listOrNothing } from '../exportListing';
 import { formatDuration } from '../humanUnits';
 import { settingsEnvironment } from '../../config/settingsEnvironment';

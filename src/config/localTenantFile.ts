@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { join } from 'path';
 import { ConfigError } from '../common/errors';
 import { property, stringProperty } from '../common/jsonFields';
-import type { Environment } from '../config/loadConfig';
+import type { Environment } from './loadConfig';
 
 /**
  * `.local/tenant.json` (git-ignored): what `npm start` tells a second terminal about the simulated tenant it
  * runs (its ports, CA and identities change at every start). Only `--local` (`npm run local -- <command>`)
- * reads it, so a run meant for a real tenant never picks up simulated settings.
+ * reads it, so a run meant for a real tenant never picks up simulated settings. A source of settings, written by
+ * the local host and read by the CLI, so it lives here and neither entry point imports the other.
  */
 export const LOCAL_TENANT_FILE = join('.local', 'tenant.json');
 

@@ -1,4 +1,4 @@
-/** Exit codes of every defender-export command. */
+/** Exit codes of every defender-export command and of the local host (`npm start`). */
 export const EXIT = {
   ok: 0,
   /** The operation ran and failed (API, vault, storage, state). */
