@@ -137,7 +137,9 @@ function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<
 }
 
 function loadTimeMs(file: string): number {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(file)});process.stdout.write('\\n'+(Number(process.hrtime.bigint()-t)/1e6)+'\\n')`;
+  const script =
+    `const t=process.hrtime.bigint();require(${JSON.stringify(file)}` +
+    `);process.stdout.write('\\n'+(Number(process.hrtime.bigint()-t)/1e6)+'\\n')`;
   const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
   return Number(out.stdout.trim().split('\n').pop());
 }
@@ -258,7 +260,8 @@ async function singleTenantReport(): Promise<string> {
 
   const lines: string[] = [];
   lines.push(
-    '| scenario | incidents | wall s | incidents/s | CPU s: run / simulator / Azurite | API calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |',
+    '| scenario | incidents | wall s | incidents/s | CPU s: run / simulator / Azurite | API ' +
+      'calls | ceil(N/100)+1 | token req. | vault reads | peak RSS MB | MB written | 429s |',
   );
   lines.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const seen = new Map<string, number>();
@@ -275,7 +278,11 @@ async function singleTenantReport(): Promise<string> {
       continue;
     }
     lines.push(
-      `| ${label} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ${Math.round(r.incidents / (r.wallMs / 1000))} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} / ${row.simulatorCpuS.toFixed(1)} / ${row.azuriteCpuS.toFixed(1)} | ${r.apiCalls} | ${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`,
+      `| ${label} | ${r.incidents} | ${(r.wallMs / 1000).toFixed(2)} | ` +
+        `${Math.round(r.incidents / (r.wallMs / 1000))} | ${((r.cpuMs ?? 0) / 1000).toFixed(1)} / ` +
+        `${row.simulatorCpuS.toFixed(1)} / ${row.azuriteCpuS.toFixed(1)} | ${r.apiCalls} | ` +
+        `${Math.ceil(row.n / 100) + 1} | ${row.tokenRequests} | ${row.vaultReads} | ` +
+        `${r.peakRssMb.toFixed(0)} | ${(r.bytes / 1e6).toFixed(1)} | ${row.status429} |`,
     );
   }
   const runsOf = (scenario: string, n: number): ChildResult[] =>
@@ -289,7 +296,10 @@ async function singleTenantReport(): Promise<string> {
   const largeRss = ok(runsOf('exporter', largest)).map((r) => r.peakRssMb);
   if (smallRss.length > 0 && largeRss.length > 0) {
     ratios.push(
-      `- Peak RSS, exporter at ${largest} vs ${smallest} incidents (medians of ${repeats} runs): ${median(largeRss).toFixed(0)} / ${median(smallRss).toFixed(0)} MB = **${(median(largeRss) / median(smallRss)).toFixed(2)}x** (target at most 1.25; runs: ${listed(largeRss, 0)} vs ${listed(smallRss, 0)} MB).`,
+      `- Peak RSS, exporter at ${largest} vs ${smallest} incidents (medians of ${repeats} runs): ` +
+        `${median(largeRss).toFixed(0)} / ${median(smallRss).toFixed(0)} MB = **` +
+        `${(median(largeRss) / median(smallRss)).toFixed(2)}x** (target at most 1.25; runs: ` +
+        `${listed(largeRss, 0)} vs ${listed(smallRss, 0)} MB).`,
     );
   }
   const [smallCapped] = runsOf(`exporter, heap capped ${HEAP_CAP_MB} MB`, smallest);
@@ -297,7 +307,10 @@ async function singleTenantReport(): Promise<string> {
   const largeWall = ok(runsOf('exporter', largest)).map((r) => r.wallMs);
   if (smallCapped && largeCapped && largeWall.length > 0) {
     ratios.push(
-      `- The same with V8's old space capped at ${HEAP_CAP_MB} MB (one run each): **${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ${(largeCapped.wallMs / median(largeWall)).toFixed(2)}x the uncapped median: what the cap removes is garbage V8 had not yet collected, not data the exporter keeps.`,
+      `- The same with V8's old space capped at ${HEAP_CAP_MB} MB (one run each): **` +
+        `${(largeCapped.peakRssMb / smallCapped.peakRssMb).toFixed(2)}x**, wall time ` +
+        `${(largeCapped.wallMs / median(largeWall)).toFixed(2)}x the uncapped median: what the cap ` +
+        `removes is garbage V8 had not yet collected, not data the exporter keeps.`,
     );
   }
   for (const n of sizes) {
@@ -308,41 +321,68 @@ async function singleTenantReport(): Promise<string> {
     const oursRss = median(ours.map((r) => r.peakRssMb));
     if (failed?.error !== undefined) {
       ratios.push(
-        `- At ${n}: the naive pull failed (${failed.error}) after reaching ${failed.peakRssMb.toFixed(0)} MB; the exporter wrote ${ours[0]?.incidents ?? 0} incidents each run with a median peak of ${oursRss.toFixed(0)} MB.`,
+        `- At ${n}: the naive pull failed (${failed.error}) after reaching ` +
+          `${failed.peakRssMb.toFixed(0)} MB; the exporter wrote ${ours[0]?.incidents ?? 0}` +
+          ` incidents each run with a median peak of ${oursRss.toFixed(0)} MB.`,
       );
     } else if (ours.length > 0 && naive.length > 0) {
       const oursWall = ours.map((r) => r.wallMs / 1000);
       const naiveWall = naive.map((r) => r.wallMs / 1000);
       ratios.push(
-        `- At ${n}: wall time exporter/naive **${(median(oursWall) / median(naiveWall)).toFixed(2)}** (medians; target at most 1.0 at 10k; runs: ${listed(oursWall, 2)} vs ${listed(naiveWall, 2)} s), peak RSS exporter/naive **${(oursRss / median(naive.map((r) => r.peakRssMb))).toFixed(2)}**.`,
+        `- At ${n}: wall time exporter/naive **${(median(oursWall) / median(naiveWall)).toFixed(2)}` +
+          `** (medians; target at most 1.0 at 10k; runs: ${listed(oursWall, 2)} vs ` +
+          `${listed(naiveWall, 2)} s), peak RSS exporter/naive **` +
+          `${(oursRss / median(naive.map((r) => r.peakRssMb))).toFixed(2)}**.`,
       );
     }
   }
   for (const p of pacedRows) {
     ratios.push(
-      `- Paced at ${p.limit.maxCalls} calls per ${p.limit.windowMs} ms: ${p.calls} list calls in ${(p.spanMs / 1000).toFixed(1)} s, at most ${p.maxInWindow} in any window (ceiling ${p.limit.maxCalls}), **${(p.utilisation * 100).toFixed(1)}%** of the allowed rate (the fastest schedule the limit allows would take ${((Math.floor((p.calls - 1) / p.limit.maxCalls) * p.limit.windowMs) / 1000).toFixed(1)} s), ${p.row.status429} answers 429; ${(p.spanMs / Math.max(1, p.calls - 1)).toFixed(1)} ms per call on average.`,
+      `- Paced at ${p.limit.maxCalls} calls per ${p.limit.windowMs} ms: ${p.calls} list calls in ` +
+        `${(p.spanMs / 1000).toFixed(1)} s, at most ${p.maxInWindow} in any window (ceiling ` +
+        `${p.limit.maxCalls}), **${(p.utilisation * 100).toFixed(1)}%** of the allowed rate (the ` +
+        `fastest schedule the limit allows would take ` +
+        `${((Math.floor((p.calls - 1) / p.limit.maxCalls) * p.limit.windowMs) / 1000).toFixed(1)}` +
+        ` s), ${p.row.status429} answers 429; ${(p.spanMs / Math.max(1, p.calls - 1)).toFixed(1)}` +
+        ` ms per call on average.`,
     );
   }
   ratios.push(
-    `- Module load, warm page cache (median of 7 fresh processes): bundled ${bundledMs.toFixed(1)} ms, unbundled tsc build ${unbundledMs.toFixed(1)} ms: **${(unbundledMs / bundledMs).toFixed(2)}x** faster (target at least 3).`,
+    `- Module load, warm page cache (median of 7 fresh processes): bundled ` +
+      `${bundledMs.toFixed(1)} ms, unbundled tsc build ${unbundledMs.toFixed(1)} ms: **` +
+      `${(unbundledMs / bundledMs).toFixed(2)}x** faster (target at least 3).`,
   );
   if (loads.bundledCold.length > 0 && loads.unbundledCold.length > 0) {
     const coldBundled = median(loads.bundledCold);
     const coldUnbundled = median(loads.unbundledCold);
     ratios.push(
-      `- Module load, cold page cache (caches dropped before each load, as on a new instance; median of ${loads.bundledCold.length}): bundled ${coldBundled.toFixed(1)} ms, unbundled ${coldUnbundled.toFixed(1)} ms: **${(coldUnbundled / coldBundled).toFixed(2)}x** faster.`,
+      `- Module load, cold page cache (caches dropped before each load, as on a new instance; ` +
+        `median of ${loads.bundledCold.length}): bundled ${coldBundled.toFixed(1)} ms, unbundled ` +
+        `${coldUnbundled.toFixed(1)} ms: **${(coldUnbundled / coldBundled).toFixed(2)}x** faster.`,
     );
   } else {
     ratios.push('- Module load with a cold page cache: not measured (dropping the page cache needs root).');
   }
 
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  const machine =
+    `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)}` +
+    ` GiB, Node ${process.version}`;
   const report = [
     '# Benchmarks',
     '',
-    `Command: \`npm run bench\` (sizes ${sizes.join(', ')}, exporter and naive ${repeats} times each; \`BENCH_SIZES\`, \`BENCH_REPEATS\` and \`BENCH_PACED_N\` change them). Machine: ${machine}. Run ${new Date().toISOString()}.`,
+    `Command: \`npm run bench\` (sizes ${sizes.join(', ')}, exporter and naive ${repeats}` +
+      ` times each; \`BENCH_SIZES\`, \`BENCH_REPEATS\` and \`BENCH_PACED_N\` change them). ` +
+      `Machine: ${machine}. Run ${new Date().toISOString()}.`,
     '',
-    'Each row is one child process against Azurite and the simulated tenant (realistic incidents: alerts with entities, devices, comments; about 6-33 KB each, median 19 KB). "naive" is the reference pull of the Hello World scripts: every page into memory with $top/$skip, one JSON.stringify, one upload. CPU s is the CPU time of the measured process, then what the simulated tenant (the parent process) and Azurite used meanwhile: at 100k most of the time goes to the simulator filtering 100k incidents for every list call. Token requests count both the vault identity\'s token and the app token; vault reads count successful secret reads. This machine is shared and noisy: compare ratios within one run, not absolute figures across runs.',
+    'Each row is one child process against Azurite and the simulated tenant (realistic ' +
+      'incidents: alerts with entities, devices, comments; about 6-33 KB each, median 19 KB). ' +
+      '"naive" is the reference pull of the Hello World scripts: every page into memory with ' +
+      '$top/$skip, one JSON.stringify, one upload. CPU s is the CPU time of the measured ' +
+      'process, then what the simulated tenant (the parent process) and Azurite used meanwhile: ' +
+      'at 100k most of the time goes to the simulator filtering 100k incidents for every list ' +
+      "call. Token requests count both the vault identity's token and the app token; vault " +
+      'reads count successful secret reads. This machine is shared and noisy: compare ratios ' +
+      'within one run, not absolute figures across runs.',
     '',
     ...lines,
     '',

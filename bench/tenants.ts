@@ -235,7 +235,19 @@ export async function tenantsBench(root: string): Promise<string[]> {
     lines.push(
       '## Many tenants: the queue path',
       '',
-      `Command: \`npm run bench\` (\`BENCH_SECTIONS=tenants npm run bench\` runs only this section; \`BENCH_TENANTS\`, \`BENCH_TENANT_INCIDENTS\`, \`BENCH_MEMORY_INCIDENTS\` change the sizes). Run ${new Date().toISOString()}. One child process plays one Flex Consumption instance: the timer's fan-out puts one message per tenant on the runs queue (Azurite's queue service), and the local queue pump delivers them, with host.json's \`batchSize\` + \`newBatchThreshold\` = **${concurrency}** runs at once, to the handler \`exportTenant\` runs in Azure. The simulated tenant (this process) serves every Entra tenant and enforces a quota per tenant and app of ${QUOTA.maxCalls} list calls per ${QUOTA.windowMs / 1000} s (the documented 50 per minute, time scaled down 12x); each tenant's exporter paces to the same figure. Small incidents here (the memory rows use realistic ones). Load average of this shared ${cpus().length}-core machine (other work included): ${loadBefore.toFixed(1)} at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: wall times are inflated by whatever else ran, the counts are not.`,
+      `Command: \`npm run bench\` (\`BENCH_SECTIONS=tenants npm run bench\` runs only this ` +
+        `section; \`BENCH_TENANTS\`, \`BENCH_TENANT_INCIDENTS\`, \`BENCH_MEMORY_INCIDENTS\` change ` +
+        `the sizes). Run ${new Date().toISOString()}. One child process plays one Flex Consumption ` +
+        `instance: the timer's fan-out puts one message per tenant on the runs queue (Azurite's ` +
+        `queue service), and the local queue pump delivers them, with host.json's \`batchSize\` + ` +
+        `\`newBatchThreshold\` = **${concurrency}** runs at once, to the handler \`exportTenant\` ` +
+        `runs in Azure. The simulated tenant (this process) serves every Entra tenant and enforces ` +
+        `a quota per tenant and app of ${QUOTA.maxCalls} list calls per ${QUOTA.windowMs / 1000} s ` +
+        `(the documented 50 per minute, time scaled down 12x); each tenant's exporter paces to the ` +
+        `same figure. Small incidents here (the memory rows use realistic ones). Load average of ` +
+        `this shared ${cpus().length}-core machine (other work included): ${loadBefore.toFixed(1)}` +
+        ` at the start, ${(loadavg()[0] ?? 0).toFixed(1)} at the end: wall times are inflated by ` +
+        `whatever else ran, the counts are not.`,
       '',
       '| measure | value |',
       '|---|---:|',
@@ -243,17 +255,40 @@ export async function tenantsBench(root: string): Promise<string[]> {
       `| incidents exported (first tick) | ${first.incidents} of ${fleetIds.length * INCIDENTS_PER_TENANT} |`,
       `| runs failed / busy (first tick) | ${first.failed} / ${first.busy} |`,
       `| answers 429 (both ticks) | ${throttled} |`,
-      `| one tenant alone, runs of ${INCIDENTS_PER_TENANT} (s) | ${aloneMs.map((ms) => seconds(ms)).join(', ')} (median ${seconds(aloneMedianMs)}) |`,
-      `| schedule bound for ${concurrency} at once: ceil(${fleetIds.length} / ${concurrency}) x ${seconds(aloneMedianMs)} s | ${seconds(scheduleMs)} s |`,
-      `| CPU bound on this machine: the first tick's CPU, all processes, ${seconds(firstTickCpuMs)} s / ${cpus().length} cores | ${seconds(cpuBoundMs)} s |`,
+      `| one tenant alone, runs of ${INCIDENTS_PER_TENANT} (s) | ` +
+        `${aloneMs.map((ms) => seconds(ms)).join(', ')} (median ${seconds(aloneMedianMs)}) |`,
+      `| schedule bound for ${concurrency} at once: ceil(${fleetIds.length} / ${concurrency}) x ` +
+        `${seconds(aloneMedianMs)} s | ${seconds(scheduleMs)} s |`,
+      `| CPU bound on this machine: the first tick's CPU, all processes, ` +
+        `${seconds(firstTickCpuMs)} s / ${cpus().length} cores | ${seconds(cpuBoundMs)} s |`,
       `| ideal: the larger of the two | ${seconds(idealMs)} s |`,
-      `| wall time, first tick (queued to last run done) | ${seconds(firstWallMs)} s = **${(firstWallMs / idealMs).toFixed(2)}x** the ideal (${(firstWallMs / scheduleMs).toFixed(2)}x the schedule bound alone) |`,
-      `| a tenant's run in the fleet: median / max | ${seconds(median(first.runMs))} / ${seconds(Math.max(...first.runMs))} s |`,
+      `| wall time, first tick (queued to last run done) | ${seconds(firstWallMs)} s = **` +
+        `${(firstWallMs / idealMs).toFixed(2)}x** the ideal (` +
+        `${(firstWallMs / scheduleMs).toFixed(2)}x the schedule bound alone) |`,
+      `| a tenant's run in the fleet: median / max | ${seconds(median(first.runMs))} / ` +
+        `${seconds(Math.max(...first.runMs))} s |`,
       `| one quota shared by all tenants would need at least | ${seconds(sharedQuotaMs)} s |`,
       `| CPU of the instance, first tick | ${seconds(first.cpuMs)} s |`,
-      `| CPU over both ticks: instance / simulated API / Azurite blob + queue | ${seconds(fleet.cpuMs)} / ${seconds(cpu.sim)} / ${seconds(cpu.blob)} + ${seconds(cpu.queue)} s, in ${seconds(fleet.wallMs)} s on ${cpus().length} cores |`,
+      `| CPU over both ticks: instance / simulated API / Azurite blob + queue | ` +
+        `${seconds(fleet.cpuMs)} / ${seconds(cpu.sim)} / ${seconds(cpu.blob)} + ` +
+        `${seconds(cpu.queue)} s, in ${seconds(fleet.wallMs)} s on ${cpus().length} cores |`,
       '',
-      `The ideal: a tenant's ${listCallsPerTenant} list calls fit in its own quota window (${listCallsPerTenant} ≤ ${QUOTA.maxCalls}), so no tenant ever waits on a quota, and with the quota out of the way two things bound the fleet. The schedule: with ${concurrency} runs at once, no schedule finishes ${fleetIds.length} runs before ceil(${fleetIds.length} / ${concurrency}) runs of a tenant alone have run back to back. The machine: here the instance, the simulated API and Azurite share ${cpus().length} cores, so the tick cannot take less wall time than the CPU all three used during it, spread over the ${cpus().length} cores (the services' share sampled every 100 ms inside the tick, so it is if anything low); the ratio against it says how well the fleet kept the cores busy. In Azure the API and storage are not on the instance's cores, and the schedule bound is what remains. The ideal is the larger bound; the fleet's CPU over both ticks was ${seconds(fleet.cpuMs + cpu.sim + cpu.blob + cpu.queue)} s in all. Had all tenants shared one quota (one pacer per app and process, as before the registry), ${fleetIds.length * listCallsPerTenant} calls at ${QUOTA.maxCalls} per ${QUOTA.windowMs / 1000} s would take at least the time in the 'one quota shared by all tenants' row.`,
+      `The ideal: a tenant's ${listCallsPerTenant} list calls fit in its own quota window (` +
+        `${listCallsPerTenant} ≤ ${QUOTA.maxCalls}), so no tenant ever waits on a quota, and with ` +
+        `the quota out of the way two things bound the fleet. The schedule: with ${concurrency}` +
+        ` runs at once, no schedule finishes ${fleetIds.length} runs before ceil(${fleetIds.length}` +
+        ` / ${concurrency}) runs of a tenant alone have run back to back. The machine: here the ` +
+        `instance, the simulated API and Azurite share ${cpus().length} cores, so the tick cannot ` +
+        `take less wall time than the CPU all three used during it, spread over the ` +
+        `${cpus().length} cores (the services' share sampled every 100 ms inside the tick, so it ` +
+        `is if anything low); the ratio against it says how well the fleet kept the cores busy. In ` +
+        `Azure the API and storage are not on the instance's cores, and the schedule bound is what ` +
+        `remains. The ideal is the larger bound; the fleet's CPU over both ticks was ` +
+        `${seconds(fleet.cpuMs + cpu.sim + cpu.blob + cpu.queue)} s in all. Had all tenants shared ` +
+        `one quota (one pacer per app and process, as before the registry), ` +
+        `${fleetIds.length * listCallsPerTenant} calls at ${QUOTA.maxCalls} per ` +
+        `${QUOTA.windowMs / 1000} s would take at least the time in the 'one quota shared by all ` +
+        `tenants' row.`,
       '',
       `A second tick with nothing new across the ${fleetIds.length} tenants (the first warmed the caches):`,
       '',
@@ -262,18 +297,33 @@ export async function tenantsBench(root: string): Promise<string[]> {
       `| Key Vault reads | ${vaultReads.length} | ${(vaultReads.length / fleetIds.length).toFixed(2)} |`,
       `| token requests (Entra) | ${tokenRequests.length} | ${(tokenRequests.length / fleetIds.length).toFixed(2)} |`,
       `| list calls | ${listCalls.length} | ${(listCalls.length / fleetIds.length).toFixed(2)} |`,
-      `| blob requests for the tenant (its folder, and listings of it) | ${perTenant.reduce((a, b) => a + b, 0)} | ${(perTenant.reduce((a, b) => a + b, 0) / fleetIds.length).toFixed(2)} (min ${Math.min(...perTenant)}, max ${Math.max(...perTenant)}) |`,
+      `| blob requests for the tenant (its folder, and listings of it) | ` +
+        `${perTenant.reduce((a, b) => a + b, 0)} | ` +
+        `${(perTenant.reduce((a, b) => a + b, 0) / fleetIds.length).toFixed(2)} (min ` +
+        `${Math.min(...perTenant)}, max ${Math.max(...perTenant)}) |`,
       `| registry reads (config/tenants.json) | ${registryReads} | ${(registryReads / fleetIds.length).toFixed(2)} |`,
       `| all blob requests | ${storage.length} | ${(storage.length / fleetIds.length).toFixed(2)} |`,
       `| queue requests (send, receive, delete) | ${queueRequests} | ${(queueRequests / fleetIds.length).toFixed(2)} |`,
       `| CPU of the instance | ${second.cpuMs.toFixed(0)} ms | ${(second.cpuMs / fleetIds.length).toFixed(1)} ms |`,
       `| wall time | ${seconds(second.endMs - second.startMs)} s | |`,
       '',
-      `One tenant's blob requests in that tick: ${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}. Against the targets: Key Vault reads ${vaultReads.length} per tick for the one secret all tenants share (target 1 per secret), ${tokenRequests.length} token requests while the cached tokens are valid (target 0), ${(listCalls.length / fleetIds.length).toFixed(2)} list calls per tenant (target 1), ${(storage.length / fleetIds.length).toFixed(2)} blob requests per tenant, all counted (target at most 3): the tenant's lease (acquire, release), its state (read, and a write that records the run), and the listing of its pending backfill jobs are what a tick with nothing new still costs; the registry is read once per tick and instance, not per run.`,
+      `One tenant's blob requests in that tick: ` +
+        `${[...byKind].map(([kind, count]) => `${kind} x${count}`).join(', ')}. Against the ` +
+        `targets: Key Vault reads ${vaultReads.length} per tick for the one secret all tenants ` +
+        `share (target 1 per secret), ${tokenRequests.length} token requests while the cached ` +
+        `tokens are valid (target 0), ${(listCalls.length / fleetIds.length).toFixed(2)} list ` +
+        `calls per tenant (target 1), ${(storage.length / fleetIds.length).toFixed(2)} blob ` +
+        `requests per tenant, all counted (target at most 3): the tenant's lease (acquire, ` +
+        `release), its state (read, and a write that records the run), and the listing of its ` +
+        `pending backfill jobs are what a tick with nothing new still costs; the registry is read ` +
+        `once per tick and instance, not per run.`,
       '',
-      `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic incidents each, about 19 KB each, no quota; each N in a fresh process, ${MEMORY_REPEATS} runs each, alternating; medians):`,
+      `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic ` +
+        `incidents each, about 19 KB each, no quota; each N in a fresh process, ${MEMORY_REPEATS}` +
+        ` runs each, alternating; medians):`,
       '',
-      '| tenants at once | peak RSS MB (runs) | RSS before the runs MB | peak JS heap used MB | peak Buffer memory MB | incidents |',
+      '| tenants at once | peak RSS MB (runs) | RSS before the runs MB | peak JS heap used MB | ' +
+        'peak Buffer memory MB | incidents |',
       '|---:|---:|---:|---:|---:|---:|',
       ...MEMORY_TENANTS.map((count) => {
         const runs = runsOf(count)
@@ -290,7 +340,14 @@ export async function tenantsBench(root: string): Promise<string[]> {
         return `| ${cells.join(' | ')} |`;
       }),
       '',
-      `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** of peak RSS (medians, from 1 to 32; run by run: ${perExtraRuns.join(', ')} MB; ${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12), of which JS heap ${perExtraOf((result) => result.peakHeapUsedMb)} MB and Buffers ${perExtraOf((result) => result.peakArrayBuffersMb)} MB at their own peaks. At host.json's ${concurrency} runs at once an instance needs about ${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of a Flex Consumption instance.`,
+      `Each extra concurrent tenant costs **${perExtra(32).toFixed(1)} MB** of peak RSS ` +
+        `(medians, from 1 to 32; run by run: ${perExtraRuns.join(', ')} MB; ` +
+        `${perExtra(8).toFixed(1)} MB from 1 to 8; target at most 12), of which JS heap ` +
+        `${perExtraOf((result) => result.peakHeapUsedMb)} MB and Buffers ` +
+        `${perExtraOf((result) => result.peakArrayBuffersMb)} MB at their own peaks. At ` +
+        `host.json's ${concurrency} runs at once an instance needs about ` +
+        `${(peakOf(1) + (concurrency - 1) * perExtra(32)).toFixed(0)} MB, against the 2,048 MB of ` +
+        `a Flex Consumption instance.`,
       '',
     );
   } finally {

@@ -21,7 +21,8 @@ export async function readClientSecret(
     value = secret.value;
     if (secret.properties.enabled === false) {
       throw new SecretError(
-        `Key Vault secret '${secretName}' in ${vaultUri} is disabled: enable it or set a new version with 'az keyvault secret set'.`,
+        `Key Vault secret '${secretName}' in ${vaultUri} is disabled: enable it or set a new ` +
+          `version with 'az keyvault secret set'.`,
         { code: 'SecretDisabled' },
       );
     }
@@ -32,7 +33,9 @@ export async function readClientSecret(
   registerSensitive(value);
   if (value === undefined || value.trim() === '') {
     throw new SecretError(
-      `Key Vault secret '${secretName}' in ${vaultUri} is empty: store the app registration's client secret value in it ('az keyvault secret set --vault-name <vault> --name ${secretName} --value <secret>').`,
+      `Key Vault secret '${secretName}' in ${vaultUri} is empty: store the app registration's ` +
+        `client secret value in it ('az keyvault secret set --vault-name <vault> --name ` +
+        `${secretName} --value <secret>').`,
       { code: 'SecretEmpty' },
     );
   }
@@ -45,20 +48,25 @@ function explain(error: unknown, vaultUri: string, secretName: string): SecretEr
   const name = error instanceof Error ? error.name : '';
   if (statusCode === 404) {
     return new SecretError(
-      `Key Vault secret '${secretName}' was not found in ${vaultUri}: create it with 'az keyvault secret set --vault-name <vault> --name ${secretName} --value <client secret>', or set DEFENDER_CLIENT_SECRET_NAME to the secret's name.`,
+      `Key Vault secret '${secretName}' was not found in ${vaultUri}: create it with 'az ` +
+        `keyvault secret set --vault-name <vault> --name ${secretName} --value <client secret>', ` +
+        `or set DEFENDER_CLIENT_SECRET_NAME to the secret's name.`,
       { code: 'SecretNotFound', statusCode, cause: error },
     );
   }
   if (statusCode === 403) {
     return new SecretError(
-      `The function's identity may not read secrets in ${vaultUri} (${code ?? 'Forbidden'}): grant it the 'Key Vault Secrets User' role on the vault.`,
+      `The function's identity may not read secrets in ${vaultUri} (${code ?? 'Forbidden'}): ` +
+        `grant it the 'Key Vault Secrets User' role on the vault.`,
       { code: 'SecretForbidden', statusCode, cause: error },
     );
   }
   const signIn = signInFailure(error);
   if (signIn !== undefined) {
     return new SecretError(
-      `The identity reading Key Vault ${vaultUri} could not sign in: ${signIn.problem} (${signIn.aadCode}). ${IDENTITY_FIX}.${signIn.correlationId === undefined ? '' : ` Correlation id ${signIn.correlationId}.`}`,
+      `The identity reading Key Vault ${vaultUri} could not sign in: ${signIn.problem} (` +
+        `${signIn.aadCode}). ${IDENTITY_FIX}.` +
+        `${signIn.correlationId === undefined ? '' : ` Correlation id ${signIn.correlationId}.`}`,
       { code: 'VaultAuthenticationFailed', statusCode, cause: error },
     );
   }
@@ -69,20 +77,26 @@ function explain(error: unknown, vaultUri: string, secretName: string): SecretEr
     name === 'AggregateAuthenticationError'
   ) {
     return new SecretError(
-      `Could not authenticate to Key Vault ${vaultUri}: ${describeError(error)}. In Azure, check the function's managed identity (AZURE_CLIENT_ID for a user-assigned one); locally, run 'az login' or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.`,
+      `Could not authenticate to Key Vault ${vaultUri}: ${describeError(error)}. In Azure, check ` +
+        `the function's managed identity (AZURE_CLIENT_ID for a user-assigned one); locally, run ` +
+        `'az login' or set AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.`,
       { code: 'VaultAuthenticationFailed', statusCode, cause: error },
     );
   }
   const retryable = statusCode === undefined || statusCode === 429 || statusCode >= 500;
   return new SecretError(
-    `Reading Key Vault secret '${secretName}' from ${vaultUri} failed${statusCode ? ` (HTTP ${statusCode})` : ''}: ${describeError(error)}. Check KEY_VAULT_URI and the vault's network rules.`,
+    `Reading Key Vault secret '${secretName}' from ${vaultUri} failed` +
+      `${statusCode ? ` (HTTP ${statusCode})` : ''}: ${describeError(error)}. Check ` +
+      `KEY_VAULT_URI and the vault's network rules.`,
     { code: 'VaultReadFailed', statusCode, retryable, cause: error },
   );
 }
 
 /** Where the identity that reads the vault comes from: locally the AZURE_* service principal or az login, in Azure the managed identity. */
 const IDENTITY_FIX =
-  "Fix AZURE_CLIENT_SECRET (or unset AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET and run 'az login'); in Azure, check the function's managed identity (AZURE_CLIENT_ID for a user-assigned one)";
+  'Fix AZURE_CLIENT_SECRET (or unset AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET and ' +
+  "run 'az login'); in Azure, check the function's managed identity (AZURE_CLIENT_ID for a " +
+  'user-assigned one)';
 
 /** Entra's answers to the identity that reads the vault, in a few words (Entra's own text spans lines with trace ids). */
 const SIGN_IN_PROBLEMS: Readonly<Record<string, string>> = {

@@ -65,7 +65,8 @@ function explainTokenError(error: unknown, scope: string, app: string): AuthErro
   const retryable = aadCode === undefined && (statusCode === undefined || statusCode >= 500 || statusCode === 429);
   const fix = hint ?? 'check DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID, AZURE_AUTHORITY_HOST and the secret in Key Vault';
   return new AuthError(
-    `Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}: ${fix}. Entra said: ${entraSaid(text)}`,
+    `Entra refused the token request for ${scope} (${app})${aadCode ? ` with ${aadCode}` : ''}` +
+      `: ${fix}. Entra said: ${entraSaid(text)}`,
     { code: aadCode ?? 'TokenRequestFailed', statusCode, retryable, cause: error },
   );
 }
@@ -84,5 +85,7 @@ const HINTS: Readonly<Record<string, string>> = {
   AADSTS90002: 'the tenant was not found: check DEFENDER_TENANT_ID (and AZURE_AUTHORITY_HOST for sovereign clouds)',
   AADSTS70011: 'the scope is not valid for this app: check DEFENDER_CLOUD and the API permissions',
   AADSTS500011:
-    "the API is not available in this tenant: grant the app the API's application permission (Incident.Read.All on Microsoft Threat Protection, or SecurityIncident.Read.All on Microsoft Graph) with admin consent, and check DEFENDER_CLOUD",
+    "the API is not available in this tenant: grant the app the API's application permission " +
+    '(Incident.Read.All on Microsoft Threat Protection, or SecurityIncident.Read.All on ' +
+    'Microsoft Graph) with admin consent, and check DEFENDER_CLOUD',
 };

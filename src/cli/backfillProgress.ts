@@ -49,7 +49,11 @@ export function formatProgressBar(view: ProgressView, columns: number): string {
 
 /** One plain line per page off a terminal (CI logs, a file), in the key=value form scripts can read. */
 export function formatProgressLine(view: ProgressView): string {
-  return `progress: ${(view.fraction * 100).toFixed(1)}% pages=${view.pages} incidents=${view.incidents} rate=${Math.round(view.ratePerSecond)}/s eta=${view.etaMs === undefined ? '?' : `${Math.round(view.etaMs / 1000)}s`}`;
+  return (
+    `progress: ${(view.fraction * 100).toFixed(1)}% pages=${view.pages} incidents=` +
+    `${view.incidents} rate=${Math.round(view.ratePerSecond)}/s eta=` +
+    `${view.etaMs === undefined ? '?' : `${Math.round(view.etaMs / 1000)}s`}`
+  );
 }
 
 /** Off a terminal, a wait is one line when it starts. */

@@ -17,10 +17,16 @@ export function describeFailure(error: unknown): string {
     const { code, url } = unreachable;
     const origin = url === undefined ? undefined : new URL(url).origin;
     if (url !== undefined && LOCAL_EMULATOR.test(url)) {
-      return `The local storage emulator at ${origin ?? url} is not running (${code}): start 'npm start' in the project folder (it starts Azurite), or Azurite itself, then try again.`;
+      return (
+        `The local storage emulator at ${origin ?? url} is not running (${code}): start 'npm ` +
+        `start' in the project folder (it starts Azurite), or Azurite itself, then try again.`
+      );
     }
     if (isStorage(error, url)) {
-      return `Blob storage${origin === undefined ? '' : ` at ${origin}`} cannot be reached (${code}): check EXPORT_STORAGE (or EXPORT_STORAGE__blobServiceUri) and the network.`;
+      return (
+        `Blob storage${origin === undefined ? '' : ` at ${origin}`} cannot be reached (${code}): ` +
+        `check EXPORT_STORAGE (or EXPORT_STORAGE__blobServiceUri) and the network.`
+      );
     }
   }
   return describeError(error);

@@ -24,12 +24,14 @@ import { printError, printLine, stdoutColumns, terminalLogger, toleratePipeClosi
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('defender-export')
     .description(
-      'Export Microsoft 365 Defender incidents to Azure Blob Storage (same settings as the function app: environment, then local.settings.json).',
+      'Export Microsoft 365 Defender incidents to Azure Blob Storage (same settings as the ' +
+        'function app: environment, then local.settings.json).',
     )
     .option('-v, --verbose', 'log progress to stderr')
     .option(
       '--local',
-      "use the simulated tenant and Azurite of the 'npm start' running in this folder (what 'npm run local -- <command>' does)",
+      "use the simulated tenant and Azurite of the 'npm start' running in this folder (what 'npm " +
+        "run local -- <command>' does)",
     )
     .exitOverride();
   registerRun(program, context);

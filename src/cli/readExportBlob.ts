@@ -18,7 +18,8 @@ export async function readExportBlob(container: ContainerClient, blobName: strin
   } catch (error) {
     if (storageStatusOf(error) === 404) {
       throw new StorageError(
-        `Blob '${blobName}' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs, or use 'defender-export show latest'.`,
+        `Blob '${blobName}' does not exist in container '${container.containerName}'. Run ` +
+          `'defender-export list' to see the export blobs, or use 'defender-export show latest'.`,
         { code: 'ExportBlobNotFound', statusCode: 404 },
       );
     }
@@ -62,7 +63,9 @@ async function decompress(stored: Buffer, compressedHint: boolean, blobName: str
   } catch (error) {
     throw unreadable(
       blobName,
-      `it looks gzip-compressed${compressedHint ? '' : ' although its name and Content-Encoding do not say so'} but does not decompress (${describeError(error)})`,
+      `it looks gzip-compressed` +
+        `${compressedHint ? '' : ' although its name and Content-Encoding do not say so'} but does ` +
+        `not decompress (${describeError(error)})`,
     );
   }
 }

@@ -69,8 +69,11 @@ export function assessStatus(
   if (state === undefined) {
     problems.push(
       newestExport === undefined
-        ? `the exporter never ran: there is no state blob (${layout.stateBlob}) yet. Check that the function app is deployed and its timer runs, or run 'defender-export run${layout.tenantId === undefined ? '' : ` --tenant ${layout.tenantId}`}'.`
-        : `the state blob ${layout.stateBlob} is missing although exports exist (newest: ${newestExport}), so runs stop. ${layout.recoveryHint}.`,
+        ? `the exporter never ran: there is no state blob (${layout.stateBlob}) yet. Check that the ` +
+            `function app is deployed and its timer runs, or run 'defender-export run` +
+            `${layout.tenantId === undefined ? '' : ` --tenant ${layout.tenantId}`}'.`
+        : `the state blob ${layout.stateBlob} is missing although exports exist (newest: ` +
+            `${newestExport}), so runs stop. ${layout.recoveryHint}.`,
     );
   } else {
     if (
@@ -78,12 +81,15 @@ export function assessStatus(
       (lastSuccess === undefined || Date.parse(lastError.at) > Date.parse(lastSuccess.at))
     ) {
       problems.push(
-        `the last run failed at ${lastError.at}${lastError.code === undefined ? '' : ` (${lastError.code})`}: ${lastError.message ?? 'no message recorded'}`,
+        `the last run failed at ${lastError.at}` +
+          `${lastError.code === undefined ? '' : ` (${lastError.code})`}: ` +
+          `${lastError.message ?? 'no message recorded'}`,
       );
     }
     if (lastSuccessAgeMs === undefined) {
       problems.push(
-        `no successful run is recorded (the state was written ${state.updatedAt || 'at an unknown time'}); the next successful run records one.`,
+        `no successful run is recorded (the state was written ` +
+          `${state.updatedAt || 'at an unknown time'}); the next successful run records one.`,
       );
     } else if (lastSuccessAgeMs > maxAgeMinutes * 60_000) {
       problems.push(

@@ -46,8 +46,10 @@ export async function resolveTenantScope(
     if (tenant === undefined)
       throw new UsageError(
         registry === undefined
-          ? `--tenant ${tenantOption}: there is no tenant registry yet; add the tenant with 'defender-export tenants add ${tenantOption}'.`
-          : `--tenant ${tenantOption} is not in the tenant registry (${describeTenants(tenants)}): see 'defender-export tenants list'.`,
+          ? `--tenant ${tenantOption}: there is no tenant registry yet; add the tenant with ` +
+              `'defender-export tenants add ${tenantOption}'.`
+          : `--tenant ${tenantOption} is not in the tenant registry (${describeTenants(tenants)}): see ` +
+              `'defender-export tenants list'.`,
       );
     return { layout: tenantLayout(tenant.tenantId), tenant, registry };
   }

@@ -123,7 +123,10 @@ export function formatTenantStatuses(statuses: readonly TenantStatus[], maxAgeMi
       : [],
   );
   return [
-    `status: ${unhealthy.length === 0 ? 'healthy' : 'UNHEALTHY'} (${statuses.length} tenant${statuses.length === 1 ? '' : 's'}${unhealthy.length === 0 ? '' : `, ${unhealthy.length} unhealthy`}; max age ${maxAgeMinutes} min)`,
+    `status: ${unhealthy.length === 0 ? 'healthy' : 'UNHEALTHY'} (${statuses.length} tenant` +
+      `${statuses.length === 1 ? '' : 's'}` +
+      `${unhealthy.length === 0 ? '' : `, ${unhealthy.length} unhealthy`}; max age ` +
+      `${maxAgeMinutes} min)`,
     ...problems,
     ...formatTable(['TENANT', 'NAME', 'STATUS', 'LAG', 'LAST SUCCESS', 'LAST ERROR', 'RUNNING'], rows, [
       'left',

@@ -42,7 +42,10 @@ export class NoTenantError extends ExporterError {
   /** `registry`: where the registry was looked for (config/tenants.json in container '...'), when known. */
   constructor(registry?: string) {
     super(
-      `No tenant to export: there is no tenant registry${registry === undefined ? '' : ` (${registry})`} and DEFENDER_TENANT_ID is not set. Set DEFENDER_TENANT_ID (one tenant), or register tenants with 'defender-export tenants add <tenantId>'.`,
+      `No tenant to export: there is no tenant registry` +
+        `${registry === undefined ? '' : ` (${registry})`} and DEFENDER_TENANT_ID is not set. Set ` +
+        `DEFENDER_TENANT_ID (one tenant), or register tenants with 'defender-export tenants ` +
+        `add <tenantId>'.`,
       { code: 'NoTenant' },
     );
   }

@@ -86,7 +86,8 @@ export function parseNcrontab(expression: string): Schedule {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 6) {
     throw new Error(
-      `'${expression}' has ${parts.length} fields; NCRONTAB needs 6: {second} {minute} {hour} {day} {month} {day-of-week}, e.g. '0 */5 * * * *'`,
+      `'${expression}' has ${parts.length} fields; NCRONTAB needs 6: {second} {minute} {hour} ` +
+        `{day} {month} {day-of-week}, e.g. '0 */5 * * * *'`,
     );
   }
   const sets = parts.map((part, index) => {

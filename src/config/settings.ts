@@ -187,12 +187,16 @@ export const SETTING_TABLE: SettingTable = {
     name: 'DEFENDER_TENANT_ID',
     defaultValue: 'required without a tenant registry',
     description:
-      "Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com): the one tenant exported without a tenant registry. With a registry (config/tenants.json) it may be left out: the registry's tenants are exported, and this one only if registered too. Neither set: every run fails with one line naming both fixes.",
+      'Entra tenant of the app registration (GUID or domain, e.g. contoso.onmicrosoft.com): the ' +
+      'one tenant exported without a tenant registry. With a registry (config/tenants.json) it ' +
+      "may be left out: the registry's tenants are exported, and this one only if registered " +
+      'too. Neither set: every run fails with one line naming both fixes.',
     parse: (text, { name }) =>
       text === undefined || GUID.test(text) || DOMAIN.test(text)
         ? ok(text)
         : problem(
-            `${name} '${text}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the app registration's overview.`,
+            `${name} '${text}' is neither a GUID nor a domain: copy the Directory (tenant) ID from the ` +
+              `app registration's overview.`,
           ),
   }),
   clientId: required({
@@ -225,25 +229,34 @@ export const SETTING_TABLE: SettingTable = {
     name: 'INCIDENTS_API',
     defaultValue: 'auto',
     description:
-      'Which incidents API to read: auto (the Defender API until DEFENDER_API_END_DATE or until it answers that it is gone, then Microsoft Graph, by itself, once, recorded in the state; grant both permissions), defender (GET /api/incidents, retiring after 2027-02-01) or graph (Microsoft Graph GET /v1.0/security/incidents, permission SecurityIncident.Read.All). Switching keeps the watermark: the first run after a switch continues where the other source stopped.',
+      'Which incidents API to read: auto (the Defender API until DEFENDER_API_END_DATE or until ' +
+      'it answers that it is gone, then Microsoft Graph, by itself, once, recorded in the state; ' +
+      'grant both permissions), defender (GET /api/incidents, retiring after 2027-02-01) or ' +
+      'graph (Microsoft Graph GET /v1.0/security/incidents, permission ' +
+      'SecurityIncident.Read.All). Switching keeps the watermark: the first run after a switch ' +
+      'continues where the other source stopped.',
     parse: (text, { name }) =>
       oneOf(
         name,
         text,
         ['auto', 'defender', 'graph'],
-        'set auto (Defender, then Microsoft Graph when the Defender API ends), defender (the Defender XDR API) or graph (Microsoft Graph security incidents)',
+        'set auto (Defender, then Microsoft Graph when the Defender API ends), defender (the ' +
+          'Defender XDR API) or graph (Microsoft Graph security incidents)',
       ),
   }),
   cloud: withDefault({
     name: 'DEFENDER_CLOUD',
     defaultValue: 'public',
     description:
-      'Microsoft cloud of the tenant: public, gcc, gcchigh or dod. Sets the Defender and Graph API hosts, the Entra authority and the token scopes; DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST override the hosts.',
+      'Microsoft cloud of the tenant: public, gcc, gcchigh or dod. Sets the Defender and Graph ' +
+      'API hosts, the Entra authority and the token scopes; DEFENDER_API_URL, GRAPH_API_URL and ' +
+      'AZURE_AUTHORITY_HOST override the hosts.',
     parse: (text, { name }) => {
       const cloud = findCloud(text);
       return cloud === undefined
         ? problem(
-            `${name} '${text}' is not one of ${CLOUD_NAMES.join(', ')}: use public for commercial tenants, gcc, gcchigh or dod for US Government tenants.`,
+            `${name} '${text}' is not one of ${CLOUD_NAMES.join(', ')}: use public for commercial ` +
+              `tenants, gcc, gcchigh or dod for US Government tenants.`,
           )
         : ok(cloud);
     },
@@ -251,23 +264,32 @@ export const SETTING_TABLE: SettingTable = {
   apiUrl: optional({
     name: 'DEFENDER_API_URL',
     defaultValue:
-      'from DEFENDER_CLOUD: https://api.security.microsoft.com (public), https://api-gcc.security.microsoft.us (gcc), https://api-gov.security.microsoft.us (gcchigh, dod)',
+      'from DEFENDER_CLOUD: https://api.security.microsoft.com (public), ' +
+      'https://api-gcc.security.microsoft.us (gcc), https://api-gov.security.microsoft.us ' +
+      '(gcchigh, dod)',
     description:
-      "Defender API base URL. Regional hosts of the public cloud, closer to the tenant's data: https://api-us.security.microsoft.com, https://api-eu.security.microsoft.com, https://api-uk.security.microsoft.com, and the newer https://us.api.security.microsoft.com, eu., uk., au. (same token scope as the default host). Also used by tests.",
+      "Defender API base URL. Regional hosts of the public cloud, closer to the tenant's data: " +
+      'https://api-us.security.microsoft.com, https://api-eu.security.microsoft.com, ' +
+      'https://api-uk.security.microsoft.com, and the newer ' +
+      'https://us.api.security.microsoft.com, eu., uk., au. (same token scope as the default ' +
+      'host). Also used by tests.',
     parse: cloudUrl((cloud) => cloud.defenderApiUrl),
   }),
   graphApiUrl: optional({
     name: 'GRAPH_API_URL',
     defaultValue:
-      'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
+      'from DEFENDER_CLOUD: https://graph.microsoft.com (public, gcc), ' +
+      'https://graph.microsoft.us (gcchigh), https://dod-graph.microsoft.us (dod)',
     description:
-      'Microsoft Graph base URL, without /v1.0 (used with INCIDENTS_API=graph, and auto for its readiness check and after the switch; tests).',
+      'Microsoft Graph base URL, without /v1.0 (used with INCIDENTS_API=graph, and auto for its ' +
+      'readiness check and after the switch; tests).',
     parse: cloudUrl((cloud) => cloud.graphApiUrl),
   }),
   authorityHost: optional({
     name: 'AZURE_AUTHORITY_HOST',
     defaultValue:
-      'from DEFENDER_CLOUD: https://login.microsoftonline.com (public, gcc), https://login.microsoftonline.us (gcchigh, dod)',
+      'from DEFENDER_CLOUD: https://login.microsoftonline.com (public, gcc), ' +
+      'https://login.microsoftonline.us (gcchigh, dod)',
     description: 'Entra authority host (sovereign clouds, tests).',
     parse: cloudUrl((cloud) => cloud.authorityHost),
   }),
@@ -275,28 +297,37 @@ export const SETTING_TABLE: SettingTable = {
     name: 'GRAPH_EXPAND_ALERTS',
     defaultValue: 'true',
     description:
-      "Graph source: ask for each incident's alerts with $expand=alerts (true or false). If a page with $expand fails persistently (5xx after the retries), that page and the rest of the run are read without alerts and a warning is logged; the incidents are still exported.",
+      "Graph source: ask for each incident's alerts with $expand=alerts (true or false). If a " +
+      'page with $expand fails persistently (5xx after the retries), that page and the rest of ' +
+      'the run are read without alerts and a warning is logged; the incidents are still exported.',
     parse: flag(['true', 'false'], 'set true to export alerts with each Graph incident, false to leave them out'),
   }),
   defenderRetirementWarningFromMs: withDefault({
     name: 'DEFENDER_RETIREMENT_WARNING_DATE',
     defaultValue: '2026-11-01',
     description:
-      'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) that reads the Defender API logs one short warning before the Defender API stops working after 2027-02-01: with INCIDENTS_API=defender always (set auto or graph), with auto only while Microsoft Graph is not ready (the permission is missing).',
+      'From this date (YYYY-MM-DD, UTC) each process (function instance, CLI run, npm start) ' +
+      'that reads the Defender API logs one short warning before the Defender API stops working ' +
+      'after 2027-02-01: with INCIDENTS_API=defender always (set auto or graph), with auto only ' +
+      'while Microsoft Graph is not ready (the permission is missing).',
     parse: (text, { name }) => utcDate(name, text),
   }),
   defenderApiEndMs: withDefault({
     name: 'DEFENDER_API_END_DATE',
     defaultValue: '2027-02-01',
     description:
-      "INCIDENTS_API=auto: from 00:00 UTC on this date (YYYY-MM-DD) runs read Microsoft Graph instead of the Defender API (Microsoft's announced end, MC1220762). A Defender reply that says the API is gone (410; 404 on /api/incidents; an error naming retirement or deprecation) switches earlier; a 429, 5xx, 401, 403 or network error never does.",
+      'INCIDENTS_API=auto: from 00:00 UTC on this date (YYYY-MM-DD) runs read Microsoft Graph ' +
+      "instead of the Defender API (Microsoft's announced end, MC1220762). A Defender reply that " +
+      'says the API is gone (410; 404 on /api/incidents; an error naming retirement or ' +
+      'deprecation) switches earlier; a 429, 5xx, 401, 403 or network error never does.',
     parse: (text, { name }) => utcDate(name, text),
   }),
   storage: optional({
     name: 'EXPORT_STORAGE',
     defaultValue: 'AzureWebJobsStorage',
     description:
-      'Connection string of the export storage account; falls back to AzureWebJobsStorage. For identity-based access set EXPORT_STORAGE__blobServiceUri instead.',
+      'Connection string of the export storage account; falls back to AzureWebJobsStorage. For ' +
+      'identity-based access set EXPORT_STORAGE__blobServiceUri instead.',
     parse: (text, context) => {
       // The identity-based endpoint wins; its own row reports a malformed one.
       if (context.isSet('blobServiceUri'))
@@ -305,14 +336,17 @@ export const SETTING_TABLE: SettingTable = {
       const connectionString = text ?? host;
       if (connectionString === undefined) {
         return problem(
-          `${context.name} is missing (and so is AzureWebJobsStorage): set EXPORT_STORAGE__blobServiceUri to the export account's blob endpoint (managed identity), or ${context.name} to a connection string (UseDevelopmentStorage=true for Azurite).`,
+          `${context.name} is missing (and so is AzureWebJobsStorage): set ` +
+            `EXPORT_STORAGE__blobServiceUri to the export account's blob endpoint (managed identity), ` +
+            `or ${context.name} to a connection string (UseDevelopmentStorage=true for Azurite).`,
         );
       }
       const settingName = text !== undefined ? context.name : 'AzureWebJobsStorage';
       // NOTE: the value may hold an account key, so it never appears in the message.
       if (connectionString !== 'UseDevelopmentStorage=true' && !CONNECTION_STRING.test(connectionString))
         return problem(
-          `${settingName} is not a storage connection string (expected UseDevelopmentStorage=true or one with AccountName=/BlobEndpoint=).`,
+          `${settingName} is not a storage connection string (expected UseDevelopmentStorage=true or ` +
+            `one with AccountName=/BlobEndpoint=).`,
         );
       return ok({ kind: 'connectionString', connectionString, settingName });
     },
@@ -327,7 +361,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'EXPORT_CONTAINER',
     defaultValue: 'defender-incidents',
     description:
-      'Container for the export blobs (incidents/... or tenants/<id>/incidents/...), and for the state unless EXPORT_STATE_CONTAINER names another.',
+      'Container for the export blobs (incidents/... or tenants/<id>/incidents/...), and for the ' +
+      'state unless EXPORT_STATE_CONTAINER names another.',
     parse: (text, { name }) =>
       CONTAINER.test(text)
         ? ok(text)
@@ -339,13 +374,17 @@ export const SETTING_TABLE: SettingTable = {
     name: 'EXPORT_STATE_CONTAINER',
     defaultValue: 'the EXPORT_CONTAINER',
     description:
-      "Container for the state (state/... or tenants/<id>/state/...), the backfill jobs and the tenant registry (config/tenants.json), which are rewritten; the exports stay in EXPORT_CONTAINER, which can then be immutable. Moving an existing deployment: 'defender-export state move --to <container>', then set this.",
+      'Container for the state (state/... or tenants/<id>/state/...), the backfill jobs and the ' +
+      'tenant registry (config/tenants.json), which are rewritten; the exports stay in ' +
+      'EXPORT_CONTAINER, which can then be immutable. Moving an existing deployment: ' +
+      "'defender-export state move --to <container>', then set this.",
     parse: (text, context) => {
       if (text === undefined) return ok(context.value('container') ?? '');
       return CONTAINER.test(text)
         ? ok(text)
         : problem(
-            `${context.name} '${text}' is not a valid container name: use 3-63 lowercase letters, digits and single dashes, or remove it to keep the state in EXPORT_CONTAINER.`,
+            `${context.name} '${text}' is not a valid container name: use 3-63 lowercase letters, ` +
+              `digits and single dashes, or remove it to keep the state in EXPORT_CONTAINER.`,
           );
     },
   }),
@@ -368,12 +407,16 @@ export const SETTING_TABLE: SettingTable = {
     name: 'EXPORT_QUEUE',
     defaultValue: 'defender-export-runs',
     description:
-      "With a tenant registry: the Storage queue in the host storage account (AzureWebJobsStorage) on which each timer run puts one message per enabled tenant, read by the exportTenant function (%EXPORT_QUEUE%); a message that fails maxDequeueCount times (host.json) moves to '<EXPORT_QUEUE>-poison'. Unused without a registry.",
+      'With a tenant registry: the Storage queue in the host storage account ' +
+      '(AzureWebJobsStorage) on which each timer run puts one message per enabled tenant, read ' +
+      'by the exportTenant function (%EXPORT_QUEUE%); a message that fails maxDequeueCount times ' +
+      "(host.json) moves to '<EXPORT_QUEUE>-poison'. Unused without a registry.",
     parse: (text, { name }) =>
       QUEUE.test(text)
         ? ok(text)
         : problem(
-            `${name} '${text}' is not a valid queue name: use 3-56 lowercase letters, digits and single dashes (the poison queue adds '-poison').`,
+            `${name} '${text}' is not a valid queue name: use 3-56 lowercase letters, digits and ` +
+              `single dashes (the poison queue adds '-poison').`,
           ),
   }),
   initialLookbackHours: withDefault({
@@ -397,21 +440,26 @@ export const SETTING_TABLE: SettingTable = {
     name: 'EXPORT_COMPRESSION',
     defaultValue: 'none',
     description:
-      'none, or gzip: blobs are gzip-compressed, named .json.gz/.ndjson.gz and served as application/gzip without a Content-Encoding, so portal and Storage Explorer downloads are the same valid .gz file.',
+      'none, or gzip: blobs are gzip-compressed, named .json.gz/.ndjson.gz and served as ' +
+      'application/gzip without a Content-Encoding, so portal and Storage Explorer downloads are ' +
+      'the same valid .gz file.',
     parse: (text, { name }) => oneOf(name, text, ['none', 'gzip']),
   }),
   exportIndexTags: withDefault({
     name: 'EXPORT_INDEX_TAGS',
     defaultValue: 'false',
     description:
-      'true: also set blob index tags (kind, source, windowfrom, windowto) for filtering in Storage Explorer; needs a role with blobs/tags/write (e.g. Storage Blob Data Owner), which Storage Blob Data Contributor lacks.',
+      'true: also set blob index tags (kind, source, windowfrom, windowto) for filtering in ' +
+      'Storage Explorer; needs a role with blobs/tags/write (e.g. Storage Blob Data Owner), ' +
+      'which Storage Blob Data Contributor lacks.',
     parse: flag(['false', 'true']),
   }),
   exportMaxBlobBytes: withDefault({
     name: 'EXPORT_MAX_BLOB_MB',
     defaultValue: '100',
     description:
-      "A run's output is split into parts (…-part0002.json, …) past this many MB; each part is committed with the run's progress.",
+      "A run's output is split into parts (…-part0002.json, …) past this many MB; each part is " +
+      "committed with the run's progress.",
     parse: (text, { name }) =>
       mapParsed(numberIn(name, text, { min: 1, max: 4000, what: 'a size in MB from 1 to 4000' }), (mb) =>
         Math.round(mb * 1024 * 1024),
@@ -421,7 +469,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'RUN_BUDGET_SECONDS',
     defaultValue: "derived from host.json's functionTimeout",
     description:
-      'Time a run may spend before it stops cleanly (committing what it has) so the next run continues; defaults to functionTimeout minus a 10% margin (at least 60 s).',
+      'Time a run may spend before it stops cleanly (committing what it has) so the next run ' +
+      'continues; defaults to functionTimeout minus a 10% margin (at least 60 s).',
     parse: (text, { name }) =>
       text === undefined
         ? ok(undefined)
@@ -434,7 +483,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'API_CALLS_PER_MINUTE',
     defaultValue: '50',
     description:
-      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 50 per minute; Graph documents none for this call).',
+      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented ' +
+      'Defender limit is 50 per minute; Graph documents none for this call).',
     parse: (text, { name }) =>
       mapParsed(numberIn(name, text, { min: 1, max: 100_000, what: 'a whole number of calls above 0' }), Math.floor),
   }),
@@ -442,7 +492,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'API_CALLS_PER_HOUR',
     defaultValue: '1500',
     description:
-      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented Defender limit is 1,500 per hour).',
+      'Pacing of the incidents list call, for whichever INCIDENTS_API is active (the documented ' +
+      'Defender limit is 1,500 per hour).',
     parse: (text, { name }) =>
       mapParsed(numberIn(name, text, { min: 1, max: 6_000_000, what: 'a whole number of calls above 0' }), Math.floor),
   }),
@@ -450,7 +501,8 @@ export const SETTING_TABLE: SettingTable = {
     name: 'OVERLAP_MINUTES',
     defaultValue: '15',
     description:
-      'Each run re-reads this many minutes below the watermark to catch updates that became visible late; versions already exported are dropped.',
+      'Each run re-reads this many minutes below the watermark to catch updates that became ' +
+      'visible late; versions already exported are dropped.',
     parse: (text, { name }) =>
       numberIn(name, text, { min: 0, max: 24 * 60, what: 'a number of minutes from 0 to 1440' }),
   }),
@@ -458,13 +510,15 @@ export const SETTING_TABLE: SettingTable = {
     name: 'STATUS_MAX_AGE_MINUTES',
     defaultValue: '60',
     description:
-      "`defender-export status` reports unhealthy (exit code 3) when no run succeeded within this many minutes (a health probe's threshold; keep it above the schedule's interval).",
+      '`defender-export status` reports unhealthy (exit code 3) when no run succeeded within ' +
+      "this many minutes (a health probe's threshold; keep it above the schedule's interval).",
     parse: (text, { name }) => {
       const minutes = Number(text);
       return text !== '' && Number.isFinite(minutes) && minutes > 0
         ? ok(minutes)
         : problem(
-            `${name} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`,
+            `${name} '${text}' is not a positive number of minutes: set it to e.g. 60 (above the ` +
+              `schedule's interval), or remove it for the default.`,
           );
     },
   }),

@@ -61,7 +61,8 @@ export function validateBackfillWindow(
     const oldest = new Date(now.getTime() - RETENTION_DAYS * 86_400_000).toISOString();
     if (from < (parseTimestamp(oldest) ?? from))
       problems.push(
-        `'from' (${from}) is beyond the API's ${RETENTION_DAYS}-day retention (oldest available: ${oldest}): incidents older than that cannot be exported.`,
+        `'from' (${from}) is beyond the API's ${RETENTION_DAYS}-day retention (oldest available: ` +
+          `${oldest}): incidents older than that cannot be exported.`,
       );
     if (to > (parseTimestamp(new Date(now.getTime() + 60_000).toISOString()) ?? to))
       problems.push(`'to' (${to}) is in the future: leave it out to mean now.`);

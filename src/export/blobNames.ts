@@ -24,5 +24,8 @@ export function extensionOf(encoding: BlobEncoding): string {
 export function exportBlobName(executionTime: Date, part = 1, extension = 'json', prefix = EXPORT_PREFIX): string {
   const iso = executionTime.toISOString();
   const suffix = part > 1 ? `-part${String(part).padStart(4, '0')}` : '';
-  return `${prefix}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${iso.replace(/:/g, '-')}${suffix}.${extension}`;
+  return (
+    `${prefix}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/` +
+    `${iso.replace(/:/g, '-')}${suffix}.${extension}`
+  );
 }

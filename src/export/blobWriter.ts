@@ -115,8 +115,11 @@ export class ExportBlobWriter {
       const status = storageStatusOf(error);
       throw new StorageError(
         status === 409
-          ? `Export blob ${this.blobName} already exists (another run used the same execution time); nothing was overwritten and the watermark is unchanged, so the next run exports these incidents.`
-          : `Committing export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`,
+          ? `Export blob ${this.blobName} already exists (another run used the same execution time); ` +
+              `nothing was overwritten and the watermark is unchanged, so the next run exports ` +
+              `these incidents.`
+          : `Committing export blob ${this.blobName} failed: ${describeError(error)}. No blob was ` +
+              `created and the watermark is unchanged.`,
         {
           code: status === 409 ? 'BlobAlreadyExists' : 'BlobCommitFailed',
           statusCode: status,
@@ -172,7 +175,8 @@ export class ExportBlobWriter {
       await this.blob.stageBlock(blockId, body, body.length, { transactionalContentMD5 });
     } catch (error) {
       throw new StorageError(
-        `Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was created and the watermark is unchanged.`,
+        `Uploading to export blob ${this.blobName} failed: ${describeError(error)}. No blob was ` +
+          `created and the watermark is unchanged.`,
         { code: 'BlobUploadFailed', statusCode: storageStatusOf(error), retryable: true, cause: error },
       );
     }

@@ -76,7 +76,9 @@ export interface ExportState extends SourceNotes {
 
 export const STATE_BLOB = 'state/exporter-state.json';
 export const RECOVERY_HINT =
-  "Inspect it with 'defender-export state show' and recover with 'defender-export state reset --watermark <ISO time>' (the newest export's window end is a safe choice; a lower time re-exports, never loses)";
+  "Inspect it with 'defender-export state show' and recover with 'defender-export state " +
+  "reset --watermark <ISO time>' (the newest export's window end is a safe choice; a lower " +
+  'time re-exports, never loses)';
 
 /** Keeps only the remembered versions the next run can re-read (within `overlapMs` below the watermark). */
 export function pruneExported(
@@ -292,7 +294,8 @@ function readRecord(value: unknown): RunRecord | undefined {
 
 function corrupted(what: string): StateError {
   return new StateError(
-    `The exporter's state blob ${STATE_BLOB} is corrupted (${what}). The exporter will not guess a watermark. ${RECOVERY_HINT}.`,
+    `The exporter's state blob ${STATE_BLOB} is corrupted (${what}). The exporter will not ` +
+      `guess a watermark. ${RECOVERY_HINT}.`,
     { code: 'StateCorrupted' },
   );
 }

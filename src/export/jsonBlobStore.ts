@@ -50,7 +50,8 @@ export class JsonBlobStore<T> {
       if (status === 404) return undefined;
       const consequence = this.kind.readConsequence === undefined ? '' : ` ${this.kind.readConsequence}`;
       throw new StorageError(
-        `Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ${stateStorageFix(status)}${consequence}`,
+        `Reading the ${this.kind.what} ${blobName} failed: ${describeError(error)}. ` +
+          `${stateStorageFix(status)}${consequence}`,
         { code: 'StateReadFailed', statusCode: status, retryable: true, cause: error },
       );
     }

@@ -58,5 +58,9 @@ export function graphCheckDue(readiness: GraphReadiness | undefined, now: Date):
 
 /** The warning logged once, when the switch is recorded: what happened and what it means. */
 export function switchWarning(apiSwitch: ApiSwitch): string {
-  return `INCIDENTS_API=auto: this exporter now reads Microsoft Graph instead of the Defender XDR API (${apiSwitch.reason}); recorded in the state at ${apiSwitch.at}, it does not switch back by itself. The watermark carries on: nothing is skipped.`;
+  return (
+    `INCIDENTS_API=auto: this exporter now reads Microsoft Graph instead of the Defender XDR ` +
+    `API (${apiSwitch.reason}); recorded in the state at ${apiSwitch.at}, it does not switch ` +
+    `back by itself. The watermark carries on: nothing is skipped.`
+  );
 }

@@ -8,8 +8,14 @@ export const STATE_STORAGE_ROLE = 'Storage Blob Data Contributor';
  */
 export function stateStorageFix(statusCode: number | undefined): string {
   if (statusCode === 403)
-    return `Grant the identity the '${STATE_STORAGE_ROLE}' role on the state container (EXPORT_STATE_CONTAINER, else EXPORT_CONTAINER) or its storage account.`;
+    return (
+      `Grant the identity the '${STATE_STORAGE_ROLE}' role on the state container ` +
+      `(EXPORT_STATE_CONTAINER, else EXPORT_CONTAINER) or its storage account.`
+    );
   if (statusCode === undefined || statusCode >= 500)
-    return 'Check EXPORT_STORAGE (the account and its network access) and that the storage service is up; the next run tries again.';
+    return (
+      'Check EXPORT_STORAGE (the account and its network access) and that the storage service is ' +
+      'up; the next run tries again.'
+    );
   return 'Check EXPORT_STORAGE and EXPORT_STATE_CONTAINER.';
 }

@@ -76,7 +76,10 @@ export function stateMissingError(
   layout: BlobLayout = SINGLE_TENANT_LAYOUT,
 ): StateError {
   return new StateError(
-    `The state blob ${layout.stateBlob} is missing but the export container already holds ${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from the initial lookback could skip or re-export incidents, so the run stops. If the state was moved to another container, set EXPORT_STATE_CONTAINER to it. ${layout.recoveryHint}.`,
+    `The state blob ${layout.stateBlob} is missing but the export container already holds ` +
+      `${exportCount === 1 ? 'an export' : 'exports'} (newest: ${newestExport}). Restarting from ` +
+      `the initial lookback could skip or re-export incidents, so the run stops. If the state ` +
+      `was moved to another container, set EXPORT_STATE_CONTAINER to it. ${layout.recoveryHint}.`,
     { code: 'StateMissing' },
   );
 }

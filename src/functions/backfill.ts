@@ -39,7 +39,9 @@ async function exporterFor(
       error: {
         status: 400,
         jsonBody: {
-          error: `This deployment exports the tenants of its registry: name one with "tenantId" (one of ${tenants.map((tenant) => tenant.tenantId).join(', ') || 'none enabled'}).`,
+          error:
+            `This deployment exports the tenants of its registry: name one with "tenantId" (one of ` +
+            `${tenants.map((tenant) => tenant.tenantId).join(', ') || 'none enabled'}).`,
         },
       },
     };
@@ -85,7 +87,9 @@ async function handleBackfill(
     return {
       status: 400,
       jsonBody: {
-        error: `The body is not JSON (${describeError(error)}): send {"from": "2026-11-01T00:00:00Z", "to": "2026-11-02T00:00:00Z"}.`,
+        error:
+          `The body is not JSON (${describeError(error)}): send {"from": "2026-11-01T00:00:00Z", ` +
+          `"to": "2026-11-02T00:00:00Z"}.`,
       },
     };
   }
@@ -116,7 +120,9 @@ async function handleBackfill(
       status: job.status,
       incidents: job.incidents,
       ...(deps.layout.tenantId === undefined ? {} : { tenantId: deps.layout.tenantId }),
-      statusUrl: `/api/backfill/${job.id}${deps.layout.tenantId === undefined ? '' : `?tenantId=${encodeURIComponent(deps.layout.tenantId)}`}`,
+      statusUrl:
+        `/api/backfill/${job.id}` +
+        `${deps.layout.tenantId === undefined ? '' : `?tenantId=${encodeURIComponent(deps.layout.tenantId)}`}`,
       note: 'Each run of exportIncidents continues pending backfills with the time its budget leaves.',
     },
   };

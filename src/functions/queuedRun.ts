@@ -53,7 +53,8 @@ export async function runQueuedTenant(
     const outcome = await runner.runTenant(message.tenantId, { trigger: 'queue', logger, runId });
     if (outcome.kind === 'exported') return outcome.summary;
     logger.info(
-      `Tenant ${outcome.tenantId} is busy: another run holds its lease. This message completes without work; the next tick exports what that run leaves.`,
+      `Tenant ${outcome.tenantId} is busy: another run holds its lease. This message completes ` +
+        `without work; the next tick exports what that run leaves.`,
       { tenantId: outcome.tenantId, tick: message.tick, runId },
     );
     return undefined;

@@ -37,7 +37,9 @@ export function parseRunMessage(queueEntry: unknown): RunMessage {
   const tick = stringProperty(body, 'tick')?.trim();
   if (tenantId === undefined || tenantId === '' || tick === undefined || Number.isNaN(Date.parse(tick))) {
     throw new ExporterError(
-      `The queue message is not a tenant run: expected {"tenantId": "<id>", "tick": "<ISO time>"}, got ${describeEntry(queueEntry)}. Messages are written by the exportIncidents timer; remove this one from the poison queue.`,
+      `The queue message is not a tenant run: expected {"tenantId": "<id>", "tick": "<ISO ` +
+        `time>"}, got ${describeEntry(queueEntry)}. Messages are written by the exportIncidents ` +
+        `timer; remove this one from the poison queue.`,
       { code: 'InvalidQueueMessage' },
     );
   }

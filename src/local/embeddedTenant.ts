@@ -76,7 +76,8 @@ export function localRetirement(env: Environment): DefenderRetirement | undefine
   const at = /(Z|[+-]\d{2}:\d{2})$/i.test(end) ? Date.parse(end) : Number.NaN;
   if (Number.isNaN(at))
     throw new ConfigError([
-      `LOCAL_DEFENDER_END '${end}' is not a time with a time zone: write e.g. ${new Date(Date.now() + 120_000).toISOString()} (two minutes from now, UTC).`,
+      `LOCAL_DEFENDER_END '${end}' is not a time with a time zone: write e.g. ` +
+        `${new Date(Date.now() + 120_000).toISOString()} (two minutes from now, UTC).`,
     ]);
   const reply = (env.LOCAL_DEFENDER_END_REPLY?.trim() ?? '410') || '410';
   if (reply !== '410' && reply !== '404')
@@ -90,7 +91,11 @@ export function localRetirement(env: Environment): DefenderRetirement | undefine
  */
 export function keptDataNote(keptWatermark: string | undefined): string | undefined {
   if (keptWatermark === undefined) return undefined;
-  return `.azurite/ keeps the exports and the watermark ${keptWatermark} of an earlier start, but the simulated tenant is new: only its incidents updated after that are exported. To start over, stop and delete .azurite/ (rm -rf .azurite).`;
+  return (
+    `.azurite/ keeps the exports and the watermark ${keptWatermark} of an earlier start, but ` +
+    `the simulated tenant is new: only its incidents updated after that are exported. To start ` +
+    `over, stop and delete .azurite/ (rm -rf .azurite).`
+  );
 }
 
 /** The most tenants `LOCAL_TENANTS` asks the simulated tenant to serve. */
@@ -102,7 +107,8 @@ export function parseLocalTenants(text: string | undefined): number | undefined 
   const count = Number(text.trim());
   if (!Number.isInteger(count) || count < 1 || count > MAX_LOCAL_TENANTS)
     throw new Error(
-      `LOCAL_TENANTS '${text}' is not a number of tenants: use a whole number from 1 to ${MAX_LOCAL_TENANTS}, e.g. LOCAL_TENANTS=3 npm start.`,
+      `LOCAL_TENANTS '${text}' is not a number of tenants: use a whole number from 1 to ` +
+        `${MAX_LOCAL_TENANTS}, e.g. LOCAL_TENANTS=3 npm start.`,
     );
   return count;
 }

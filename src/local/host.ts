@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const localTenants = parseLocalTenants(env.LOCAL_TENANTS);
   if (localTenants !== undefined && !embedded)
     throw new Error(
-      'LOCAL_TENANTS runs the simulated tenants, but DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is set (local.settings.json or the environment): remove them, or LOCAL_TENANTS.',
+      'LOCAL_TENANTS runs the simulated tenants, but DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is ' +
+        'set (local.settings.json or the environment): remove them, or LOCAL_TENANTS.',
     );
   let azurite: AzuriteBlob | undefined;
   let tenant: EmbeddedTenant | undefined;
@@ -68,11 +69,15 @@ async function main(): Promise<void> {
     } catch (error) {
       const ports = localTenants === undefined ? `${AZURITE_PORT}` : `${AZURITE_PORT} and ${AZURITE_QUEUE_PORT}`;
       throw new Error(
-        `Could not start Azurite on 127.0.0.1:${ports} (${describeError(error)}). Is another Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set DEFENDER_TENANT_ID to skip the embedded tenant.`,
+        `Could not start Azurite on 127.0.0.1:${ports} (${describeError(error)}). Is another ` +
+          `Azurite or storage emulator running? Stop it, or point EXPORT_STORAGE at it and set ` +
+          `DEFENDER_TENANT_ID to skip the embedded tenant.`,
       );
     }
     logger.info(
-      `Azurite blob service on ${azurite.blobEndpoint}${azurite.queueEndpoint === undefined ? '' : `, queue service on ${azurite.queueEndpoint}`} (data in .azurite/; Storage Explorer: "Local storage emulator")`,
+      `Azurite blob service on ${azurite.blobEndpoint}` +
+        `${azurite.queueEndpoint === undefined ? '' : `, queue service on ${azurite.queueEndpoint}`}` +
+        ` (data in .azurite/; Storage Explorer: "Local storage emulator")`,
     );
     env = { ...env, [SETTING_TABLE.storage.name]: DEVELOPMENT_STORAGE };
   }
@@ -89,7 +94,10 @@ async function main(): Promise<void> {
     const scheduleName = SETTING_TABLE.schedule.name;
     env = { ...env, ...tenant.settings, [scheduleName]: env[scheduleName] ?? '0 * * * * *' };
     logger.info(
-      `No DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID configured: using the simulated tenant (Entra ${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
+      `No DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID configured: using the simulated tenant (Entra ` +
+        `${tenant.tenant.authorityHost}, Key Vault ${tenant.tenant.vaultUrl}, Defender API ` +
+        `${tenant.tenant.defenderUrl}) with 250 incidents from the last 72 hours` +
+        `${localTenants === undefined ? '' : ` in each of its ${localTenants} Entra tenants`}.`,
     );
     logger.info(
       'Fill in local.settings.json (copy local.settings.sample.json) to export from your real tenant instead.',
@@ -97,7 +105,9 @@ async function main(): Promise<void> {
     const retirement = tenant.tenant.defenderRetirement;
     if (retirement)
       logger.info(
-        `LOCAL_DEFENDER_END: the simulated Defender API retires at ${new Date(retirement.at).toISOString()} (answering ${retirement.reply}); with INCIDENTS_API=auto the exporter then moves to Microsoft Graph by itself.`,
+        `LOCAL_DEFENDER_END: the simulated Defender API retires at ` +
+          `${new Date(retirement.at).toISOString()} (answering ${retirement.reply}); with ` +
+          `INCIDENTS_API=auto the exporter then moves to Microsoft Graph by itself.`,
       );
     const sim = tenant.tenant;
     activity = setInterval(() => {
@@ -125,7 +135,12 @@ async function main(): Promise<void> {
       logger,
     });
     logger.info(
-      `LOCAL_TENANTS=${localTenants}: the simulated tenant serves ${localTenants} Entra tenant(s) (${tenant.tenant.tenantIds.join(', ')}), all in the tenant registry (config/tenants.json in '${stateContainer.containerName}'), no DEFENDER_TENANT_ID. Each tick queues one run per tenant on '${config.exportQueue}' and a local pump delivers them to exportTenant's handler with host.json's queue settings; failed runs retry, then land in '${config.exportQueue}-poison'.`,
+      `LOCAL_TENANTS=${localTenants}: the simulated tenant serves ${localTenants} Entra ` +
+        `tenant(s) (${tenant.tenant.tenantIds.join(', ')}), all in the tenant registry ` +
+        `(config/tenants.json in '${stateContainer.containerName}'), no DEFENDER_TENANT_ID. Each ` +
+        `tick queues one run per tenant on '${config.exportQueue}' and a local pump delivers them ` +
+        `to exportTenant's handler with host.json's queue settings; failed runs retry, then land ` +
+        `in '${config.exportQueue}-poison'.`,
     );
   }
   if (tenant) {
@@ -147,7 +162,9 @@ async function main(): Promise<void> {
     const note = keptDataNote(kept);
     if (note !== undefined) logger.info(note);
     logger.info(
-      `Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From another terminal in this folder: 'npm run local -- list' (or run, show latest, status, backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`,
+      `Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. From ` +
+        `another terminal in this folder: 'npm run local -- list' (or run, show latest, status, ` +
+        `backfill; settings in ${LOCAL_TENANT_FILE}), or Storage Explorer. Ctrl+C stops.`,
     );
   } else {
     logger.info(`Exporter scheduled '${config.schedule}' (UTC) into container '${config.container}'. Ctrl+C stops.`);

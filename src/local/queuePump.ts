@@ -144,7 +144,9 @@ export class QueuePump {
         await this.poison(message, popReceipt, `delivery ${message.dequeueCount} failed: ${describeError(failure)}`);
       } else {
         logger.warn(
-          `Queue message ${message.messageId} failed on delivery ${message.dequeueCount} of ${settings.maxDequeueCount}; delivered again in ${settings.visibilityTimeoutMs / 1000} s: ${describeError(failure)}`,
+          `Queue message ${message.messageId} failed on delivery ${message.dequeueCount} of ` +
+            `${settings.maxDequeueCount}; delivered again in ${settings.visibilityTimeoutMs / 1000} s: ` +
+            `${describeError(failure)}`,
         );
         await queue.updateMessage(
           message.messageId,
@@ -210,7 +212,8 @@ export function decodeQueueMessage(messageText: string): unknown {
   const text = Buffer.from(messageText, 'base64').toString('utf8');
   if (encodeQueueMessage(text).replace(/=+$/, '') !== messageText.trim().replace(/=+$/, ''))
     throw new Error(
-      `The queue message is not base64 (host.json messageEncoding): write messages through the runs queue's output binding.`,
+      `The queue message is not base64 (host.json messageEncoding): write messages through the ` +
+        `runs queue's output binding.`,
     );
   try {
     return JSON.parse(text) as unknown;

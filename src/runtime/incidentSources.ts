@@ -112,7 +112,11 @@ export function warnIfGraphNotReady(
   if (shared.retirementWarned || shared.clock.now().getTime() < config.defenderRetirementWarningFromMs) return;
   shared.retirementWarned = true;
   logger.warn(
-    `The Defender XDR incidents API ends ${new Date(config.defenderApiEndMs).toISOString().slice(0, 10)} (MC1220762) and this exporter then moves to Microsoft Graph, but Graph is not ready (${readiness.code ?? 'unknown'}): grant SecurityIncident.Read.All (application) with admin consent; 'defender-export status' shows it`,
+    `The Defender XDR incidents API ends ` +
+      `${new Date(config.defenderApiEndMs).toISOString().slice(0, 10)} (MC1220762) and this ` +
+      `exporter then moves to Microsoft Graph, but Graph is not ready (` +
+      `${readiness.code ?? 'unknown'}): grant SecurityIncident.Read.All (application) with admin ` +
+      `consent; 'defender-export status' shows it`,
     { setting: SETTING_TABLE.incidentsApi.name, graphError: readiness.code },
   );
 }
@@ -188,7 +192,8 @@ function warnIfDefenderRetiring(config: Config, shared: SourceSharing, logger: L
   shared.retirementWarned = true;
   // Short on purpose: the whole story (permission, zero-gap switch) is in the README, "Switching to Microsoft Graph".
   logger.warn(
-    `The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set INCIDENTS_API=graph (README: Switching to Microsoft Graph)`,
+    `The Defender XDR incidents API stops working after ${DEFENDER_API_END} (MC1220762): set ` +
+      `INCIDENTS_API=graph (README: Switching to Microsoft Graph)`,
     { setting: SETTING_TABLE.incidentsApi.name },
   );
 }

@@ -163,7 +163,8 @@ export class ApiClient {
     }
     if (target.origin !== this.origin) {
       throw new ApiError(
-        `${this.options.apiName} pointed to ${target.origin}, which is not the configured host ${this.origin}; the request was refused so the token is not sent there.`,
+        `${this.options.apiName} pointed to ${target.origin}, which is not the configured host ` +
+          `${this.origin}; the request was refused so the token is not sent there.`,
         { code: 'ForeignHost' },
       );
     }
@@ -174,7 +175,8 @@ export class ApiClient {
     const now = this.options.clock.now().getTime();
     if (now + ms > this.options.deadlineMs) {
       throw new BudgetExceededError(
-        `${reason}: waiting ${Math.ceil(ms / 1000)} s would pass the run's time budget; stopping cleanly, the next run continues from the watermark.`,
+        `${reason}: waiting ${Math.ceil(ms / 1000)} s would pass the run's time budget; stopping ` +
+          `cleanly, the next run continues from the watermark.`,
         { code: 'BudgetExceeded', retryable: true },
       );
     }

@@ -38,7 +38,10 @@ export function asRetirement(error: unknown, requestUrl: string): unknown {
   const sign = retirementSign(error, requestUrl);
   if (sign === undefined || !(error instanceof ApiError)) return error;
   const retired = new DefenderApiRetiredError(
-    `The Defender API is gone: ${sign.slice(0, 400)} to ${describeRequest(requestUrl)}. Microsoft retired it (MC1220762): read Microsoft Graph instead (INCIDENTS_API=auto switches by itself; or set INCIDENTS_API=graph), with the permission SecurityIncident.Read.All granted.`,
+    `The Defender API is gone: ${sign.slice(0, 400)} to ${describeRequest(requestUrl)}. ` +
+      `Microsoft retired it (MC1220762): read Microsoft Graph instead (INCIDENTS_API=auto ` +
+      `switches by itself; or set INCIDENTS_API=graph), with the permission ` +
+      `SecurityIncident.Read.All granted.`,
     {
       code: 'DefenderApiRetired',
       statusCode: error.statusCode,

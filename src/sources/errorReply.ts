@@ -34,9 +34,15 @@ export function describeRequest(url: string): string {
 /** What the operator can do about a refusal that retrying will not fix. */
 export function hintFor(status: number, apiName: string): string {
   if (status === 401)
-    return `The token was refused twice: check that the app registration belongs to DEFENDER_TENANT_ID and that AZURE_AUTHORITY_HOST matches the ${apiName}'s cloud.`;
+    return (
+      `The token was refused twice: check that the app registration belongs to ` +
+      `DEFENDER_TENANT_ID and that AZURE_AUTHORITY_HOST matches the ${apiName}'s cloud.`
+    );
   if (status === 403)
-    return "Grant the app registration the API's application permission (Incident.Read.All for Defender, SecurityIncident.Read.All for Graph) with admin consent.";
+    return (
+      "Grant the app registration the API's application permission (Incident.Read.All for " +
+      'Defender, SecurityIncident.Read.All for Graph) with admin consent.'
+    );
   if (status === 404)
     return 'Check DEFENDER_API_URL (the API base, without /api) or GRAPH_API_URL (without /v1.0), and DEFENDER_CLOUD.';
   return 'This is not retryable; the watermark is unchanged.';

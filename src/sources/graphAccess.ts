@@ -27,13 +27,19 @@ export function adminConsentUrl(who: GraphIdentity): string {
 
 /** The fix, in the words `status` and the run's error use. */
 export function graphPermissionFix(who: GraphIdentity): string {
-  return `grant ${GRAPH_PERMISSION} (application) with admin consent: ${adminConsentUrl(who)} (or Entra admin center > App registrations > ${who.clientId} > API permissions > Add > Microsoft Graph > Application permissions > ${GRAPH_PERMISSION} > Grant admin consent)`;
+  return (
+    `grant ${GRAPH_PERMISSION} (application) with admin consent: ${adminConsentUrl(who)} (or ` +
+    `Entra admin center > App registrations > ${who.clientId} > API permissions > Add > ` +
+    `Microsoft Graph > Application permissions > ${GRAPH_PERMISSION} > Grant admin consent)`
+  );
 }
 
 /** One line naming the permission and the consent link, for a Graph refusal when Graph is the source. */
 export function graphNotPermittedError(error: ApiError, who: GraphIdentity): ApiError {
   return new ApiError(
-    `Microsoft Graph refused app ${who.clientId} (403 ${error.apiCode ?? 'Forbidden'}): ${graphPermissionFix(who)}. The watermark is unchanged; the first run after the grant exports everything since, with no gap.`,
+    `Microsoft Graph refused app ${who.clientId} (403 ${error.apiCode ?? 'Forbidden'}): ` +
+      `${graphPermissionFix(who)}. The watermark is unchanged; the first run after the grant ` +
+      `exports everything since, with no gap.`,
     {
       code: 'GraphNotPermitted',
       statusCode: 403,

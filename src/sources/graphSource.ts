@@ -134,14 +134,19 @@ export class GraphSource implements IncidentSource {
   private rememberOrderByRefused(): void {
     this.options.behaviour.orderByRefused = true;
     this.options.logger.warn(
-      `Microsoft Graph refused $orderby=${ORDER_NEWEST_FIRST} (400) and accepted the same request without it; this process no longer sends $orderby and relies on Graph's default newest-first order, which every page is still checked against`,
+      `Microsoft Graph refused $orderby=${ORDER_NEWEST_FIRST} (400) and accepted the same ` +
+        `request without it; this process no longer sends $orderby and relies on Graph's default ` +
+        `newest-first order, which every page is still checked against`,
     );
   }
 
   private dropExpand(error: ApiError): void {
     this.expandAlerts = false;
     this.options.logger.warn(
-      'ALERTS LEFT OUT: Microsoft Graph failed persistently on $expand=alerts; this page and the rest of this run are read WITHOUT alerts. Every incident is still exported, but without its alerts field (blobs of this run lack alerts). The next run tries $expand again; set GRAPH_EXPAND_ALERTS=false to stop asking.',
+      'ALERTS LEFT OUT: Microsoft Graph failed persistently on $expand=alerts; this page and the ' +
+        'rest of this run are read WITHOUT alerts. Every incident is still exported, but without ' +
+        'its alerts field (blobs of this run lack alerts). The next run tries $expand again; set ' +
+        'GRAPH_EXPAND_ALERTS=false to stop asking.',
       { statusCode: error.statusCode, code: error.code, trackingId: error.trackingId },
     );
   }

@@ -114,7 +114,9 @@ function assertNewestFirst(incidents: readonly RawIncident[], cursor: Timestamp 
   for (const incident of incidents) {
     if (previous !== undefined && incident.lastUpdateTime > previous) {
       throw new ApiError(
-        `${apiName} returned incidents out of the documented newest-first order (incident ${incident.id} at ${incident.lastUpdateTime} after ${previous}); the run stops rather than risk missing incidents.`,
+        `${apiName} returned incidents out of the documented newest-first order (incident ` +
+          `${incident.id} at ${incident.lastUpdateTime} after ${previous}); the run stops rather ` +
+          `than risk missing incidents.`,
         { code: 'UnexpectedOrder' },
       );
     }

@@ -59,7 +59,8 @@ export class SlidingWindowPacer implements RequestPacer {
       }
       if (now + waitMs > deadlineMs) {
         throw new BudgetExceededError(
-          `Pacing to the API's rate limit needs a ${Math.ceil(waitMs / 1000)} s wait, past the run's time budget; stopping cleanly, the next run continues.`,
+          `Pacing to the API's rate limit needs a ${Math.ceil(waitMs / 1000)} s wait, past the run's ` +
+            `time budget; stopping cleanly, the next run continues.`,
           { code: 'BudgetExceeded', retryable: true },
         );
       }

@@ -56,7 +56,8 @@ export function parseIncidentPage(
 
 function malformed(fields: IncidentFields, what: string): ApiError {
   return new ApiError(
-    `${fields.apiName} sent a malformed incidents page: ${what}. Nothing was written and the watermark is unchanged; if this persists, report the reply's shape.`,
+    `${fields.apiName} sent a malformed incidents page: ${what}. Nothing was written and the ` +
+      `watermark is unchanged; if this persists, report the reply's shape.`,
     { code: 'MalformedResponse' },
   );
 }

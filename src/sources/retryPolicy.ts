@@ -83,7 +83,9 @@ export function decideRetry(
   const apiCode = detail.code ? ` ${detail.code}` : '';
   if (status >= 300 && status < 400) {
     const error = new ApiError(
-      `${apiName} answered ${status} with a redirect to '${failure.location ?? '?'}'; redirects are not followed so the token stays on ${policy.origin}. Check the API URL setting (DEFENDER_API_URL or GRAPH_API_URL).`,
+      `${apiName} answered ${status} with a redirect to '${failure.location ?? '?'}'; redirects ` +
+        `are not followed so the token stays on ${policy.origin}. Check the API URL setting ` +
+        `(DEFENDER_API_URL or GRAPH_API_URL).`,
       { code: 'RedirectRefused', statusCode: status },
     );
     return { kind: 'fail', error };
@@ -106,7 +108,10 @@ export function decideRetry(
     );
   }
   const error = new ApiError(
-    `${apiName} refused ${describeRequest(url)} with ${status}${apiCode}: ${detail.message ?? body.slice(0, 300)}${detail.trackingId ? ` (tracking id ${detail.trackingId})` : ''}. ${hintFor(status, apiName)}`,
+    `${apiName} refused ${describeRequest(url)} with ${status}${apiCode}: ` +
+      `${detail.message ?? body.slice(0, 300)}` +
+      `${detail.trackingId ? ` (tracking id ${detail.trackingId})` : ''}. ` +
+      `${hintFor(status, apiName)}`,
     {
       code: detail.code ?? `Http${status}`,
       apiCode: detail.code,
@@ -129,7 +134,9 @@ function backoff(
   const attempt = counters.failures + 1;
   if (attempt >= policy.maxAttempts) {
     const error = new ApiError(
-      `${reason}; gave up on ${describeRequest(url)} after ${attempt} attempts${fault.trackingId ? ` (tracking id ${fault.trackingId})` : ''}. The watermark is unchanged; the next run retries.`,
+      `${reason}; gave up on ${describeRequest(url)} after ${attempt} attempts` +
+        `${fault.trackingId ? ` (tracking id ${fault.trackingId})` : ''}. The watermark is ` +
+        `unchanged; the next run retries.`,
       {
         code: fault.code ?? 'ApiUnavailable',
         statusCode: fault.statusCode,

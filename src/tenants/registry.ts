@@ -39,7 +39,8 @@ export function normalizeTenantId(tenantId: string): string {
 export function tenantIdProblem(tenantId: string): string | undefined {
   return GUID.test(tenantId) || DOMAIN.test(tenantId)
     ? undefined
-    : `tenant id '${tenantId}' is neither a GUID nor a domain: use the customer's Directory (tenant) ID (a GUID) or a verified domain such as contoso.onmicrosoft.com.`;
+    : `tenant id '${tenantId}' is neither a GUID nor a domain: use the customer's Directory ` +
+        `(tenant) ID (a GUID) or a verified domain such as contoso.onmicrosoft.com.`;
 }
 
 /** The fields a person gives for a tenant (the CLI's options), unchecked. */
@@ -64,7 +65,8 @@ export function checkTenant(input: TenantInput): { entry: TenantEntry; problems:
   const clientId = input.clientId?.trim().toLowerCase();
   if (clientId !== undefined && !GUID.test(clientId))
     problems.push(
-      `client id '${clientId}' is not a GUID: use the Application (client) ID of the app registration consented in this tenant.`,
+      `client id '${clientId}' is not a GUID: use the Application (client) ID of the app ` +
+        `registration consented in this tenant.`,
     );
   const secretName = input.secretName?.trim();
   if (secretName !== undefined && !SECRET_NAME.test(secretName))
@@ -91,7 +93,11 @@ export class TenantRegistryError extends ExporterError {}
 
 function corrupted(containerName: string, what: string): TenantRegistryError {
   return new TenantRegistryError(
-    `The tenant registry ${REGISTRY_BLOB} in container '${containerName}' is corrupted (${what}), so no tenant is exported until it is fixed. Fix the JSON ({"schemaVersion": 1, "tenants": [{"tenantId": "<GUID or domain>", "enabled": true}, ...]}, see the README's "Tenant registry") or restore an earlier version of the blob, then check it with 'defender-export tenants list'.`,
+    `The tenant registry ${REGISTRY_BLOB} in container '${containerName}' is corrupted (${what}` +
+      `), so no tenant is exported until it is fixed. Fix the JSON ({"schemaVersion": 1, ` +
+      `"tenants": [{"tenantId": "<GUID or domain>", "enabled": true}, ...]}, see the README's ` +
+      `"Tenant registry") or restore an earlier version of the blob, then check it with ` +
+      `'defender-export tenants list'.`,
     { code: 'TenantRegistryCorrupted' },
   );
 }

@@ -59,7 +59,10 @@ export async function moveState(from: ContainerClient, to: ContainerClient): Pro
   }
   if (clashes.length > 0)
     throw new StorageError(
-      `Container '${to.containerName}' already holds another state (${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', …' : ''}): nothing was copied. If it is an older copy, delete those blobs first; if it is the state in use, EXPORT_STATE_CONTAINER already points there.`,
+      `Container '${to.containerName}' already holds another state (` +
+        `${clashes.slice(0, 3).join(', ')}${clashes.length > 3 ? ', …' : ''}): nothing was copied. ` +
+        `If it is an older copy, delete those blobs first; if it is the state in use, ` +
+        `EXPORT_STATE_CONTAINER already points there.`,
       { code: 'StateMoveTargetNotEmpty' },
     );
   for (const { name, body } of pending) {

@@ -94,7 +94,9 @@ export class TenantLease {
       this.stopRenewing();
       this.controller.abort(
         new ExporterError(
-          `The lease ${this.blobName} of this tenant's run was lost (${describeError(error)}), so the run stops to never run beside another; the next run continues from the last checkpoint.`,
+          `The lease ${this.blobName} of this tenant's run was lost (${describeError(error)}), so ` +
+            `the run stops to never run beside another; the next run continues from the ` +
+            `last checkpoint.`,
           { code: 'TenantLeaseLost', retryable: true, cause: error },
         ),
       );

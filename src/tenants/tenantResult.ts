@@ -31,5 +31,9 @@ export function formatTenantTotal(results: readonly TenantResult[]): string {
   const failed = results.filter((result) => 'error' in result).length;
   const incidents = exported.reduce((sum, summary) => sum + summary.incidents, 0);
   const blobs = exported.reduce((sum, summary) => sum + summary.blobs.length, 0);
-  return `total: ${results.length} tenant${results.length === 1 ? '' : 's'}: ${exported.length} exported (${incidents} incident${incidents === 1 ? '' : 's'}, ${blobs} blob${blobs === 1 ? '' : 's'}), ${busy} busy, ${failed} failed`;
+  return (
+    `total: ${results.length} tenant${results.length === 1 ? '' : 's'}: ${exported.length}` +
+    ` exported (${incidents} incident${incidents === 1 ? '' : 's'}, ${blobs} blob` +
+    `${blobs === 1 ? '' : 's'}), ${busy} busy, ${failed} failed`
+  );
 }

@@ -131,13 +131,15 @@ export class ProcessTenantRunner implements TenantRunner {
     const id = normalizeTenantId(tenantId);
     if (registry === undefined)
       throw new ExporterError(
-        `There is no tenant registry (${this.registry.describe()}), so tenant ${id} is unknown: add it with 'defender-export tenants add ${id}'.`,
+        `There is no tenant registry (${this.registry.describe()}), so tenant ${id} is unknown: ` +
+          `add it with 'defender-export tenants add ${id}'.`,
         { code: 'TenantUnknown' },
       );
     const entry = registry.value.tenants.find((tenant) => tenant.tenantId === id);
     if (entry === undefined)
       throw new ExporterError(
-        `Tenant ${id} is not in the tenant registry (${this.registry.describe()}): add it with 'defender-export tenants add ${id}', or see 'defender-export tenants list'.`,
+        `Tenant ${id} is not in the tenant registry (${this.registry.describe()}): add it with ` +
+          `'defender-export tenants add ${id}', or see 'defender-export tenants list'.`,
         { code: 'TenantUnknown' },
       );
     if (options.mustBeEnabled === true && !entry.enabled)
@@ -190,7 +192,10 @@ export class ProcessTenantRunner implements TenantRunner {
     const clientId = exporter.entry.clientId ?? this.runtime.config.clientId;
     const consentUrl = `${this.runtime.config.authorityHost}/${tenantId}/adminconsent?client_id=${clientId}`;
     return new AuthError(
-      `Tenant ${tenantId}${exporter.entry.name === undefined ? '' : ` (${exporter.entry.name})`} has no consent for the app ${clientId} (AADSTS700016: consent missing or revoked): have an administrator of that tenant open ${consentUrl} and grant it, or 'defender-export tenants disable ${tenantId}'. The other tenants are not affected.`,
+      `Tenant ${tenantId}${exporter.entry.name === undefined ? '' : ` (${exporter.entry.name})`}` +
+        ` has no consent for the app ${clientId} (AADSTS700016: consent missing or revoked): have ` +
+        `an administrator of that tenant open ${consentUrl} and grant it, or 'defender-export ` +
+        `tenants disable ${tenantId}'. The other tenants are not affected.`,
       { code: error.code, statusCode: error.statusCode, cause: error },
     );
   }

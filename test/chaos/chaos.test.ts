@@ -353,10 +353,14 @@ describe.each([
       const finalVersions = tenant.incidents.all().map((incident) => keyOf(incident.id, incident.lastUpdateTime));
 
       console.log(
-        `chaos: ${runs} runs, ${faults} faults, ${lost.length} lost, ${duplicateVersions} duplicate versions (${source} source)`,
+        `chaos: ${runs} runs, ${faults} faults, ${lost.length} lost, ${duplicateVersions}` +
+          ` duplicate versions (${source} source)`,
       );
       console.log(
-        `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${completed.length} complete pulls, ${required.length} of ${history.versions.size} versions required, ${have.size} exported, modes ${JSON.stringify(modes)}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${completed.length}` +
+          ` complete pulls, ${required.length} of ${history.versions.size} versions required, ` +
+          `${have.size} exported, modes ${JSON.stringify(modes)}, ` +
+          `${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
       expect(lost).toEqual([]);
       expect(finalVersions.filter((key) => !have.has(key))).toEqual([]);
@@ -603,10 +607,13 @@ describe(`chaos with ${TENANTS} tenants side by side (the queue path)`, () => {
       expect(await listBlobNames(world.container, 'incidents/')).toEqual([]);
 
       console.log(
-        `chaos: ${runs} runs, ${faults} faults, ${lost} lost, ${duplicateVersions} duplicate versions (${TENANTS} tenants side by side, queue path)`,
+        `chaos: ${runs} runs, ${faults} faults, ${lost} lost, ${duplicateVersions} duplicate ` +
+          `versions (${TENANTS} tenants side by side, queue path)`,
       );
       console.log(
-        `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${busy} busy deliveries, ${tenants.map((one) => `${one.id}: ${one.completed.length} complete pulls, ${one.history.versions.size} versions`).join('; ')}, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+        `chaos detail (seed ${SEED}): ${failedRuns} runs failed loudly, ${busy} busy deliveries, ` +
+          `${tenants.map((one) => `${one.id}: ${one.completed.length} complete pulls, ${one.history.versions.size} versions`).join('; ')}` +
+          `, ${((Date.now() - started) / 1000).toFixed(1)} s`,
       );
       expect(lost).toBe(0);
 

@@ -64,68 +64,76 @@ describe('defender-export backfill (the real CLI process)', () => {
     const paced = (container: string): Record<string, string> =>
       cliEnvironment(world, { EXPORT_CONTAINER: container, API_CALLS_PER_MINUTE: '1' });
 
-    it('says it waits, acknowledges the first Ctrl+C at once, commits what was read, and the same command resumes where it stood', async () => {
-      const window = ['backfill', '--from', hoursAgo(24), '--to', hoursAgo(0)];
-      const run = startCli(window, paced('ctrl-c-once'));
-      running.push(run);
-      const output = watchOutput(run);
-      await output.until('stderr', /^progress: waiting for the API quota: (\d+ s|1 min)/m);
-      await output.until('stderr', /^progress: \d+\.\d% pages=1 incidents=100 /m);
-      const interruptedAt = Date.now();
+    it(
+      'says it waits, acknowledges the first Ctrl+C at once, commits what was read, and the same ' +
+        'command resumes where it stood',
+      async () => {
+        const window = ['backfill', '--from', hoursAgo(24), '--to', hoursAgo(0)];
+        const run = startCli(window, paced('ctrl-c-once'));
+        running.push(run);
+        const output = watchOutput(run);
+        await output.until('stderr', /^progress: waiting for the API quota: (\d+ s|1 min)/m);
+        await output.until('stderr', /^progress: \d+\.\d% pages=1 incidents=100 /m);
+        const interruptedAt = Date.now();
 
-      run.child.kill('SIGINT');
-      const result = await run.done;
+        run.child.kill('SIGINT');
+        const result = await run.done;
 
-      // The quota wait it must cut short is about a minute; a loaded machine needs seconds to commit and exit.
-      expect(Date.now() - interruptedAt).toBeLessThan(QUOTA_WAIT_MS / 3);
-      expect(result.code).toBe(EXIT.interrupted);
-      expect(result.stderr).toContain(
-        'Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.',
-      );
-      expect(result.stdout).toMatch(
-        /^backfill \S+ paused \(interrupted\); run the same command again to resume: 100 incidents in 1 blob/,
-      );
-      const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-once' }));
-      expect(again.stderr).toMatch(/^resuming backfill \S+ at \d+%: 100 incidents in 1 blob already exported\.$/m);
-      expect(again.stdout).toMatch(/complete: 250 incidents in 2 blobs \(150 this time\)/);
-      const exported = await readExports(
-        BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-once'),
-        'backfill/',
-      );
-      expect(exported).toHaveLength(250);
-    });
+        // The quota wait it must cut short is about a minute; a loaded machine needs seconds to commit and exit.
+        expect(Date.now() - interruptedAt).toBeLessThan(QUOTA_WAIT_MS / 3);
+        expect(result.code).toBe(EXIT.interrupted);
+        expect(result.stderr).toContain(
+          'Ctrl+C: stopping at the next page boundary and committing what was read; press Ctrl+C again to stop now.',
+        );
+        expect(result.stdout).toMatch(
+          /^backfill \S+ paused \(interrupted\); run the same command again to resume: 100 incidents in 1 blob/,
+        );
+        const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-once' }));
+        expect(again.stderr).toMatch(/^resuming backfill \S+ at \d+%: 100 incidents in 1 blob already exported\.$/m);
+        expect(again.stdout).toMatch(/complete: 250 incidents in 2 blobs \(150 this time\)/);
+        const exported = await readExports(
+          BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-once'),
+          'backfill/',
+        );
+        expect(exported).toHaveLength(250);
+      },
+    );
 
-    it('stops now on a second Ctrl+C while a page is still on its way, and the same command then exports everything exactly once', async () => {
-      const window = ['backfill', '--from', hoursAgo(23), '--to', hoursAgo(0)];
-      world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: SLOW_PAGE_MS, persistent: true });
-      const listCallsBefore = listCalls();
-      const run = startCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
-      running.push(run);
-      const output = watchOutput(run);
-      // The first page is on its way (and the Ctrl+C handler, set before the run starts, is in place).
-      await until(() => listCalls() > listCallsBefore || run.child.exitCode !== null);
-      run.child.kill('SIGINT');
-      await output.until('stderr', /^Ctrl\+C: stopping at the next page boundary/m);
-      const secondAt = Date.now();
+    it(
+      'stops now on a second Ctrl+C while a page is still on its way, and the same command then ' +
+        'exports everything exactly once',
+      async () => {
+        const window = ['backfill', '--from', hoursAgo(23), '--to', hoursAgo(0)];
+        world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: SLOW_PAGE_MS, persistent: true });
+        const listCallsBefore = listCalls();
+        const run = startCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
+        running.push(run);
+        const output = watchOutput(run);
+        // The first page is on its way (and the Ctrl+C handler, set before the run starts, is in place).
+        await until(() => listCalls() > listCallsBefore || run.child.exitCode !== null);
+        run.child.kill('SIGINT');
+        await output.until('stderr', /^Ctrl\+C: stopping at the next page boundary/m);
+        const secondAt = Date.now();
 
-      run.child.kill('SIGINT');
-      const result = await run.done;
+        run.child.kill('SIGINT');
+        const result = await run.done;
 
-      world.tenant.faults.clear();
-      // Waiting for the page in flight would take most of SLOW_PAGE_MS; stopping now takes a process exit.
-      expect(Date.now() - secondAt).toBeLessThan(SLOW_PAGE_MS / 3);
-      expect(result.code).toBe(EXIT.interrupted);
-      expect(result.stderr).toContain(
-        'Stopped now. Run the same command again to resume from the last committed part.',
-      );
-      const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
-      expect(again.code).toBe(EXIT.ok);
-      const exported = await readExports(
-        BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-twice'),
-        'backfill/',
-      );
-      expect(new Set(exported.map((version) => `${version.id}@${version.lastUpdateTime}`)).size).toBe(250);
-      expect(exported).toHaveLength(250);
-    });
+        world.tenant.faults.clear();
+        // Waiting for the page in flight would take most of SLOW_PAGE_MS; stopping now takes a process exit.
+        expect(Date.now() - secondAt).toBeLessThan(SLOW_PAGE_MS / 3);
+        expect(result.code).toBe(EXIT.interrupted);
+        expect(result.stderr).toContain(
+          'Stopped now. Run the same command again to resume from the last committed part.',
+        );
+        const again = await runCli(window, cliEnvironment(world, { EXPORT_CONTAINER: 'ctrl-c-twice' }));
+        expect(again.code).toBe(EXIT.ok);
+        const exported = await readExports(
+          BlobServiceClient.fromConnectionString(world.azurite.connectionString).getContainerClient('ctrl-c-twice'),
+          'backfill/',
+        );
+        expect(new Set(exported.map((version) => `${version.id}@${version.lastUpdateTime}`)).size).toBe(250);
+        expect(exported).toHaveLength(250);
+      },
+    );
   });
 });

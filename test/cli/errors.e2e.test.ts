@@ -50,7 +50,8 @@ describe('what a failed command prints (real CLI processes)', () => {
     ],
     [
       ['backfill', '--from', 'garbage'],
-      "error: option '--from <time>' argument 'garbage' is invalid. 'garbage' is not an ISO 8601 time; use e.g. 2026-11-27T07:30:00Z (UTC) or 2026-11-27T08:30:00+01:00.",
+      "error: option '--from <time>' argument 'garbage' is invalid. 'garbage' is not an ISO 8601 " +
+        'time; use e.g. 2026-11-27T07:30:00Z (UTC) or 2026-11-27T08:30:00+01:00.',
       'see defender-export backfill --help',
     ],
     [['frobnicate'], "error: unknown command 'frobnicate'", 'see defender-export --help'],
@@ -110,7 +111,9 @@ describe('what a failed command prints (real CLI processes)', () => {
       expect(Date.now() - started).toBeLessThan(12_000);
       expect(result.code).toBe(EXIT.failed);
       expect(lines(result.stderr)).toEqual([
-        `error: The local storage emulator at http://127.0.0.1:${port} is not running (ECONNREFUSED): start 'npm start' in the project folder (it starts Azurite), or Azurite itself, then try again.`,
+        `error: The local storage emulator at http://127.0.0.1:${port} is not running ` +
+          `(ECONNREFUSED): start 'npm start' in the project folder (it starts Azurite), or Azurite ` +
+          `itself, then try again.`,
       ]);
     },
   );

@@ -172,7 +172,8 @@ describe('defender-export list', () => {
     const json = await runCli(container, ['list', '--json']);
 
     expect(table.lines).toEqual([
-      `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`,
+      `No export blobs yet in container '${container.containerName}': run 'defender-export run' ` +
+        `(or wait for the timer).`,
     ]);
     expect(JSON.parse(json.stdout)).toEqual([]);
   });

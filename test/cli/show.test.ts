@@ -149,7 +149,8 @@ describe('defender-export show', () => {
 
     expect(result.exitCode).toBe(EXIT.failed);
     expect(result.stderr).toContain(
-      `error: Blob 'incidents/2026/01/01/2026-01-01T00-00-00.000Z.json' does not exist in container '${container.containerName}'. Run 'defender-export list' to see the export blobs`,
+      `error: Blob 'incidents/2026/01/01/2026-01-01T00-00-00.000Z.json' does not exist in ` +
+        `container '${container.containerName}'. Run 'defender-export list' to see the export blobs`,
     );
     expect(result.stderr).not.toContain('RequestId');
     expect(result.lines).toEqual([]);

@@ -30,7 +30,9 @@ describe('defender-export state reset', () => {
 
     expect(result.exitCode).toBe(EXIT.usage);
     expect(result.stderr).toBe(
-      'error: --watermark 2030-01-01T00:00:00.0000000Z is in the future (now 2026-11-27T08:10:00.0000000Z): every incident updated until then would be skipped. Give a past time.\n',
+      'error: --watermark 2030-01-01T00:00:00.0000000Z is in the future (now ' +
+        '2026-11-27T08:10:00.0000000Z): every incident updated until then would be skipped. Give a ' +
+        'past time.\n',
     );
     expect(await watermark()).toBe('2026-11-27T07:59:41.2630000Z');
   });
@@ -40,7 +42,10 @@ describe('defender-export state reset', () => {
 
     expect(result.exitCode).toBe(EXIT.ok);
     expect(result.lines).toEqual([
-      'state reset: watermark moved back from 2026-11-27T07:59:41.2630000Z to 2026-11-27T07:00:00.0000000Z: the next run exports the incidents updated since 2026-11-27T07:00:00.0000000Z (minus the overlap window), so incidents already exported after 2026-11-27T07:00:00.0000000Z are exported again, into new blobs.',
+      'state reset: watermark moved back from 2026-11-27T07:59:41.2630000Z to ' +
+        '2026-11-27T07:00:00.0000000Z: the next run exports the incidents updated since ' +
+        '2026-11-27T07:00:00.0000000Z (minus the overlap window), so incidents already exported ' +
+        'after 2026-11-27T07:00:00.0000000Z are exported again, into new blobs.',
     ]);
     expect(await watermark()).toBe('2026-11-27T07:00:00.0000000Z');
   });
@@ -50,7 +55,8 @@ describe('defender-export state reset', () => {
 
     expect(result.exitCode).toBe(EXIT.ok);
     expect(result.stdout).toContain(
-      "incidents updated in between are not exported (run 'defender-export backfill --from 2026-11-27T07:59:41.2630000Z --to 2026-11-27T08:05:00.0000000Z' to get them)",
+      "incidents updated in between are not exported (run 'defender-export backfill --from " +
+        "2026-11-27T07:59:41.2630000Z --to 2026-11-27T08:05:00.0000000Z' to get them)",
     );
   });
 

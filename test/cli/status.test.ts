@@ -69,7 +69,8 @@ describe('defender-export status', () => {
 
     expect(result.exitCode).toBe(EXIT.ok);
     expect(result.lines).toContain(
-      'last error:    2026-11-27T07:55:00.000Z ApiError: The incidents API answered 403 Forbidden: grant Incident.Read.All. (a later run succeeded)',
+      'last error:    2026-11-27T07:55:00.000Z ApiError: The incidents API answered 403 ' +
+        'Forbidden: grant Incident.Read.All. (a later run succeeded)',
     );
   });
 
@@ -84,7 +85,8 @@ describe('defender-export status', () => {
     expect(result.exitCode).toBe(EXIT.unhealthy);
     expect(result.lines.slice(0, 2)).toEqual([
       'status: UNHEALTHY',
-      '  - the last run failed at 2026-11-27T08:05:00.000Z (ApiError): The incidents API answered 403 Forbidden: grant Incident.Read.All.',
+      '  - the last run failed at 2026-11-27T08:05:00.000Z (ApiError): The incidents API ' +
+        'answered 403 Forbidden: grant Incident.Read.All.',
     ]);
     expect(result.stderr).toBe('');
   });
@@ -129,7 +131,8 @@ describe('defender-export status', () => {
     expect(result.exitCode).toBe(EXIT.unhealthy);
     expect(result.lines).toEqual([
       'status: UNHEALTHY',
-      "  - the exporter never ran: there is no state blob (state/exporter-state.json) yet. Check that the function app is deployed and its timer runs, or run 'defender-export run'.",
+      '  - the exporter never ran: there is no state blob (state/exporter-state.json) yet. Check ' +
+        "that the function app is deployed and its timer runs, or run 'defender-export run'.",
     ]);
   });
 
@@ -152,7 +155,8 @@ describe('defender-export status', () => {
 
     expect(result.exitCode).toBe(EXIT.unhealthy);
     expect(result.lines[1]).toContain(
-      'the state blob state/exporter-state.json is missing although exports exist (newest: incidents/2026/11/27/2026-11-27T08-00-03.512Z.json)',
+      'the state blob state/exporter-state.json is missing although exports exist (newest: ' +
+        'incidents/2026/11/27/2026-11-27T08-00-03.512Z.json)',
     );
     expect(result.lines[1]).toContain('defender-export state reset --watermark <ISO time>');
   });
@@ -251,7 +255,9 @@ describe('defender-export status', () => {
 
     expect(notReady.exitCode).toBe(EXIT.ok);
     expect(notReady.lines).toContain(
-      "Graph:         not ready — grant SecurityIncident.Read.All (application) with admin consent (Graph error Authorization_RequestDenied) (checked by a run at 2026-11-27T07:00:00.000Z; 'status --check-graph' checks now)",
+      'Graph:         not ready — grant SecurityIncident.Read.All (application) with admin ' +
+        'consent (Graph error Authorization_RequestDenied) (checked by a run at ' +
+        "2026-11-27T07:00:00.000Z; 'status --check-graph' checks now)",
     );
     expect(switched.lines).toEqual(
       expect.arrayContaining([

@@ -33,7 +33,9 @@ describe('the status report', () => {
     expect(report.healthy).toBe(true);
     expect(report.inProgress).toEqual(withPass.pass);
     expect(formatStatus(report)).toContain(
-      'in progress:   pulling from 2026-11-01T00:00:00.0000000Z, started 2026-11-27T08:06:00.000Z, newest so far 2026-11-27T08:05:00.0000000Z, next page at 2026-11-20T12:00:00.0000000Z (skip 3)',
+      'in progress:   pulling from 2026-11-01T00:00:00.0000000Z, started ' +
+        '2026-11-27T08:06:00.000Z, newest so far 2026-11-27T08:05:00.0000000Z, next page at ' +
+        '2026-11-20T12:00:00.0000000Z (skip 3)',
     );
   });
 

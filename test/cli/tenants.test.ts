@@ -224,7 +224,8 @@ describe('moving an existing deployment', () => {
     const added = await runWorldCli(world, ['tenants', 'add', world.tenant.tenantId, '--name', 'Contoso']);
     expect(added.lines).toEqual([
       `added tenant ${world.tenant.tenantId.toLowerCase()} (Contoso).`,
-      `adopted the single-tenant exporter's state: tenant ${world.tenant.tenantId.toLowerCase()} continues from watermark ${watermark.watermark} (nothing is exported twice or skipped).`,
+      `adopted the single-tenant exporter's state: tenant ${world.tenant.tenantId.toLowerCase()}` +
+        ` continues from watermark ${watermark.watermark} (nothing is exported twice or skipped).`,
     ]);
     const run = await runWorldCli(world, ['run']);
 

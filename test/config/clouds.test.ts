@@ -62,25 +62,29 @@ describe('DEFENDER_CLOUD', () => {
     });
   });
 
-  it("lets explicit DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST win over the cloud, keeping the cloud's scopes", () => {
-    // Act
-    const config = loadConfig({
-      ...valid,
-      DEFENDER_CLOUD: 'gcchigh',
-      DEFENDER_API_URL: 'https://api-us.security.microsoft.com/',
-      GRAPH_API_URL: 'https://127.0.0.1:8443',
-      AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9443',
-    });
+  it(
+    'lets explicit DEFENDER_API_URL, GRAPH_API_URL and AZURE_AUTHORITY_HOST win over the ' +
+      "cloud, keeping the cloud's scopes",
+    () => {
+      // Act
+      const config = loadConfig({
+        ...valid,
+        DEFENDER_CLOUD: 'gcchigh',
+        DEFENDER_API_URL: 'https://api-us.security.microsoft.com/',
+        GRAPH_API_URL: 'https://127.0.0.1:8443',
+        AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9443',
+      });
 
-    // Assess
-    expect(config).toMatchObject({
-      apiUrl: 'https://api-us.security.microsoft.com',
-      graphApiUrl: 'https://127.0.0.1:8443',
-      authorityHost: 'https://127.0.0.1:9443',
-      defenderScope: 'https://api-gov.security.microsoft.us/.default',
-      graphScope: 'https://graph.microsoft.us/.default',
-    });
-  });
+      // Assess
+      expect(config).toMatchObject({
+        apiUrl: 'https://api-us.security.microsoft.com',
+        graphApiUrl: 'https://127.0.0.1:8443',
+        authorityHost: 'https://127.0.0.1:9443',
+        defenderScope: 'https://api-gov.security.microsoft.us/.default',
+        graphScope: 'https://graph.microsoft.us/.default',
+      });
+    },
+  );
 
   it('accepts the cloud name in any case and with spaces around it', () => {
     expect(findCloud(' GCCHigh ')?.name).toBe('gcchigh');

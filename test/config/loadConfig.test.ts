@@ -43,23 +43,27 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/EXPORT_STORAGE is missing \(and so is AzureWebJobsStorage\)/);
   });
 
-  it('loads without DEFENDER_TENANT_ID (a deployment that exports the tenants of its registry), checking every other setting', () => {
-    // Prepare
-    const withoutTenant = { ...valid, DEFENDER_TENANT_ID: undefined };
+  it(
+    'loads without DEFENDER_TENANT_ID (a deployment that exports the tenants of its registry), ' +
+      'checking every other setting',
+    () => {
+      // Prepare
+      const withoutTenant = { ...valid, DEFENDER_TENANT_ID: undefined };
 
-    // Act
-    const config = loadConfig(withoutTenant);
-    const blank = loadConfig({ ...valid, DEFENDER_TENANT_ID: '  ' });
+      // Act
+      const config = loadConfig(withoutTenant);
+      const blank = loadConfig({ ...valid, DEFENDER_TENANT_ID: '  ' });
 
-    // Assess
-    expect(config.tenantId).toBeUndefined();
-    expect(blank.tenantId).toBeUndefined();
-    expect(config).toMatchObject({ clientId: valid.DEFENDER_CLIENT_ID, secretName: 'defender-client-secret' });
-    expect(problemsOf({ ...withoutTenant, DEFENDER_CLIENT_ID: undefined, EXPORT_CONTAINER: 'Bad_Name' })).toEqual([
-      expect.stringMatching(/^DEFENDER_CLIENT_ID is missing/),
-      expect.stringMatching(/^EXPORT_CONTAINER 'Bad_Name' is not a valid container name/),
-    ]);
-  });
+      // Assess
+      expect(config.tenantId).toBeUndefined();
+      expect(blank.tenantId).toBeUndefined();
+      expect(config).toMatchObject({ clientId: valid.DEFENDER_CLIENT_ID, secretName: 'defender-client-secret' });
+      expect(problemsOf({ ...withoutTenant, DEFENDER_CLIENT_ID: undefined, EXPORT_CONTAINER: 'Bad_Name' })).toEqual([
+        expect.stringMatching(/^DEFENDER_CLIENT_ID is missing/),
+        expect.stringMatching(/^EXPORT_CONTAINER 'Bad_Name' is not a valid container name/),
+      ]);
+    },
+  );
 
   it('reports every malformed setting at once', () => {
     const problems = problemsOf({

@@ -54,7 +54,8 @@ describe('STATUS_MAX_AGE_MINUTES', () => {
 
   it.each(['an hour', '0', '-5'])('refuses %s, naming the setting and the fix', (text) => {
     expect(problemsOf(() => loadStatusConfig({ STATUS_MAX_AGE_MINUTES: text }))).toEqual([
-      `STATUS_MAX_AGE_MINUTES '${text}' is not a positive number of minutes: set it to e.g. 60 (above the schedule's interval), or remove it for the default.`,
+      `STATUS_MAX_AGE_MINUTES '${text}' is not a positive number of minutes: set it to e.g. 60 ` +
+        `(above the schedule's interval), or remove it for the default.`,
     ]);
   });
 

@@ -5,18 +5,22 @@ import { SETTINGS } from '../../src/config/settings';
 const valid = validSettings;
 
 describe('the incidents source settings', () => {
-  it('default to auto (Defender until 2027-02-01 00:00 UTC, then Graph), alerts expanded, and the retirement warning from 2026-11-01', () => {
-    // Act
-    const config = loadConfig(valid);
+  it(
+    'default to auto (Defender until 2027-02-01 00:00 UTC, then Graph), alerts expanded, and ' +
+      'the retirement warning from 2026-11-01',
+    () => {
+      // Act
+      const config = loadConfig(valid);
 
-    // Assess
-    expect(config).toMatchObject({
-      incidentsApi: 'auto',
-      graphExpandAlerts: true,
-      defenderRetirementWarningFromMs: Date.UTC(2026, 10, 1),
-      defenderApiEndMs: Date.UTC(2027, 1, 1),
-    });
-  });
+      // Assess
+      expect(config).toMatchObject({
+        incidentsApi: 'auto',
+        graphExpandAlerts: true,
+        defenderRetirementWarningFromMs: Date.UTC(2026, 10, 1),
+        defenderApiEndMs: Date.UTC(2027, 1, 1),
+      });
+    },
+  );
 
   it('read INCIDENTS_API=defender and auto explicitly, and another DEFENDER_API_END_DATE', () => {
     expect(loadConfig({ ...valid, INCIDENTS_API: 'DEFENDER' }).incidentsApi).toBe('defender');

@@ -110,20 +110,24 @@ describe('ExportLedger', () => {
     expect(ledger.movedOn).toBe(true);
   });
 
-  it('remembers the versions at the cursor, which the resumed pull reads again, and does not count them as duplicates', () => {
-    const previous = state({ watermark: '2026-11-27T11:00:00Z' });
-    const ledger = new ExportLedger(previous, plan(previous), 15 * 60_000, now.toISOString());
-    ledger.accept(incident('5', '2026-11-28T11:55:00Z'));
-    ledger.accept(incident('4', '2026-11-28T03:00:00Z'));
-    ledger.advance({ cursor: ts('2026-11-28T03:00:00Z'), skip: 0 });
-    const saved = ledger.nextState({ done: false, failed: false, record, sourceName: 'defender', at: record.at });
-    // Neither in the overlap below the watermark nor below the newest incident: kept because it is at the cursor.
-    expect(saved.exported['4']).toBe('2026-11-28T03:00:00.0000000Z');
-    const resumed = new ExportLedger(saved, plan(saved), 15 * 60_000, now.toISOString());
-    expect(resumed.accept(incident('4', '2026-11-28T03:00:00Z'))).toBe(false);
-    expect(resumed.accept(incident('3', '2026-11-28T02:00:00Z'))).toBe(true);
-    expect(resumed.duplicatesDropped).toBe(0);
-  });
+  it(
+    'remembers the versions at the cursor, which the resumed pull reads again, and does not ' +
+      'count them as duplicates',
+    () => {
+      const previous = state({ watermark: '2026-11-27T11:00:00Z' });
+      const ledger = new ExportLedger(previous, plan(previous), 15 * 60_000, now.toISOString());
+      ledger.accept(incident('5', '2026-11-28T11:55:00Z'));
+      ledger.accept(incident('4', '2026-11-28T03:00:00Z'));
+      ledger.advance({ cursor: ts('2026-11-28T03:00:00Z'), skip: 0 });
+      const saved = ledger.nextState({ done: false, failed: false, record, sourceName: 'defender', at: record.at });
+      // Neither in the overlap below the watermark nor below the newest incident: kept because it is at the cursor.
+      expect(saved.exported['4']).toBe('2026-11-28T03:00:00.0000000Z');
+      const resumed = new ExportLedger(saved, plan(saved), 15 * 60_000, now.toISOString());
+      expect(resumed.accept(incident('4', '2026-11-28T03:00:00Z'))).toBe(false);
+      expect(resumed.accept(incident('3', '2026-11-28T02:00:00Z'))).toBe(true);
+      expect(resumed.duplicatesDropped).toBe(0);
+    },
+  );
 
   it('keeps a deep-tie position in the pull in progress', () => {
     const ledger = new ExportLedger(undefined, plan(undefined), 15 * 60_000, now.toISOString());

@@ -111,22 +111,26 @@ describe('the runs queue: the timer fans out, exportTenant exports one tenant pe
     expect(timer.context.extraOutputs.get(runsQueue)).toBeUndefined();
   });
 
-  it('exports the tenant of a message under its prefix, its ExportRunSummary line naming the tenant and the attempt', async () => {
-    const { exportTenantHandler } = await import('../../src/functions/exportTenant');
-    world.tenant.incidents.seed(25, { spreadHours: 2 });
-    await register(world, [{ tenantId, enabled: true }]);
-    const queued = invocation('exportTenant', { dequeueCount: 1 });
+  it(
+    'exports the tenant of a message under its prefix, its ExportRunSummary line naming the ' +
+      'tenant and the attempt',
+    async () => {
+      const { exportTenantHandler } = await import('../../src/functions/exportTenant');
+      world.tenant.incidents.seed(25, { spreadHours: 2 });
+      await register(world, [{ tenantId, enabled: true }]);
+      const queued = invocation('exportTenant', { dequeueCount: 1 });
 
-    // The host hands a JSON message over parsed.
-    await exportTenantHandler(() => world.runtime)({ tenantId, tick: new Date().toISOString() }, queued.context);
+      // The host hands a JSON message over parsed.
+      await exportTenantHandler(() => world.runtime)({ tenantId, tick: new Date().toISOString() }, queued.context);
 
-    const exported = await readExports(world.container, tenantLayout(tenantId).exportPrefix);
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    expect(duplicates(exported)).toEqual([]);
-    expect(summaryLines(queued.lines)).toEqual([
-      expect.objectContaining({ tenantId, attempt: 1, trigger: 'queue', outcome: 'succeeded', incidents: 25 }),
-    ]);
-  });
+      const exported = await readExports(world.container, tenantLayout(tenantId).exportPrefix);
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      expect(duplicates(exported)).toEqual([]);
+      expect(summaryLines(queued.lines)).toEqual([
+        expect.objectContaining({ tenantId, attempt: 1, trigger: 'queue', outcome: 'succeeded', incidents: 25 }),
+      ]);
+    },
+  );
 
   it('completes a message whose tenant is busy (another run holds its lease) without work, and says so', async () => {
     const { exportTenantHandler } = await import('../../src/functions/exportTenant');

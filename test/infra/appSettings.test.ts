@@ -33,31 +33,39 @@ describe('the function app settings (exporterSettings in infra/main.bicep, appSe
     expect(settingNames).toEqual(expect.arrayContaining(required));
   });
 
-  it('set what the deployment promises: schedule, tenant, client id, vault URI, secret name, container and lookback', () => {
-    expect(settingNames).toEqual(
-      expect.arrayContaining([
-        'EXPORT_SCHEDULE',
-        'DEFENDER_TENANT_ID',
-        'DEFENDER_CLIENT_ID',
-        'KEY_VAULT_URI',
-        'DEFENDER_CLIENT_SECRET_NAME',
-        'EXPORT_CONTAINER',
-        'INITIAL_LOOKBACK_HOURS',
-      ]),
-    );
-  });
+  it(
+    'set what the deployment promises: schedule, tenant, client id, vault URI, secret name, ' +
+      'container and lookback',
+    () => {
+      expect(settingNames).toEqual(
+        expect.arrayContaining([
+          'EXPORT_SCHEDULE',
+          'DEFENDER_TENANT_ID',
+          'DEFENDER_CLIENT_ID',
+          'KEY_VAULT_URI',
+          'DEFENDER_CLIENT_SECRET_NAME',
+          'EXPORT_CONTAINER',
+          'INITIAL_LOOKBACK_HOURS',
+        ]),
+      );
+    },
+  );
 
-  it('set no setting outside the settings contract, the settings awaited from it and the identity-based storage settings', () => {
-    const known = new Set<string>([
-      ...SETTINGS.map((setting) => setting.name),
-      ...PLATFORM_SETTINGS,
-      ...AWAITED_SETTINGS,
-    ]);
+  it(
+    'set no setting outside the settings contract, the settings awaited from it and the ' +
+      'identity-based storage settings',
+    () => {
+      const known = new Set<string>([
+        ...SETTINGS.map((setting) => setting.name),
+        ...PLATFORM_SETTINGS,
+        ...AWAITED_SETTINGS,
+      ]);
 
-    const unknown = settingNames.filter((name) => !known.has(name) && !IDENTITY_STORAGE_SETTING.test(name));
+      const unknown = settingNames.filter((name) => !known.has(name) && !IDENTITY_STORAGE_SETTING.test(name));
 
-    expect(unknown).toEqual([]);
-  });
+      expect(unknown).toEqual([]);
+    },
+  );
 
   it('reach host and export storage with the managed identity, never with a connection string', () => {
     expect(settingNames).not.toContain('AzureWebJobsStorage');
@@ -99,15 +107,19 @@ describe('how the app settings are written', () => {
     expect(text).not.toMatch(/\bappSettingsKeyValuePairs\s*:/);
   });
 
-  it("through the site's appsettings config, merged over the settings already on the app so that portal-added ones survive", () => {
-    const configs = site === undefined ? '' : (propertyBlock(site.body, 'configs') ?? '');
+  it(
+    "through the site's appsettings config, merged over the settings already on the app so " +
+      'that portal-added ones survive',
+    () => {
+      const configs = site === undefined ? '' : (propertyBlock(site.body, 'configs') ?? '');
 
-    expect(configs).toMatch(/name\s*:\s*'appsettings'/);
-    expect(configs).toMatch(/retainCurrentAppSettings\s*:\s*true/);
-    expect(configs).toMatch(
-      /properties\s*:\s*union\(givenExporterSettings, appSettings, hostStorageQueueSettings, hostStorageTableSettings\)/,
-    );
-  });
+      expect(configs).toMatch(/name\s*:\s*'appsettings'/);
+      expect(configs).toMatch(/retainCurrentAppSettings\s*:\s*true/);
+      expect(configs).toMatch(
+        /properties\s*:\s*union\(givenExporterSettings, appSettings, hostStorageQueueSettings, hostStorageTableSettings\)/,
+      );
+    },
+  );
 
   it('leave out a setting of the contract whose azd variable is empty, so that the value on the app is kept', () => {
     expect(text).toMatch(

@@ -24,11 +24,15 @@ describe('azure.yaml', () => {
     expect(yamlValues(azureYaml, 'remoteBuild')).toEqual(['false']);
   });
 
-  it('runs no hook: azd already builds the bundle (npm run build), and a shell hook would fail where that shell is missing', () => {
-    expect(yamlValues(azureYaml, 'hooks')).toEqual([]);
-    expect(yamlValues(azureYaml, 'shell')).toEqual([]);
-    expect(readRepoFile('package.json')).toMatch(/"build"\s*:\s*"[^"]*node scripts\/bundle\.js/);
-  });
+  it(
+    'runs no hook: azd already builds the bundle (npm run build), and a shell hook would fail ' +
+      'where that shell is missing',
+    () => {
+      expect(yamlValues(azureYaml, 'hooks')).toEqual([]);
+      expect(yamlValues(azureYaml, 'shell')).toEqual([]);
+      expect(readRepoFile('package.json')).toMatch(/"build"\s*:\s*"[^"]*node scripts\/bundle\.js/);
+    },
+  );
 
   it('names its service as the function app is tagged, so azd finds the app to deploy to', () => {
     const service = /^services:\s*\n(?:\s*#.*\n)*\s{2}([\w-]+):/m.exec(azureYaml)?.[1];

@@ -122,36 +122,40 @@ describe('the role assignments', () => {
     }
   });
 
-  it('state the principal type of every assignment: the app identity is a service principal, the operator a User unless told otherwise', () => {
-    const principalTypes = [...texts].flatMap(([file, text]) =>
-      declarations(file, text)
-        .filter((declaration) => declaration.target.startsWith('Microsoft.Authorization/roleAssignments@'))
-        .map((declaration) => ({
-          principal: /principalId\s*:\s*(\w+)/.exec(declaration.body)?.[1],
-          principalType: /principalType\s*:\s*(\S+)/.exec(declaration.body)?.[1],
-        })),
-    );
+  it(
+    'state the principal type of every assignment: the app identity is a service principal, ' +
+      'the operator a User unless told otherwise',
+    () => {
+      const principalTypes = [...texts].flatMap(([file, text]) =>
+        declarations(file, text)
+          .filter((declaration) => declaration.target.startsWith('Microsoft.Authorization/roleAssignments@'))
+          .map((declaration) => ({
+            principal: /principalId\s*:\s*(\w+)/.exec(declaration.body)?.[1],
+            principalType: /principalType\s*:\s*(\S+)/.exec(declaration.body)?.[1],
+          })),
+      );
 
-    expect(principalTypes.length).toBe(assignments.length);
-    expect(
-      principalTypes
-        .filter((assignment) => assignment.principal === 'managedIdentityPrincipalId')
-        .every((assignment) => assignment.principalType === "'ServicePrincipal'"),
-    ).toBe(true);
-    expect(
-      principalTypes
-        .filter((assignment) => assignment.principal === 'operatorPrincipalId')
-        .map((assignment) => assignment.principalType),
-    ).toEqual(Array.from({ length: 3 }, () => 'operatorPrincipalType'));
-    for (const text of [
-      texts.get('infra/main.bicep') ?? '',
-      texts.get('infra/app/rbac.bicep') ?? '',
-      texts.get('infra/app/key-vault-rbac.bicep') ?? '',
-    ]) {
-      expect(stripComments(text)).toMatch(/param operatorPrincipalType string = 'User'/);
-    }
-    expect(readRepoFile('infra/main.parameters.json')).toContain('"${OPERATOR_PRINCIPAL_TYPE=User}"');
-  });
+      expect(principalTypes.length).toBe(assignments.length);
+      expect(
+        principalTypes
+          .filter((assignment) => assignment.principal === 'managedIdentityPrincipalId')
+          .every((assignment) => assignment.principalType === "'ServicePrincipal'"),
+      ).toBe(true);
+      expect(
+        principalTypes
+          .filter((assignment) => assignment.principal === 'operatorPrincipalId')
+          .map((assignment) => assignment.principalType),
+      ).toEqual(Array.from({ length: 3 }, () => 'operatorPrincipalType'));
+      for (const text of [
+        texts.get('infra/main.bicep') ?? '',
+        texts.get('infra/app/rbac.bicep') ?? '',
+        texts.get('infra/app/key-vault-rbac.bicep') ?? '',
+      ]) {
+        expect(stripComments(text)).toMatch(/param operatorPrincipalType string = 'User'/);
+      }
+      expect(readRepoFile('infra/main.parameters.json')).toContain('"${OPERATOR_PRINCIPAL_TYPE=User}"');
+    },
+  );
 
   it('never grant a broad management role', () => {
     const allText = [...texts.values()].join('\n').toLowerCase();

@@ -67,7 +67,8 @@ describe('the runs queue in the templates', () => {
       'managedIdentityPrincipalId on hostStorage',
     ]);
     expect(rbacBicep).toContain(
-      "var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor",
+      "var storageQueueDataContributorRoleId = '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage " +
+        'Queue Data Contributor',
     );
   });
 });

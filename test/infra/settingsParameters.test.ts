@@ -115,17 +115,21 @@ describe('the settings awaited from the contract', () => {
 });
 
 describe('INCIDENTS_API in the templates', () => {
-  it('defaults to auto in main.bicep and main.parameters.json, so a deployment moves to Graph by itself when Defender ends', () => {
-    const declaration =
-      /^@allowed\(\[([^\]]*)\]\)\s*\n(?:@description\([^\n]*\)\s*\n)?param incidentsApi string = '(\w*)'/m.exec(
-        stripComments(mainBicep),
-      );
+  it(
+    'defaults to auto in main.bicep and main.parameters.json, so a deployment moves to Graph ' +
+      'by itself when Defender ends',
+    () => {
+      const declaration =
+        /^@allowed\(\[([^\]]*)\]\)\s*\n(?:@description\([^\n]*\)\s*\n)?param incidentsApi string = '(\w*)'/m.exec(
+          stripComments(mainBicep),
+        );
 
-    expect(declaration?.[2]).toBe('auto');
-    expect(declaration?.[1]).toContain("'auto'");
-    expect(azdValues.get('incidentsApi')).toBe('${INCIDENTS_API=auto}');
-    expect(SETTINGS.find((setting) => setting.name === 'INCIDENTS_API')?.defaultValue).toBe('auto');
-  });
+      expect(declaration?.[2]).toBe('auto');
+      expect(declaration?.[1]).toContain("'auto'");
+      expect(azdValues.get('incidentsApi')).toBe('${INCIDENTS_API=auto}');
+      expect(SETTINGS.find((setting) => setting.name === 'INCIDENTS_API')?.defaultValue).toBe('auto');
+    },
+  );
 });
 
 describe('DEFENDER_TENANT_ID in the templates', () => {

@@ -58,7 +58,8 @@ describe('the health workbook (infra/app/workbook.json)', () => {
       '';
 
     expect(folded(runs)).toContain(
-      'requests | where operation_Name in ("exportIncidents", "exportTenant") and success == false | join kind=leftanti',
+      'requests | where operation_Name in ("exportIncidents", "exportTenant") and success == ' +
+        'false | join kind=leftanti',
     );
     expect(stripComments(readRepoFile('infra/main.bicep'))).toMatch(/var functionName = 'exportIncidents'/);
     expect(stripComments(readRepoFile('infra/main.bicep'))).toMatch(/var tenantFunctionName = 'exportTenant'/);

@@ -272,52 +272,57 @@ describe('INCIDENTS_API=auto: Graph not permitted when the switch is due', () =>
     await world.close();
   });
 
-  it('fails loudly naming the permission and the consent link, keeps the watermark, and catches up with no gap once granted', async () => {
-    // Prepare: Defender works until the end date; the app has no Graph permission.
-    const end = tomorrow();
-    const time = shiftableClock();
-    world = await startWorld({
-      settings: { INCIDENTS_API: 'auto', DEFENDER_API_END_DATE: end.date },
-      tenant: { seedIncidents: 0, withholdGraphPermission: true },
-      build: { clock: time.clock },
-    });
-    world.tenant.incidents.seed(60, { spreadHours: 10 });
-    await world.run();
-    const before = await readState(world.container);
-    const blobsBefore = await listBlobNames(world.container, 'incidents/');
-    world.tenant.incidents.seed(20, { spreadHours: 0.05 });
-    time.shift(end.endMs - Date.now() + 60_000);
+  it(
+    'fails loudly naming the permission and the consent link, keeps the watermark, and catches ' +
+      'up with no gap once granted',
+    async () => {
+      // Prepare: Defender works until the end date; the app has no Graph permission.
+      const end = tomorrow();
+      const time = shiftableClock();
+      world = await startWorld({
+        settings: { INCIDENTS_API: 'auto', DEFENDER_API_END_DATE: end.date },
+        tenant: { seedIncidents: 0, withholdGraphPermission: true },
+        build: { clock: time.clock },
+      });
+      world.tenant.incidents.seed(60, { spreadHours: 10 });
+      await world.run();
+      const before = await readState(world.container);
+      const blobsBefore = await listBlobNames(world.container, 'incidents/');
+      world.tenant.incidents.seed(20, { spreadHours: 0.05 });
+      time.shift(end.endMs - Date.now() + 60_000);
 
-    // Act
-    const failure = await world.run().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    const failed = await readState(world.container);
-    const blobsAfterFailure = await listBlobNames(world.container, 'incidents/');
-    world.tenant.setGraphPermission(true);
-    world.tenant.incidents.seed(5, { spreadHours: 0.01 });
-    const recovered = await world.run();
+      // Act
+      const failure = await world.run().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      const failed = await readState(world.container);
+      const blobsAfterFailure = await listBlobNames(world.container, 'incidents/');
+      world.tenant.setGraphPermission(true);
+      world.tenant.incidents.seed(5, { spreadHours: 0.01 });
+      const recovered = await world.run();
 
-    // Assess
-    expect(failure).toBeInstanceOf(ExporterError);
-    const error = failure as ExporterError;
-    expect(error.code).toBe('GraphNotPermitted');
-    expect(error.message.split('\n')).toHaveLength(1);
-    expect(error.message).toContain('SecurityIncident.Read.All (application) with admin consent');
-    expect(error.message).toContain(
-      `${world.tenant.authorityHost}/${world.tenant.tenantId}/adminconsent?client_id=${world.tenant.exporterApp.clientId}`,
-    );
-    expect(failed?.watermark).toBe(before?.watermark);
-    expect(failed?.lastError?.code).toBe('GraphNotPermitted');
-    expect(failed?.apiSwitch?.to).toBe('graph');
-    expect(blobsAfterFailure).toEqual(blobsBefore);
-    expect(recovered.incidents).toBe(25);
-    const exported = await readExports(world.container);
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    expect(duplicates(exported)).toEqual([]);
-    expect(switchWarnings(world)).toHaveLength(1);
-  });
+      // Assess
+      expect(failure).toBeInstanceOf(ExporterError);
+      const error = failure as ExporterError;
+      expect(error.code).toBe('GraphNotPermitted');
+      expect(error.message.split('\n')).toHaveLength(1);
+      expect(error.message).toContain('SecurityIncident.Read.All (application) with admin consent');
+      expect(error.message).toContain(
+        `${world.tenant.authorityHost}/${world.tenant.tenantId}/adminconsent?client_id=` +
+          `${world.tenant.exporterApp.clientId}`,
+      );
+      expect(failed?.watermark).toBe(before?.watermark);
+      expect(failed?.lastError?.code).toBe('GraphNotPermitted');
+      expect(failed?.apiSwitch?.to).toBe('graph');
+      expect(blobsAfterFailure).toEqual(blobsBefore);
+      expect(recovered.incidents).toBe(25);
+      const exported = await readExports(world.container);
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      expect(duplicates(exported)).toEqual([]);
+      expect(switchWarnings(world)).toHaveLength(1);
+    },
+  );
 });
 
 describe('INCIDENTS_API=auto: Graph readiness, long before the end', () => {
@@ -355,30 +360,34 @@ describe('INCIDENTS_API=auto: Graph readiness, long before the end', () => {
     expect(world.logLines.join('\n')).not.toMatch(/Graph is not ready|stops working after/);
   });
 
-  it("is per tenant with a registry: 'status' lists the tenant whose consent lacks the Graph permission, and only it", async () => {
-    // Prepare: two customer tenants; in one the admin consented only to the Defender permission.
-    world = await startWorld({ settings: { INCIDENTS_API: 'auto' }, tenant: { seedIncidents: 0 } });
-    const sim = world.tenant;
-    const ready = sim.addTenant({ seedIncidents: 5 });
-    const partial = sim.addTenant({ seedIncidents: 5, consentExporterApp: false });
-    sim.consent(sim.exporterApp.clientId, partial.tenantId, { roles: ['Incident.Read.All'] });
-    await runWorldCli(world, ['tenants', 'add', ready.tenantId, '--no-adopt']);
-    await runWorldCli(world, ['tenants', 'add', partial.tenantId, '--no-adopt']);
+  it(
+    "is per tenant with a registry: 'status' lists the tenant whose consent lacks the Graph " +
+      'permission, and only it',
+    async () => {
+      // Prepare: two customer tenants; in one the admin consented only to the Defender permission.
+      world = await startWorld({ settings: { INCIDENTS_API: 'auto' }, tenant: { seedIncidents: 0 } });
+      const sim = world.tenant;
+      const ready = sim.addTenant({ seedIncidents: 5 });
+      const partial = sim.addTenant({ seedIncidents: 5, consentExporterApp: false });
+      sim.consent(sim.exporterApp.clientId, partial.tenantId, { roles: ['Incident.Read.All'] });
+      await runWorldCli(world, ['tenants', 'add', ready.tenantId, '--no-adopt']);
+      await runWorldCli(world, ['tenants', 'add', partial.tenantId, '--no-adopt']);
 
-    // Act
-    const run = await runWorldCli(world, ['run']);
-    const status = await runWorldCli(world, ['status']);
+      // Act
+      const run = await runWorldCli(world, ['run']);
+      const status = await runWorldCli(world, ['status']);
 
-    // Assess: both exported (still on Defender); only the partial tenant is listed as not ready, with Graph's code.
-    expect(run.exitCode).toBe(EXIT.ok);
-    const notReadyAt = status.lines.findIndex((line) => line.startsWith('Microsoft Graph not ready'));
-    expect(notReadyAt).toBeGreaterThan(0);
-    const listed = status.lines.slice(notReadyAt + 1);
-    expect(listed).toEqual([
-      expect.stringMatching(new RegExp(`^  - ${partial.tenantId.toLowerCase()}: Graph not ready`)),
-    ]);
-    expect(listed[0]).toMatch(/SecurityIncident\.Read\.All/);
-  });
+      // Assess: both exported (still on Defender); only the partial tenant is listed as not ready, with Graph's code.
+      expect(run.exitCode).toBe(EXIT.ok);
+      const notReadyAt = status.lines.findIndex((line) => line.startsWith('Microsoft Graph not ready'));
+      expect(notReadyAt).toBeGreaterThan(0);
+      const listed = status.lines.slice(notReadyAt + 1);
+      expect(listed).toEqual([
+        expect.stringMatching(new RegExp(`^  - ${partial.tenantId.toLowerCase()}: Graph not ready`)),
+      ]);
+      expect(listed[0]).toMatch(/SecurityIncident\.Read\.All/);
+    },
+  );
 
   it('warns once per process while Graph is not ready, naming the permission and the exact Graph error code', async () => {
     // Prepare

@@ -66,46 +66,50 @@ describe('backfill', () => {
     expect(exported).toHaveLength(600);
   });
 
-  it('answers 400 with every problem for bad HTTP requests, 202 with the job for a good one, and the timer finishes it', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0 } });
-    world.tenant.incidents.seed(120, { spreadHours: 5 });
-    const { app } = await import('@azure/functions');
-    jest.spyOn(app, 'http').mockImplementation(() => undefined);
-    jest.spyOn(app, 'timer').mockImplementation(() => undefined);
-    const { backfillHandlerFor } = await import('../../src/functions/backfill');
-    const backfillHandler = backfillHandlerFor(() => world.runtime);
-    const context = new InvocationContext({ functionName: 'backfill', logHandler: () => undefined });
-    const post = (body: string): HttpRequest =>
-      new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });
-    try {
-      const notJson = await backfillHandler(post('nope'), context);
-      expect(notJson.status).toBe(400);
-      const bad = await backfillHandler(post(JSON.stringify({ from: 'yesterday', to: 5 })), context);
-      expect(bad.status).toBe(400);
-      expect(JSON.stringify(bad.jsonBody)).toMatch(/'to' must be a string.*'from' is not an ISO 8601 time/);
-      const backwards = await backfillHandler(post(JSON.stringify({ from: hoursAgo(1), to: hoursAgo(2) })), context);
-      expect(JSON.stringify(backwards.jsonBody)).toMatch(/must be before 'to'/);
-      const tooOld = await backfillHandler(post(JSON.stringify({ from: hoursAgo(181 * 24) })), context);
-      expect(JSON.stringify(tooOld.jsonBody)).toMatch(/beyond the API's 180-day retention/);
-      const started = await backfillHandler(post(JSON.stringify({ from: hoursAgo(6), to: hoursAgo(0) })), context);
-      expect(started.status).toBe(202);
-      const id = String((started.jsonBody as { id: string }).id);
-      const results = await continueBackfills(world.deps, world.logger, Date.now(), 'timer');
-      expect(results.map((r) => r.job.status)).toEqual(['complete']);
-      const status = await backfillHandler(
-        new HttpRequest({ url: `https://app/api/backfill/${id}`, method: 'GET', params: { id } }),
-        context,
-      );
-      expect(status.status).toBe(200);
-      expect(status.jsonBody).toMatchObject({ id, status: 'complete', incidents: 120 });
-      const unknown = await backfillHandler(
-        new HttpRequest({ url: 'https://app/api/backfill/x', method: 'GET', params: { id: 'x' } }),
-        context,
-      );
-      expect(unknown.status).toBe(404);
-      expect(await listBlobNames(world.container, 'backfill/')).toHaveLength(1);
-    } finally {
-      jest.restoreAllMocks();
-    }
-  });
+  it(
+    'answers 400 with every problem for bad HTTP requests, 202 with the job for a good one, ' +
+      'and the timer finishes it',
+    async () => {
+      world = await startWorld({ tenant: { seedIncidents: 0 } });
+      world.tenant.incidents.seed(120, { spreadHours: 5 });
+      const { app } = await import('@azure/functions');
+      jest.spyOn(app, 'http').mockImplementation(() => undefined);
+      jest.spyOn(app, 'timer').mockImplementation(() => undefined);
+      const { backfillHandlerFor } = await import('../../src/functions/backfill');
+      const backfillHandler = backfillHandlerFor(() => world.runtime);
+      const context = new InvocationContext({ functionName: 'backfill', logHandler: () => undefined });
+      const post = (body: string): HttpRequest =>
+        new HttpRequest({ url: 'https://app/api/backfill', method: 'POST', body: { string: body } });
+      try {
+        const notJson = await backfillHandler(post('nope'), context);
+        expect(notJson.status).toBe(400);
+        const bad = await backfillHandler(post(JSON.stringify({ from: 'yesterday', to: 5 })), context);
+        expect(bad.status).toBe(400);
+        expect(JSON.stringify(bad.jsonBody)).toMatch(/'to' must be a string.*'from' is not an ISO 8601 time/);
+        const backwards = await backfillHandler(post(JSON.stringify({ from: hoursAgo(1), to: hoursAgo(2) })), context);
+        expect(JSON.stringify(backwards.jsonBody)).toMatch(/must be before 'to'/);
+        const tooOld = await backfillHandler(post(JSON.stringify({ from: hoursAgo(181 * 24) })), context);
+        expect(JSON.stringify(tooOld.jsonBody)).toMatch(/beyond the API's 180-day retention/);
+        const started = await backfillHandler(post(JSON.stringify({ from: hoursAgo(6), to: hoursAgo(0) })), context);
+        expect(started.status).toBe(202);
+        const id = String((started.jsonBody as { id: string }).id);
+        const results = await continueBackfills(world.deps, world.logger, Date.now(), 'timer');
+        expect(results.map((r) => r.job.status)).toEqual(['complete']);
+        const status = await backfillHandler(
+          new HttpRequest({ url: `https://app/api/backfill/${id}`, method: 'GET', params: { id } }),
+          context,
+        );
+        expect(status.status).toBe(200);
+        expect(status.jsonBody).toMatchObject({ id, status: 'complete', incidents: 120 });
+        const unknown = await backfillHandler(
+          new HttpRequest({ url: 'https://app/api/backfill/x', method: 'GET', params: { id: 'x' } }),
+          context,
+        );
+        expect(unknown.status).toBe(404);
+        expect(await listBlobNames(world.container, 'backfill/')).toHaveLength(1);
+      } finally {
+        jest.restoreAllMocks();
+      }
+    },
+  );
 });

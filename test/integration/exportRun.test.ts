@@ -36,7 +36,8 @@ describe.each([SOURCES.defender, SOURCES.graph])(
       const [name = ''] = summary.blobs;
       expect(name).toMatch(/^incidents\/\d{4}\/\d{2}\/\d{2}\/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}\.\d{3}Z\.json$/);
       expect(name).toBe(
-        `incidents/${summary.executionTime.slice(0, 4)}/${summary.executionTime.slice(5, 7)}/${summary.executionTime.slice(8, 10)}/${summary.executionTime.replace(/:/g, '-')}.json`,
+        `incidents/${summary.executionTime.slice(0, 4)}/${summary.executionTime.slice(5, 7)}/` +
+          `${summary.executionTime.slice(8, 10)}/${summary.executionTime.replace(/:/g, '-')}.json`,
       );
       const exported = await readExports(world.container);
       expect(

@@ -127,7 +127,8 @@ describe.each([SOURCES.defender, SOURCES.graph])('a failing run on the $name sou
       {
         code: 'InternalServerError',
         message: new RegExp(
-          `gave up on GET ${literally(source.listPath)}\\?\\$filter=${source.updateField} ge .* after 6 attempts.*watermark is unchanged`,
+          `gave up on GET ${literally(source.listPath)}\\?\\$filter=${source.updateField} ge .* ` +
+            `after 6 attempts.*watermark is unchanged`,
         ),
       },
     );

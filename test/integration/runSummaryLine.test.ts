@@ -93,7 +93,11 @@ describe('the fields the health workbook and the alerts read from the ExportRunS
     expect(missing).toEqual([]);
   });
 
-  it('are awaited only while the function does not write them (remove them from awaitedFromTheCore.ts once it does)', () => {
-    expect(AWAITED_SUMMARY_FIELDS.filter((field) => written.has(field))).toEqual([]);
-  });
+  it(
+    'are awaited only while the function does not write them (remove them from ' +
+      'awaitedFromTheCore.ts once it does)',
+    () => {
+      expect(AWAITED_SUMMARY_FIELDS.filter((field) => written.has(field))).toEqual([]);
+    },
+  );
 });

@@ -56,21 +56,25 @@ describe('switching INCIDENTS_API from defender to graph with the same container
     expect(graph.logLines.join('\n')).not.toMatch(/stops working after 2027-02-01/);
   });
 
-  it('recognises a version read by both sources inside the overlap window as the same (same id, same update time) and drops it', async () => {
-    // Prepare: versions just under the Defender watermark are re-read by Graph's first run (the overlap window).
-    world = await startWorld({ source: 'defender', tenant: { seedIncidents: 0 } });
-    world.tenant.incidents.seed(30, { spreadHours: 0.1 });
-    await world.run();
-    const graph = reconfigureWorld(world, { INCIDENTS_API: 'graph' });
+  it(
+    'recognises a version read by both sources inside the overlap window as the same (same id, ' +
+      'same update time) and drops it',
+    async () => {
+      // Prepare: versions just under the Defender watermark are re-read by Graph's first run (the overlap window).
+      world = await startWorld({ source: 'defender', tenant: { seedIncidents: 0 } });
+      world.tenant.incidents.seed(30, { spreadHours: 0.1 });
+      await world.run();
+      const graph = reconfigureWorld(world, { INCIDENTS_API: 'graph' });
 
-    // Act
-    const summary = await graph.run();
+      // Act
+      const summary = await graph.run();
 
-    // Assess
-    expect(summary.incidents).toBe(0);
-    expect(summary.duplicatesDropped).toBe(30);
-    expect(await listBlobNames(world.container, 'incidents/')).toHaveLength(1);
-  });
+      // Assess
+      expect(summary.incidents).toBe(0);
+      expect(summary.duplicatesDropped).toBe(30);
+      expect(await listBlobNames(world.container, 'incidents/')).toHaveLength(1);
+    },
+  );
 });
 
 describe('the Defender source near its retirement', () => {
@@ -103,36 +107,40 @@ describe('Graph fallbacks against the simulated tenant', () => {
     await world.close();
   });
 
-  it('exports every incident without alerts when $expand=alerts fails persistently, says so loudly, and tries $expand again next run', async () => {
-    // Prepare
-    world = await startWorld({ source: 'graph', tenant: { seedIncidents: 0 } });
-    world.tenant.incidents.seed(120, { spreadHours: 2 });
-    world.tenant.faults.inject({
-      server: 'graph',
-      kind: '500',
-      persistent: true,
-      match: (request) => request.query.$expand !== undefined,
-    });
+  it(
+    'exports every incident without alerts when $expand=alerts fails persistently, says so ' +
+      'loudly, and tries $expand again next run',
+    async () => {
+      // Prepare
+      world = await startWorld({ source: 'graph', tenant: { seedIncidents: 0 } });
+      world.tenant.incidents.seed(120, { spreadHours: 2 });
+      world.tenant.faults.inject({
+        server: 'graph',
+        kind: '500',
+        persistent: true,
+        match: (request) => request.query.$expand !== undefined,
+      });
 
-    // Act
-    const degraded = await world.run();
-    world.tenant.faults.clear();
-    world.tenant.incidents.seed(5, { spreadHours: 0.01 });
-    const healthy = await world.run();
+      // Act
+      const degraded = await world.run();
+      world.tenant.faults.clear();
+      world.tenant.incidents.seed(5, { spreadHours: 0.01 });
+      const healthy = await world.run();
 
-    // Assess
-    expect(degraded.incidents).toBe(120);
-    const exported = await readExports(world.container);
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    const firstRun = exported.filter((version) => version.blob === degraded.blobs[0]);
-    expect(firstRun.some((version) => JSON.stringify(version.json).includes('"alerts"'))).toBe(false);
-    const secondRun = exported.filter((version) => version.blob === healthy.blobs[0]);
-    expect(secondRun.every((version) => JSON.stringify(version.json).includes('"alerts"'))).toBe(true);
-    expect(world.logLines.filter((line) => line.includes('ALERTS LEFT OUT'))).toHaveLength(1);
-    const withExpand = world.tenant.requests.filter((r) => r.server === 'graph' && r.query.$expand !== undefined);
-    expect(withExpand.filter((r) => r.status === 500)).toHaveLength(6);
-    expect(withExpand.filter((r) => r.status === 200).length).toBeGreaterThan(0);
-  });
+      // Assess
+      expect(degraded.incidents).toBe(120);
+      const exported = await readExports(world.container);
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      const firstRun = exported.filter((version) => version.blob === degraded.blobs[0]);
+      expect(firstRun.some((version) => JSON.stringify(version.json).includes('"alerts"'))).toBe(false);
+      const secondRun = exported.filter((version) => version.blob === healthy.blobs[0]);
+      expect(secondRun.every((version) => JSON.stringify(version.json).includes('"alerts"'))).toBe(true);
+      expect(world.logLines.filter((line) => line.includes('ALERTS LEFT OUT'))).toHaveLength(1);
+      const withExpand = world.tenant.requests.filter((r) => r.server === 'graph' && r.query.$expand !== undefined);
+      expect(withExpand.filter((r) => r.status === 500)).toHaveLength(6);
+      expect(withExpand.filter((r) => r.status === 200).length).toBeGreaterThan(0);
+    },
+  );
 
   it('drops $orderby for the rest of the process when Graph answers 400 to it, losing nothing', async () => {
     // Prepare

@@ -76,30 +76,34 @@ describe('a tenant registry and no DEFENDER_TENANT_ID (a deployment that exports
     await world.close();
   });
 
-  it('the timer queues every enabled tenant and exportTenant exports each under its own prefix, nothing at the single-tenant names', async () => {
-    const { exportIncidentsHandler, runsQueue } = await import('../../src/functions/exportIncidents');
-    const { exportTenantHandler } = await import('../../src/functions/exportTenant');
-    const tenantIds = await registerAll(world);
-    const timer = invocation('exportIncidents');
+  it(
+    'the timer queues every enabled tenant and exportTenant exports each under its own prefix, ' +
+      'nothing at the single-tenant names',
+    async () => {
+      const { exportIncidentsHandler, runsQueue } = await import('../../src/functions/exportIncidents');
+      const { exportTenantHandler } = await import('../../src/functions/exportTenant');
+      const tenantIds = await registerAll(world);
+      const timer = invocation('exportIncidents');
 
-    await exportIncidentsHandler(() => mssp.runtime)(SCHEDULED, timer.context);
-    const queued = timer.context.extraOutputs.get(runsQueue) as string[];
-    const runs = queued.map(() => invocation('exportTenant', { dequeueCount: 1 }));
-    for (const [index, text] of queued.entries()) {
-      const run = runs[index];
-      if (run !== undefined) await exportTenantHandler(() => mssp.runtime)(text, run.context);
-    }
+      await exportIncidentsHandler(() => mssp.runtime)(SCHEDULED, timer.context);
+      const queued = timer.context.extraOutputs.get(runsQueue) as string[];
+      const runs = queued.map(() => invocation('exportTenant', { dequeueCount: 1 }));
+      for (const [index, text] of queued.entries()) {
+        const run = runs[index];
+        if (run !== undefined) await exportTenantHandler(() => mssp.runtime)(text, run.context);
+      }
 
-    expect(queued.map((text) => (JSON.parse(text) as { tenantId: string }).tenantId)).toEqual(tenantIds);
-    expect(runs.flatMap((run) => summaryLines(run.lines))).toEqual(
-      tenantIds.map(
-        (tenantId) => expect.objectContaining({ tenantId, outcome: 'succeeded', incidents: 20 }) as unknown,
-      ),
-    );
-    for (const tenantId of tenantIds) expect(await gaps(world, tenantId)).toEqual({ missing: [], duplicates: [] });
-    expect(await listBlobNames(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)).toEqual([]);
-    expect(await world.container.getBlockBlobClient(STATE_BLOB).exists()).toBe(false);
-  });
+      expect(queued.map((text) => (JSON.parse(text) as { tenantId: string }).tenantId)).toEqual(tenantIds);
+      expect(runs.flatMap((run) => summaryLines(run.lines))).toEqual(
+        tenantIds.map(
+          (tenantId) => expect.objectContaining({ tenantId, outcome: 'succeeded', incidents: 20 }) as unknown,
+        ),
+      );
+      for (const tenantId of tenantIds) expect(await gaps(world, tenantId)).toEqual({ missing: [], duplicates: [] });
+      expect(await listBlobNames(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)).toEqual([]);
+      expect(await world.container.getBlockBlobClient(STATE_BLOB).exists()).toBe(false);
+    },
+  );
 
   it('the CLI runs every enabled tenant, one of them with --tenant, and shows a status row each', async () => {
     const tenantIds = await registerAll(world);
@@ -153,28 +157,36 @@ describe("'tenants add' without DEFENDER_TENANT_ID, while the single-tenant expo
     expect(added.exitCode).toBe(EXIT.usage);
     expect(added.stderr).toMatch(
       new RegExp(
-        `^error: The single-tenant exporter's state \\(watermark [^)]+\\) exists and DEFENDER_TENANT_ID is not set here to say whose it is: add --adopt if ${home} is the tenant it exported .*, or --no-adopt if it is another tenant\\. Nothing was changed\\.\\n$`,
+        `^error: The single-tenant exporter's state \\(watermark [^)]+\\) exists and ` +
+          `DEFENDER_TENANT_ID is not set here to say whose it is: add --adopt if ${home} is the ` +
+          `tenant it exported .*, or --no-adopt if it is another tenant\\. Nothing was changed\\.\\n$`,
       ),
     );
     expect(await snapshot(world)).toEqual(before);
     expect(await world.deps.stateContainer.getBlockBlobClient(REGISTRY_BLOB).exists()).toBe(false);
   });
 
-  it('with --adopt the tenant takes over that state: its runs continue from the watermark, nothing lost or exported twice', async () => {
-    const added = await runWorldCli(mssp, ['tenants', 'add', home, '--adopt']);
-    const run = await runWorldCli(mssp, ['run']);
+  it(
+    'with --adopt the tenant takes over that state: its runs continue from the watermark, ' +
+      'nothing lost or exported twice',
+    async () => {
+      const added = await runWorldCli(mssp, ['tenants', 'add', home, '--adopt']);
+      const run = await runWorldCli(mssp, ['run']);
 
-    expect(added.exitCode).toBe(EXIT.ok);
-    expect(added.lines[1]).toMatch(/^adopted the single-tenant exporter's state: tenant .* continues from watermark /);
-    expect(run.exitCode).toBe(EXIT.ok);
-    expect(run.lines[0]).toMatch(/: exported 10 incidents/);
-    const exported = [
-      ...(await readExports(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)),
-      ...(await readExports(world.container, tenantLayout(home).exportPrefix)),
-    ];
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    expect(duplicates(exported)).toEqual([]);
-  });
+      expect(added.exitCode).toBe(EXIT.ok);
+      expect(added.lines[1]).toMatch(
+        /^adopted the single-tenant exporter's state: tenant .* continues from watermark /,
+      );
+      expect(run.exitCode).toBe(EXIT.ok);
+      expect(run.lines[0]).toMatch(/: exported 10 incidents/);
+      const exported = [
+        ...(await readExports(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)),
+        ...(await readExports(world.container, tenantLayout(home).exportPrefix)),
+      ];
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      expect(duplicates(exported)).toEqual([]);
+    },
+  );
 
   it('with --no-adopt another tenant is added, the state left alone, and the note says how to keep it going', async () => {
     const added = await runWorldCli(mssp, ['tenants', 'add', OTHER, '--no-adopt']);

@@ -42,66 +42,70 @@ describe('tenants side by side in one process (Azurite + one simulator serving s
     expect(findings).toEqual([]);
   });
 
-  it('exports 3 tenants concurrently with overlapping incident ids: each only its own, under its own prefix; failing tenants fail alone', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0, tenants: 3 } });
-    const sim = world.tenant;
-    const good = sim.tenants;
-    for (const handle of good) seedMarked(handle, 120);
-    // Three tenants that cannot be exported, each for another reason.
-    const revoked = sim.addTenant({ seedIncidents: 0 });
-    seedMarked(revoked, 10);
-    sim.revokeConsent(sim.exporterApp.clientId, revoked.tenantId);
-    const forbidden = sim.addTenant({ seedIncidents: 0 });
-    seedMarked(forbidden, 10);
-    forbidden.faults.inject({ server: 'defender', kind: 'status', status: 403, code: 'Forbidden', persistent: true });
-    const wrongSecret = sim.addTenant({ seedIncidents: 0 });
-    seedMarked(wrongSecret, 10);
-    sim.setSecret('wrong-secret', 'Abc8Q~wrongwrongwrongwrongwrongwrongwr');
-    ledger.addSecret('Abc8Q~wrongwrongwrongwrongwrongwrongwr');
-    await register(world, [
-      ...good.map((handle) => ({ tenantId: handle.tenantId, enabled: true })),
-      { tenantId: revoked.tenantId, name: 'consent revoked', enabled: true },
-      { tenantId: forbidden.tenantId, name: 'forbidden', enabled: true },
-      { tenantId: wrongSecret.tenantId, name: 'wrong secret', secretName: 'wrong-secret', enabled: true },
-    ]);
-    const runner = new ProcessTenantRunner(world.runtime);
-    runner.beginTick();
+  it(
+    'exports 3 tenants concurrently with overlapping incident ids: each only its own, under ' +
+      'its own prefix; failing tenants fail alone',
+    async () => {
+      world = await startWorld({ tenant: { seedIncidents: 0, tenants: 3 } });
+      const sim = world.tenant;
+      const good = sim.tenants;
+      for (const handle of good) seedMarked(handle, 120);
+      // Three tenants that cannot be exported, each for another reason.
+      const revoked = sim.addTenant({ seedIncidents: 0 });
+      seedMarked(revoked, 10);
+      sim.revokeConsent(sim.exporterApp.clientId, revoked.tenantId);
+      const forbidden = sim.addTenant({ seedIncidents: 0 });
+      seedMarked(forbidden, 10);
+      forbidden.faults.inject({ server: 'defender', kind: 'status', status: 403, code: 'Forbidden', persistent: true });
+      const wrongSecret = sim.addTenant({ seedIncidents: 0 });
+      seedMarked(wrongSecret, 10);
+      sim.setSecret('wrong-secret', 'Abc8Q~wrongwrongwrongwrongwrongwrongwr');
+      ledger.addSecret('Abc8Q~wrongwrongwrongwrongwrongwrongwr');
+      await register(world, [
+        ...good.map((handle) => ({ tenantId: handle.tenantId, enabled: true })),
+        { tenantId: revoked.tenantId, name: 'consent revoked', enabled: true },
+        { tenantId: forbidden.tenantId, name: 'forbidden', enabled: true },
+        { tenantId: wrongSecret.tenantId, name: 'wrong secret', secretName: 'wrong-secret', enabled: true },
+      ]);
+      const runner = new ProcessTenantRunner(world.runtime);
+      runner.beginTick();
 
-    const tenants = (await runner.enabledTenants()) ?? [];
-    const outcomes = await Promise.allSettled(
-      tenants.map((tenant) => runner.runTenant(tenant.tenantId, { trigger: 'test', logger: world.logger })),
-    );
-    for (const outcome of outcomes) if (outcome.status === 'rejected') ledger.recordError('run', outcome.reason);
+      const tenants = (await runner.enabledTenants()) ?? [];
+      const outcomes = await Promise.allSettled(
+        tenants.map((tenant) => runner.runTenant(tenant.tenantId, { trigger: 'test', logger: world.logger })),
+      );
+      for (const outcome of outcomes) if (outcome.status === 'rejected') ledger.recordError('run', outcome.reason);
 
-    expect(outcomes.map((outcome) => outcome.status)).toEqual([
-      'fulfilled',
-      'fulfilled',
-      'fulfilled',
-      'rejected',
-      'rejected',
-      'rejected',
-    ]);
-    expect(
-      outcomes.slice(3).map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined)),
-    ).toEqual([
-      expect.objectContaining({ name: 'AuthError', message: expect.stringContaining(revoked.tenantId) as unknown }),
-      expect.objectContaining({ name: 'ApiError', statusCode: 403 }),
-      expect.objectContaining({ code: 'AADSTS7000215' }),
-    ]);
-    for (const handle of good) {
-      const exported = await readExports(world.container, tenantLayout(handle.tenantId).exportPrefix);
-      expect(missing(versionsOf(handle), exported)).toEqual([]);
-      expect(duplicates(exported)).toEqual([]);
-      expect(foreign(exported, handle.tenantId)).toEqual([]);
-      expect(exported).toHaveLength(120);
-    }
-    for (const handle of [revoked, forbidden, wrongSecret])
-      expect(await listBlobNames(world.container, tenantLayout(handle.tenantId).exportPrefix)).toEqual([]);
-    // Every list call carried a token of a tenant the registry names, and none of the wrong secret's tenant.
-    const listCalls = sim.requests.filter((request) => request.server === 'defender');
-    const callers = new Set(listCalls.map((request) => request.tenantId));
-    expect([...callers].sort()).toEqual([...good.map((handle) => handle.tenantId), forbidden.tenantId].sort());
-  });
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'rejected',
+      ]);
+      expect(
+        outcomes.slice(3).map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as unknown) : undefined)),
+      ).toEqual([
+        expect.objectContaining({ name: 'AuthError', message: expect.stringContaining(revoked.tenantId) as unknown }),
+        expect.objectContaining({ name: 'ApiError', statusCode: 403 }),
+        expect.objectContaining({ code: 'AADSTS7000215' }),
+      ]);
+      for (const handle of good) {
+        const exported = await readExports(world.container, tenantLayout(handle.tenantId).exportPrefix);
+        expect(missing(versionsOf(handle), exported)).toEqual([]);
+        expect(duplicates(exported)).toEqual([]);
+        expect(foreign(exported, handle.tenantId)).toEqual([]);
+        expect(exported).toHaveLength(120);
+      }
+      for (const handle of [revoked, forbidden, wrongSecret])
+        expect(await listBlobNames(world.container, tenantLayout(handle.tenantId).exportPrefix)).toEqual([]);
+      // Every list call carried a token of a tenant the registry names, and none of the wrong secret's tenant.
+      const listCalls = sim.requests.filter((request) => request.server === 'defender');
+      const callers = new Set(listCalls.map((request) => request.tenantId));
+      expect([...callers].sort()).toEqual([...good.map((handle) => handle.tenantId), forbidden.tenantId].sort());
+    },
+  );
 
   it('keeps each tenant to its own quota: three tenants at a pace of 2 calls a minute never wait on each other', async () => {
     const slept: number[] = [];

@@ -34,52 +34,63 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     expect(await listBlobNames(world.container, 'tenants/')).toEqual([]);
   });
 
-  it("exports a registered tenant under tenants/<id>/ with its id in the blob metadata, state beside it; nothing at today's names", async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0 } });
-    world.tenant.incidents.seed(40, { spreadHours: 2 });
-    const tenantId = world.tenant.tenantId.toLowerCase();
-    await register(world, [{ tenantId, name: 'Contoso', enabled: true }]);
-    const runner = tenantRunnerFor(world.runtime);
+  it(
+    'exports a registered tenant under tenants/<id>/ with its id in the blob metadata, state ' +
+      "beside it; nothing at today's names",
+    async () => {
+      world = await startWorld({ tenant: { seedIncidents: 0 } });
+      world.tenant.incidents.seed(40, { spreadHours: 2 });
+      const tenantId = world.tenant.tenantId.toLowerCase();
+      await register(world, [{ tenantId, name: 'Contoso', enabled: true }]);
+      const runner = tenantRunnerFor(world.runtime);
 
-    expect(await runner.enabledTenants()).toEqual([{ tenantId, name: 'Contoso', enabled: true }]);
-    const outcome = await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+      expect(await runner.enabledTenants()).toEqual([{ tenantId, name: 'Contoso', enabled: true }]);
+      const outcome = await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
 
-    expect(outcome.kind).toBe('exported');
-    if (outcome.kind !== 'exported') return;
-    const layout = tenantLayout(tenantId);
-    expect(outcome.summary.incidents).toBe(40);
-    expect(outcome.summary.blobs.every((name) => name.startsWith(`tenants/${tenantId}/incidents/`))).toBe(true);
-    const exported = await readExports(world.container, layout.exportPrefix);
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    expect(duplicates(exported)).toEqual([]);
-    const [blob = ''] = outcome.summary.blobs;
-    expect((await world.container.getBlockBlobClient(blob).getProperties()).metadata).toMatchObject({
-      tenantid: tenantId,
-      kind: 'export',
-    });
-    expect(await world.container.getBlockBlobClient(layout.stateBlob).exists()).toBe(true);
-    expect(await listBlobNames(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)).toEqual([]);
-    expect(await world.container.getBlockBlobClient(STATE_BLOB).exists()).toBe(false);
-    // The lease is released at the end: the next run is not busy.
-    expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('exported');
-  });
+      expect(outcome.kind).toBe('exported');
+      if (outcome.kind !== 'exported') return;
+      const layout = tenantLayout(tenantId);
+      expect(outcome.summary.incidents).toBe(40);
+      expect(outcome.summary.blobs.every((name) => name.startsWith(`tenants/${tenantId}/incidents/`))).toBe(true);
+      const exported = await readExports(world.container, layout.exportPrefix);
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      expect(duplicates(exported)).toEqual([]);
+      const [blob = ''] = outcome.summary.blobs;
+      expect((await world.container.getBlockBlobClient(blob).getProperties()).metadata).toMatchObject({
+        tenantid: tenantId,
+        kind: 'export',
+      });
+      expect(await world.container.getBlockBlobClient(layout.stateBlob).exists()).toBe(true);
+      expect(await listBlobNames(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)).toEqual([]);
+      expect(await world.container.getBlockBlobClient(STATE_BLOB).exists()).toBe(false);
+      // The lease is released at the end: the next run is not busy.
+      expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('exported');
+    },
+  );
 
-  it('keeps the state, backfill jobs, registry and lease in EXPORT_STATE_CONTAINER, the exports in EXPORT_CONTAINER', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0 }, settings: { EXPORT_STATE_CONTAINER: 'exporter-state' } });
-    world.tenant.incidents.seed(10, { spreadHours: 1 });
-    const tenantId = world.tenant.tenantId.toLowerCase();
-    await register(world, [{ tenantId, enabled: true }]);
+  it(
+    'keeps the state, backfill jobs, registry and lease in EXPORT_STATE_CONTAINER, the exports ' +
+      'in EXPORT_CONTAINER',
+    async () => {
+      world = await startWorld({
+        tenant: { seedIncidents: 0 },
+        settings: { EXPORT_STATE_CONTAINER: 'exporter-state' },
+      });
+      world.tenant.incidents.seed(10, { spreadHours: 1 });
+      const tenantId = world.tenant.tenantId.toLowerCase();
+      await register(world, [{ tenantId, enabled: true }]);
 
-    await tenantRunnerFor(world.runtime).runTenant(tenantId, { trigger: 'test', logger: world.logger });
+      await tenantRunnerFor(world.runtime).runTenant(tenantId, { trigger: 'test', logger: world.logger });
 
-    const layout = tenantLayout(tenantId);
-    const state = world.deps.stateContainer;
-    expect(state.containerName).toBe('exporter-state');
-    expect(await listBlobNames(state)).toEqual([REGISTRY_BLOB, leaseBlobName(layout.root), layout.stateBlob].sort());
-    const exportNames = await listBlobNames(world.container);
-    expect(exportNames.length).toBeGreaterThan(0);
-    expect(exportNames.every((name) => name.startsWith(layout.exportPrefix))).toBe(true);
-  });
+      const layout = tenantLayout(tenantId);
+      const state = world.deps.stateContainer;
+      expect(state.containerName).toBe('exporter-state');
+      expect(await listBlobNames(state)).toEqual([REGISTRY_BLOB, leaseBlobName(layout.root), layout.stateBlob].sort());
+      const exportNames = await listBlobNames(world.container);
+      expect(exportNames.length).toBeGreaterThan(0);
+      expect(exportNames.every((name) => name.startsWith(layout.exportPrefix))).toBe(true);
+    },
+  );
 
   it('answers busy, doing nothing, while another run holds the tenant’s lease; runs again once it is released', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
@@ -145,7 +156,8 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     ],
     [
       'a tenant listed twice',
-      `{"schemaVersion":1,"tenants":[{"tenantId":"${UNKNOWN_TENANT}","enabled":true},{"tenantId":"${UNKNOWN_TENANT.toUpperCase()}","enabled":false}]}`,
+      `{"schemaVersion":1,"tenants":[{"tenantId":"${UNKNOWN_TENANT}` +
+        `","enabled":true},{"tenantId":"${UNKNOWN_TENANT.toUpperCase()}","enabled":false}]}`,
       'TenantRegistryCorrupted',
     ],
     ['enabled missing', `{"schemaVersion":1,"tenants":[{"tenantId":"${UNKNOWN_TENANT}"}]}`, 'TenantRegistryCorrupted'],
@@ -191,26 +203,30 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     expect(tokenRequests()).toBe(tokensAfterFirst);
   });
 
-  it('keeps the tenant’s Defender token across ticks in auto mode, although the daily Graph check asks for a Graph token', async () => {
-    world = await startWorld({ tenant: { seedIncidents: 0 }, settings: { INCIDENTS_API: 'auto' } });
-    world.tenant.incidents.seed(3, { spreadHours: 1 });
-    const tenantId = world.tenant.tenantId.toLowerCase();
-    await register(world, [{ tenantId, enabled: true }]);
-    const runner = new ProcessTenantRunner(world.runtime);
-    const tokenRequests = (): number =>
-      world.tenant.requests.filter((r) => r.server === 'login' && r.path.endsWith('/oauth2/v2.0/token')).length;
-    const graphCalls = (): number => world.tenant.requests.filter((r) => r.server === 'graph').length;
+  it(
+    'keeps the tenant’s Defender token across ticks in auto mode, although the daily Graph ' +
+      'check asks for a Graph token',
+    async () => {
+      world = await startWorld({ tenant: { seedIncidents: 0 }, settings: { INCIDENTS_API: 'auto' } });
+      world.tenant.incidents.seed(3, { spreadHours: 1 });
+      const tenantId = world.tenant.tenantId.toLowerCase();
+      await register(world, [{ tenantId, enabled: true }]);
+      const runner = new ProcessTenantRunner(world.runtime);
+      const tokenRequests = (): number =>
+        world.tenant.requests.filter((r) => r.server === 'login' && r.path.endsWith('/oauth2/v2.0/token')).length;
+      const graphCalls = (): number => world.tenant.requests.filter((r) => r.server === 'graph').length;
 
-    runner.beginTick();
-    await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
-    const [tokensAfterFirst, graphAfterFirst] = [tokenRequests(), graphCalls()];
-    runner.beginTick();
-    await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+      runner.beginTick();
+      await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+      const [tokensAfterFirst, graphAfterFirst] = [tokenRequests(), graphCalls()];
+      runner.beginTick();
+      await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
 
-    expect(graphAfterFirst).toBeGreaterThan(0); // the first run checked Graph's readiness
-    expect(graphCalls()).toBe(graphAfterFirst); // once a day
-    expect(tokenRequests()).toBe(tokensAfterFirst);
-  });
+      expect(graphAfterFirst).toBeGreaterThan(0); // the first run checked Graph's readiness
+      expect(graphCalls()).toBe(graphAfterFirst); // once a day
+      expect(tokenRequests()).toBe(tokensAfterFirst);
+    },
+  );
 
   it('reads the registry once per tick for its runs; outside a tick (a CLI command) each run reads it', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });

@@ -9,7 +9,9 @@ describe('keptDataNote (npm start after a restart)', () => {
     const note = keptDataNote('2026-11-27T08:12:53.0420000Z');
 
     expect(note).toBe(
-      '.azurite/ keeps the exports and the watermark 2026-11-27T08:12:53.0420000Z of an earlier start, but the simulated tenant is new: only its incidents updated after that are exported. To start over, stop and delete .azurite/ (rm -rf .azurite).',
+      '.azurite/ keeps the exports and the watermark 2026-11-27T08:12:53.0420000Z of an earlier ' +
+        'start, but the simulated tenant is new: only its incidents updated after that are ' +
+        'exported. To start over, stop and delete .azurite/ (rm -rf .azurite).',
     );
     expect(note).not.toContain('\n');
   });

@@ -28,12 +28,16 @@ describe('LOCAL_TENANTS of npm start', () => {
 });
 
 describe('whether npm start runs the simulated tenant', () => {
-  it('does while no app is configured, and not once DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is (a registry-only setup has no tenant id)', () => {
-    expect(usesSimulatedTenant({})).toBe(true);
-    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: ' ', DEFENDER_CLIENT_ID: '' })).toBe(true);
-    expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: 'contoso.onmicrosoft.com' })).toBe(false);
-    expect(usesSimulatedTenant({ DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000' })).toBe(false);
-  });
+  it(
+    'does while no app is configured, and not once DEFENDER_TENANT_ID or DEFENDER_CLIENT_ID is ' +
+      '(a registry-only setup has no tenant id)',
+    () => {
+      expect(usesSimulatedTenant({})).toBe(true);
+      expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: ' ', DEFENDER_CLIENT_ID: '' })).toBe(true);
+      expect(usesSimulatedTenant({ DEFENDER_TENANT_ID: 'contoso.onmicrosoft.com' })).toBe(false);
+      expect(usesSimulatedTenant({ DEFENDER_CLIENT_ID: '66666666-7777-8888-9999-000000000000' })).toBe(false);
+    },
+  );
 });
 
 describe('the local queue path (npm start with LOCAL_TENANTS) on Azurite and the simulated tenants', () => {

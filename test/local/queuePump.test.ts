@@ -94,46 +94,54 @@ describe('the local queue pump (the Functions host queue listener on Azurite)', 
     expect(await queues.poison.exists()).toBe(false);
   });
 
-  it('delivers a failing message again after visibilityTimeout, maxDequeueCount times, then moves it to the poison queue unchanged', async () => {
-    const queues = await newQueues();
-    const attempts: number[] = [];
-    const text = encodeQueueMessage('{"tenantId":"failing","tick":"2026-11-28T13:00:00.000Z"}');
-    await queues.queue.sendMessage(text);
-    const pump = pumpOf(queues, (_body, delivery) => {
-      attempts.push(delivery.dequeueCount);
-      return Promise.reject(new Error('consent revoked'));
-    });
-    pump.start();
-    await until(async () => (await messagesIn(queues.poison)).length === 1);
-    await pump.stop();
+  it(
+    'delivers a failing message again after visibilityTimeout, maxDequeueCount times, then ' +
+      'moves it to the poison queue unchanged',
+    async () => {
+      const queues = await newQueues();
+      const attempts: number[] = [];
+      const text = encodeQueueMessage('{"tenantId":"failing","tick":"2026-11-28T13:00:00.000Z"}');
+      await queues.queue.sendMessage(text);
+      const pump = pumpOf(queues, (_body, delivery) => {
+        attempts.push(delivery.dequeueCount);
+        return Promise.reject(new Error('consent revoked'));
+      });
+      pump.start();
+      await until(async () => (await messagesIn(queues.poison)).length === 1);
+      await pump.stop();
 
-    expect(attempts).toEqual([1, 2, 3]);
-    expect(await messagesIn(queues.poison)).toEqual([text]);
-    expect(await messagesIn(queues.queue)).toEqual([]);
-    expect(logLines.join('\n')).toMatch(/moved to runs-\d+-poison \(delivery 3 failed: consent revoked\)/);
-  });
+      expect(attempts).toEqual([1, 2, 3]);
+      expect(await messagesIn(queues.poison)).toEqual([text]);
+      expect(await messagesIn(queues.queue)).toEqual([]);
+      expect(logLines.join('\n')).toMatch(/moved to runs-\d+-poison \(delivery 3 failed: consent revoked\)/);
+    },
+  );
 
-  it('moves a message whose handler never finished (dequeue count above the maximum) to the poison queue without running it', async () => {
-    const queues = await newQueues();
-    await queues.queue.sendMessage(encodeQueueMessage('{"tenantId":"crashing","tick":"2026-11-28T13:00:00.000Z"}'));
-    // Three deliveries whose handler died before completing: each lease ran out (1 s).
-    for (let delivery = 1; delivery <= FAST.maxDequeueCount; delivery += 1) {
-      await until(
-        async () => (await queues.queue.receiveMessages({ visibilityTimeout: 1 })).receivedMessageItems.length === 1,
-      );
-    }
-    const ran: unknown[] = [];
-    const pump = pumpOf(queues, (body) => {
-      ran.push(body);
-      return Promise.resolve();
-    });
-    pump.start();
-    await until(async () => (await messagesIn(queues.poison)).length === 1);
-    await pump.stop();
+  it(
+    'moves a message whose handler never finished (dequeue count above the maximum) to the ' +
+      'poison queue without running it',
+    async () => {
+      const queues = await newQueues();
+      await queues.queue.sendMessage(encodeQueueMessage('{"tenantId":"crashing","tick":"2026-11-28T13:00:00.000Z"}'));
+      // Three deliveries whose handler died before completing: each lease ran out (1 s).
+      for (let delivery = 1; delivery <= FAST.maxDequeueCount; delivery += 1) {
+        await until(
+          async () => (await queues.queue.receiveMessages({ visibilityTimeout: 1 })).receivedMessageItems.length === 1,
+        );
+      }
+      const ran: unknown[] = [];
+      const pump = pumpOf(queues, (body) => {
+        ran.push(body);
+        return Promise.resolve();
+      });
+      pump.start();
+      await until(async () => (await messagesIn(queues.poison)).length === 1);
+      await pump.stop();
 
-    expect(ran).toEqual([]);
-    expect(await messagesIn(queues.queue)).toEqual([]);
-  });
+      expect(ran).toEqual([]);
+      expect(await messagesIn(queues.queue)).toEqual([]);
+    },
+  );
 
   it('keeps a message invisible while its handler runs longer than the lease (renewed at half)', async () => {
     const queues = await newQueues();
@@ -163,35 +171,39 @@ describe('the local queue pump (the Functions host queue listener on Azurite)', 
     expect(deliveries).toEqual([1]);
   });
 
-  it('runs at most batchSize + newBatchThreshold messages at once, fetching a batch when in flight drops to the threshold', async () => {
-    const queues = await newQueues();
-    for (let index = 0; index < 12; index += 1)
-      await queues.queue.sendMessage(encodeQueueMessage(JSON.stringify({ tenantId: `t${index}`, tick: 'x' })));
-    const gates: Array<() => void> = [];
-    let peak = 0;
-    let handled = 0;
-    const pump = pumpOf(queues, async () => {
-      await new Promise<void>((resolve) => {
-        gates.push(resolve);
-        peak = Math.max(peak, gates.length - handled);
+  it(
+    'runs at most batchSize + newBatchThreshold messages at once, fetching a batch when in ' +
+      'flight drops to the threshold',
+    async () => {
+      const queues = await newQueues();
+      for (let index = 0; index < 12; index += 1)
+        await queues.queue.sendMessage(encodeQueueMessage(JSON.stringify({ tenantId: `t${index}`, tick: 'x' })));
+      const gates: Array<() => void> = [];
+      let peak = 0;
+      let handled = 0;
+      const pump = pumpOf(queues, async () => {
+        await new Promise<void>((resolve) => {
+          gates.push(resolve);
+          peak = Math.max(peak, gates.length - handled);
+        });
+        handled += 1;
       });
-      handled += 1;
-    });
-    pump.start();
-    await until(() => gates.length === FAST.batchSize);
-    // Two finish: in flight drops to the threshold (2), so the next batch of 4 is fetched: 6 at once.
-    gates[0]?.();
-    gates[1]?.();
-    await until(() => gates.length === FAST.batchSize + 4);
-    for (let next = 2; next < 12; next += 1) {
-      await until(() => gates.length > next);
-      gates[next]?.();
-    }
-    await until(() => handled === 12);
-    await pump.stop();
+      pump.start();
+      await until(() => gates.length === FAST.batchSize);
+      // Two finish: in flight drops to the threshold (2), so the next batch of 4 is fetched: 6 at once.
+      gates[0]?.();
+      gates[1]?.();
+      await until(() => gates.length === FAST.batchSize + 4);
+      for (let next = 2; next < 12; next += 1) {
+        await until(() => gates.length > next);
+        gates[next]?.();
+      }
+      await until(() => handled === 12);
+      await pump.stop();
 
-    expect(peak).toBe(FAST.batchSize + FAST.newBatchThreshold);
-  });
+      expect(peak).toBe(FAST.batchSize + FAST.newBatchThreshold);
+    },
+  );
 
   it('reads host.json, the file the Functions host reads, with the host defaults for what it leaves out', () => {
     const settings = hostQueueSettings(readFileSync(join(__dirname, '..', '..', 'host.json'), 'utf8'));

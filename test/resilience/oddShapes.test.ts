@@ -34,7 +34,9 @@ async function apiElements(world: World, from: string): Promise<Map<string, stri
   const agent = new Agent({ ca: world.tenant.caCertPem });
   const elements = new Map<string, string>();
   for (let skip = 0; ; skip += 100) {
-    const url = `${world.tenant.defenderUrl}/api/incidents?$filter=${encodeURIComponent(`lastUpdateTime ge ${from}`)}&$top=100&$skip=${skip}`;
+    const url =
+      `${world.tenant.defenderUrl}/api/incidents?$filter=` +
+      `${encodeURIComponent(`lastUpdateTime ge ${from}`)}&$top=100&$skip=${skip}`;
     const reply = await fetch(url, { headers: { Authorization: `Bearer ${token?.token ?? ''}` }, agent });
     const body = (await reply.json()) as { value: Record<string, unknown>[] };
     // The simulator writes replies with JSON.stringify, so re-stringifying a parsed element gives its exact text.

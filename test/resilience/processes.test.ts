@@ -74,38 +74,42 @@ describe('run processes', () => {
     expect(bothSucceeded).toBeGreaterThan(0);
   });
 
-  it('drains a backlog larger than the budget: each process ends inside RUN_BUDGET_SECONDS, makes progress and moves the pull cursor down', async () => {
-    await fresh();
-    world.tenant.incidents.seed(4000, { spreadHours: 40 });
-    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 150, persistent: true });
-    const env = cliEnvironment(world, { RUN_BUDGET_SECONDS: '2' });
-    const cursors: string[] = [];
-    let runs = 0;
-    for (;;) {
-      runs += 1;
-      expect(runs).toBeLessThan(40);
-      const blobsBefore = (await world.container.exists())
-        ? (await listBlobNames(world.container, 'incidents/')).length
-        : 0;
-      const result = await runCli(['run'], env);
-      record(`backlog run ${runs}`, result);
-      expect(result.code).toBe(0);
-      // The run's own clock: inside the budget plus one page in flight and the commit. Generous for a loaded
-      // machine; a process ignoring its budget drains all 40 slow pages in one run, which the pass check below catches.
-      expect(reportedSeconds(result)).toBeLessThanOrEqual(2 * 5);
-      const state = await readState(world.container);
-      if (state?.pass === undefined) break;
-      expect(result.stderr).toMatch(/Run budget reached: stopping cleanly; the next run continues the pull/);
-      expect((await listBlobNames(world.container, 'incidents/')).length).toBeGreaterThan(blobsBefore);
-      const previous = cursors[cursors.length - 1];
-      if (previous !== undefined) expect(state.pass.cursor < previous).toBe(true);
-      cursors.push(state.pass.cursor);
-    }
-    expect(cursors.length).toBeGreaterThanOrEqual(2);
-    const exported = await readExports(world.container);
-    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
-    expect(divergentDuplicates(exported)).toEqual([]);
-  });
+  it(
+    'drains a backlog larger than the budget: each process ends inside RUN_BUDGET_SECONDS, ' +
+      'makes progress and moves the pull cursor down',
+    async () => {
+      await fresh();
+      world.tenant.incidents.seed(4000, { spreadHours: 40 });
+      world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 150, persistent: true });
+      const env = cliEnvironment(world, { RUN_BUDGET_SECONDS: '2' });
+      const cursors: string[] = [];
+      let runs = 0;
+      for (;;) {
+        runs += 1;
+        expect(runs).toBeLessThan(40);
+        const blobsBefore = (await world.container.exists())
+          ? (await listBlobNames(world.container, 'incidents/')).length
+          : 0;
+        const result = await runCli(['run'], env);
+        record(`backlog run ${runs}`, result);
+        expect(result.code).toBe(0);
+        // The run's own clock: inside the budget plus one page in flight and the commit. Generous for a loaded
+        // machine; a process ignoring its budget drains all 40 slow pages in one run, which the pass check below catches.
+        expect(reportedSeconds(result)).toBeLessThanOrEqual(2 * 5);
+        const state = await readState(world.container);
+        if (state?.pass === undefined) break;
+        expect(result.stderr).toMatch(/Run budget reached: stopping cleanly; the next run continues the pull/);
+        expect((await listBlobNames(world.container, 'incidents/')).length).toBeGreaterThan(blobsBefore);
+        const previous = cursors[cursors.length - 1];
+        if (previous !== undefined) expect(state.pass.cursor < previous).toBe(true);
+        cursors.push(state.pass.cursor);
+      }
+      expect(cursors.length).toBeGreaterThanOrEqual(2);
+      const exported = await readExports(world.container);
+      expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+      expect(divergentDuplicates(exported)).toEqual([]);
+    },
+  );
 
   it('stops cleanly with exit 0 when 429s outlast the budget, keeping what it has, and the next process continues', async () => {
     await fresh();

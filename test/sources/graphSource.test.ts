@@ -8,7 +8,8 @@ const BASE = 'https://graph.microsoft.us';
 const from = requireTimestamp('2026-11-27T07:00:00Z', 'from');
 const at = (second: number): Timestamp =>
   requireTimestamp(
-    `2026-11-27T08:${String(Math.floor(second / 60)).padStart(2, '0')}:${String(second % 60).padStart(2, '0')}.1234567Z`,
+    `2026-11-27T08:${String(Math.floor(second / 60)).padStart(2, '0')}:` +
+      `${String(second % 60).padStart(2, '0')}.1234567Z`,
     't',
   );
 
@@ -121,20 +122,24 @@ const badRequest = (message: string): ApiError =>
   });
 
 describe('GraphSource request URLs', () => {
-  it('asks for the first page newest first by lastUpdateDateTime, 50 at a time, with alerts, encoding spaces as %20', () => {
-    // Prepare
-    const { source } = graphSource(graphList(0));
+  it(
+    'asks for the first page newest first by lastUpdateDateTime, 50 at a time, with alerts, ' +
+      'encoding spaces as %20',
+    () => {
+      // Prepare
+      const { source } = graphSource(graphList(0));
 
-    // Act
-    const url = source.listUrl({ from }, { cursor: undefined, skip: 0 });
+      // Act
+      const url = source.listUrl({ from }, { cursor: undefined, skip: 0 });
 
-    // Assess
-    expect(url).toBe(
-      `${BASE}/v1.0/security/incidents?%24filter=lastUpdateDateTime%20ge%202026-11-27T07%3A00%3A00.0000000Z` +
-        '&%24top=50&%24orderby=lastUpdateDateTime%20desc&%24expand=alerts',
-    );
-    expect(GRAPH_PAGE_SIZE).toBe(50);
-  });
+      // Assess
+      expect(url).toBe(
+        `${BASE}/v1.0/security/incidents?%24filter=lastUpdateDateTime%20ge%202026-11-27T07%3A00%3A00.0000000Z` +
+          '&%24top=50&%24orderby=lastUpdateDateTime%20desc&%24expand=alerts',
+      );
+      expect(GRAPH_PAGE_SIZE).toBe(50);
+    },
+  );
 
   it('moves the time filter for the next page and skips only the ties already read', () => {
     // Prepare
@@ -152,17 +157,21 @@ describe('GraphSource request URLs', () => {
     expect(url.searchParams.get('$top')).toBe('50');
   });
 
-  it('leaves $expand out when GRAPH_EXPAND_ALERTS is false, and $orderby out once the process learned it is refused', () => {
-    // Prepare
-    const { source } = graphSource(graphList(0), { expandAlerts: false, behaviour: { orderByRefused: true } });
+  it(
+    'leaves $expand out when GRAPH_EXPAND_ALERTS is false, and $orderby out once the process ' +
+      'learned it is refused',
+    () => {
+      // Prepare
+      const { source } = graphSource(graphList(0), { expandAlerts: false, behaviour: { orderByRefused: true } });
 
-    // Act
-    const url = new URL(source.listUrl({ from }, { cursor: undefined, skip: 0 }));
+      // Act
+      const url = new URL(source.listUrl({ from }, { cursor: undefined, skip: 0 }));
 
-    // Assess
-    expect(url.searchParams.has('$expand')).toBe(false);
-    expect(url.searchParams.has('$orderby')).toBe(false);
-  });
+      // Assess
+      expect(url.searchParams.has('$expand')).toBe(false);
+      expect(url.searchParams.has('$orderby')).toBe(false);
+    },
+  );
 });
 
 describe('GraphSource paging', () => {
@@ -235,32 +244,36 @@ describe('GraphSource fallbacks', () => {
     expect(behaviour.orderByRefused).toBe(false);
   });
 
-  it('reads the same page without $expand when $expand=alerts fails persistently, and the rest of the run too, counting and announcing it', async () => {
-    // Prepare
-    const list = graphList(120);
-    const expandBreaks: Answer = (url) => {
-      if (url.searchParams.has('$expand')) throw serverError();
-      return list(url);
-    };
-    const { source, urls, lines } = graphSource(expandBreaks);
+  it(
+    'reads the same page without $expand when $expand=alerts fails persistently, and the rest ' +
+      'of the run too, counting and announcing it',
+    async () => {
+      // Prepare
+      const list = graphList(120);
+      const expandBreaks: Answer = (url) => {
+        if (url.searchParams.has('$expand')) throw serverError();
+        return list(url);
+      };
+      const { source, urls, lines } = graphSource(expandBreaks);
 
-    // Act
-    const pages: { ids: string[]; withAlerts: boolean }[] = [];
-    for await (const page of source.pull({ from }))
-      pages.push({
-        ids: page.incidents.map((i) => i.id),
-        withAlerts: page.incidents.some((i) => i.json.includes('"alerts"')),
-      });
+      // Act
+      const pages: { ids: string[]; withAlerts: boolean }[] = [];
+      for await (const page of source.pull({ from }))
+        pages.push({
+          ids: page.incidents.map((i) => i.id),
+          withAlerts: page.incidents.some((i) => i.json.includes('"alerts"')),
+        });
 
-    // Assess
-    expect(new Set(pages.flatMap((page) => page.ids)).size).toBe(120);
-    expect(pages.every((page) => !page.withAlerts)).toBe(true);
-    expect(urls.map((url) => url.searchParams.has('$expand'))).toEqual([true, false, false, false]);
-    expect(urls[1]?.searchParams.get('$filter')).toBe(urls[0]?.searchParams.get('$filter'));
-    expect(source.stats.alertsOmittedPages).toBe(3);
-    expect(lines.filter((line) => line.startsWith('WARN ALERTS LEFT OUT'))).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/trackingId=req-1/);
-  });
+      // Assess
+      expect(new Set(pages.flatMap((page) => page.ids)).size).toBe(120);
+      expect(pages.every((page) => !page.withAlerts)).toBe(true);
+      expect(urls.map((url) => url.searchParams.has('$expand'))).toEqual([true, false, false, false]);
+      expect(urls[1]?.searchParams.get('$filter')).toBe(urls[0]?.searchParams.get('$filter'));
+      expect(source.stats.alertsOmittedPages).toBe(3);
+      expect(lines.filter((line) => line.startsWith('WARN ALERTS LEFT OUT'))).toHaveLength(1);
+      expect(lines.join('\n')).toMatch(/trackingId=req-1/);
+    },
+  );
 
   it('tries $expand again in the next run', async () => {
     // Prepare

@@ -13,7 +13,8 @@ function fakeList(incidents: RawIncident[]): {
 } {
   const calls: PullPosition[] = [];
   const created = (id: string): string =>
-    `2026-11-27T06:${String(Math.floor(Number(id) / 60)).padStart(2, '0')}:${String(Number(id) % 60).padStart(2, '0')}.0000000Z`;
+    `2026-11-27T06:${String(Math.floor(Number(id) / 60)).padStart(2, '0')}:` +
+    `${String(Number(id) % 60).padStart(2, '0')}.0000000Z`;
   const inPosition = (position: PullPosition, i: RawIncident): boolean => {
     const { cursor, tie } = position;
     if (cursor === undefined) return true;

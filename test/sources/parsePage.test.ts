@@ -37,18 +37,23 @@ describe('parseIncidentPage', () => {
     expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
   });
 
-  it('decodes each incident from the bytes, multi-byte characters included, keeping nothing that refers to the reply', () => {
-    const text =
-      '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"} ,\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
-    const body = reply(text);
-    const { incidents } = parseIncidentPage(body, defender);
-    // The client reuses the reply buffer for the next reply.
-    body.fill(0);
-    expect(incidents.map((incident) => incident.json)).toEqual([
-      '{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"}',
-      '{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}',
-    ]);
-  });
+  it(
+    'decodes each incident from the bytes, multi-byte characters included, keeping nothing ' +
+      'that refers to the reply',
+    () => {
+      const text =
+        '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"} ' +
+        ',\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
+      const body = reply(text);
+      const { incidents } = parseIncidentPage(body, defender);
+      // The client reuses the reply buffer for the next reply.
+      body.fill(0);
+      expect(incidents.map((incident) => incident.json)).toEqual([
+        '{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"}',
+        '{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}',
+      ]);
+    },
+  );
 
   it('decodes invalid UTF-8 to U+FFFD, so what gets written is valid UTF-8', () => {
     const body = Buffer.concat([

@@ -1,7 +1,9 @@
 import { encodeQuery, hasQueryOption, withoutQueryOption } from '../../src/sources/queryOptions';
 
 describe('query option edits', () => {
-  const ours = `https://graph.microsoft.com/v1.0/security/incidents?${encodeQuery({ $filter: 'lastUpdateDateTime ge 2026-11-27T07:00:00Z', $top: '50', $expand: 'alerts' })}`;
+  const ours =
+    `https://graph.microsoft.com/v1.0/security/incidents?` +
+    `${encodeQuery({ $filter: 'lastUpdateDateTime ge 2026-11-27T07:00:00Z', $top: '50', $expand: 'alerts' })}`;
   const theirs =
     'https://graph.microsoft.com/v1.0/security/incidents?$filter=lastUpdateDateTime+ge+2026-11-27T07:00:00Z&$expand=alerts&$top=50&$skip=50';
 

@@ -7,7 +7,8 @@ const compact = (text: string): string => compactJson(Buffer.from(text, 'utf8'))
 describe('extractArrayElements', () => {
   it('returns each element exactly as written, big numbers, escapes and spacing included', () => {
     const text =
-      '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
+      '{"@odata.context":"x","value":[ {"incidentId": 12345678901234567890, "name":"a ' +
+      '\\"quoted\\" ]}"} ,{"b":[1,{"c":"}"}]}, 3, "s"]}';
     expect(extractArrayElements(text, 'value')).toEqual([
       '{"incidentId": 12345678901234567890, "name":"a \\"quoted\\" ]}"}',
       '{"b":[1,{"c":"}"}]}',

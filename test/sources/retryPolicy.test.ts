@@ -120,17 +120,23 @@ describe('the retry decision', () => {
     });
   });
 
-  it('gives up on a network error after the last attempt as ApiUnavailable, and on truncated JSON as MalformedResponse', () => {
-    expect(failureOf(decide({ kind: 'networkError', reason: 'ECONNRESET' }, { ...fresh, failures: 5 }))).toMatchObject({
-      code: 'ApiUnavailable',
-      retryable: true,
-      statusCode: undefined,
-    });
-    expect(failureOf(decide({ kind: 'invalidJson', bytes: 10 }, { ...fresh, failures: 5 }))).toMatchObject({
-      code: 'MalformedResponse',
-      retryable: true,
-    });
-  });
+  it(
+    'gives up on a network error after the last attempt as ApiUnavailable, and on truncated ' +
+      'JSON as MalformedResponse',
+    () => {
+      expect(
+        failureOf(decide({ kind: 'networkError', reason: 'ECONNRESET' }, { ...fresh, failures: 5 })),
+      ).toMatchObject({
+        code: 'ApiUnavailable',
+        retryable: true,
+        statusCode: undefined,
+      });
+      expect(failureOf(decide({ kind: 'invalidJson', bytes: 10 }, { ...fresh, failures: 5 }))).toMatchObject({
+        code: 'MalformedResponse',
+        retryable: true,
+      });
+    },
+  );
 
   it('fails fast on other 4xx with the API code and tracking id', () => {
     // Act

@@ -169,7 +169,9 @@ export class FaultyStorageProxy {
     const body = await readAll(request);
     const fault = (await this.immutabilityRefusal(request, info)) ?? this.take(info);
     if (fault?.kind === 'status') {
-      const xml = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${fault.code}</Code><Message>${fault.code}: injected by the test storage proxy.</Message></Error>`;
+      const xml =
+        `<?xml version="1.0" encoding="utf-8"?><Error><Code>${fault.code}</Code><Message>` +
+        `${fault.code}: injected by the test storage proxy.</Message></Error>`;
       response.writeHead(fault.status, {
         'content-type': 'application/xml',
         'x-ms-error-code': fault.code,

@@ -78,7 +78,8 @@ describe('the registry blob', () => {
     ],
     [
       'a duplicate, whatever the case',
-      `{"schemaVersion":1,"tenants":[{"tenantId":"${GUID}","enabled":true},{"tenantId":"${GUID.toUpperCase()}","enabled":true}]}`,
+      `{"schemaVersion":1,"tenants":[{"tenantId":"${GUID}","enabled":true},{"tenantId":"` +
+        `${GUID.toUpperCase()}","enabled":true}]}`,
       `tenant ${GUID} is listed twice`,
     ],
   ])('holding %s is one loud error naming the blob, the problem and the fix', (_what, text, problem) => {

@@ -60,7 +60,8 @@ export function registerBackfill(program: Command, context: CommandContext): voi
   program
     .command('backfill')
     .description(
-      'Re-export the incidents updated in a window into backfill/... blobs, without moving the watermark. Interrupted? Run the same command again: it resumes.',
+      'Re-export the incidents updated in a window into backfill/... blobs, without moving the ' +
+        'watermark. Interrupted? Run the same command again: it resumes.',
     )
     .requiredOption(
       '--from <time>',
@@ -84,7 +85,8 @@ export function registerBackfill(program: Command, context: CommandContext): voi
       const now = deps.clock.now();
       if (flags.to === undefined && flags.from >= fromDate(now)) {
         command.error(
-          `error: --from ${flags.from} is in the future (now ${fromDate(now)}): a backfill re-exports a past window; give an earlier time.`,
+          `error: --from ${flags.from} is in the future (now ${fromDate(now)}): a backfill ` +
+            `re-exports a past window; give an earlier time.`,
           { exitCode: EXIT.usage, code: 'defender-export.fromInFuture' },
         );
       }
@@ -96,14 +98,17 @@ export function registerBackfill(program: Command, context: CommandContext): voi
       const job = await startBackfill(deps, window.from, window.to, 'cli', { restart: flags.restart });
       if (job.status === 'complete') {
         context.print(
-          `backfill ${job.id} is already complete (${job.incidents} incidents in ${job.blobs.length} blobs); add --restart to export the window again.`,
+          `backfill ${job.id} is already complete (${job.incidents} incidents in ${job.blobs.length}` +
+            ` blobs); add --restart to export the window again.`,
         );
         return;
       }
       const start = jobProgress(job);
       if (job.cursor !== undefined)
         context.note(
-          `resuming backfill ${job.id} at ${Math.floor(start.fraction * 100)}%: ${job.incidents} incidents in ${job.blobs.length} blob${job.blobs.length === 1 ? '' : 's'} already exported.`,
+          `resuming backfill ${job.id} at ${Math.floor(start.fraction * 100)}%: ${job.incidents}` +
+            ` incidents in ${job.blobs.length} blob${job.blobs.length === 1 ? '' : 's'}` +
+            ` already exported.`,
         );
       const reporter = new ProgressReporter(start, {
         tty: process.stderr.isTTY,
@@ -128,7 +133,9 @@ export function registerBackfill(program: Command, context: CommandContext): voi
             ? 'complete'
             : `paused (${result.stoppedBecause ?? 'stopped'}); run the same command again to resume`;
         context.print(
-          `backfill ${result.job.id} ${state}: ${result.job.incidents} incidents in ${result.job.blobs.length} blob${result.job.blobs.length === 1 ? '' : 's'} (${result.incidents} this time); window ${result.job.from} to ${result.job.to}`,
+          `backfill ${result.job.id} ${state}: ${result.job.incidents} incidents in ` +
+            `${result.job.blobs.length} blob${result.job.blobs.length === 1 ? '' : 's'} (` +
+            `${result.incidents} this time); window ${result.job.from} to ${result.job.to}`,
         );
         if (result.job.status !== 'complete')
           context.setExitCode(interrupt.requested() ? EXIT.interrupted : EXIT.failed);

@@ -118,7 +118,8 @@ export function registerList(program: Command, context: CommandContext): void {
   program
     .command('list')
     .description(
-      'List the export blobs (incidents/...) and backfill blobs (backfill/...), newest last: kind, execution time, incidents, window covered, size, name.',
+      'List the export blobs (incidents/...) and backfill blobs (backfill/...), newest last: ' +
+        'kind, execution time, incidents, window covered, size, name.',
     )
     .option('--from <time>', 'only blobs executed at or after this ISO 8601 time', parseTimeArgument)
     .option('--to <time>', 'only blobs executed at or before this ISO 8601 time', parseTimeArgument)
@@ -154,7 +155,8 @@ export function registerList(program: Command, context: CommandContext): void {
         context.print(
           filtered
             ? `No export blobs in container '${container.containerName}' executed in that time range.`
-            : `No export blobs yet in container '${container.containerName}': run 'defender-export run' (or wait for the timer).`,
+            : `No export blobs yet in container '${container.containerName}': run 'defender-export run' ` +
+                `(or wait for the timer).`,
         );
         return;
       }
@@ -164,9 +166,12 @@ export function registerList(program: Command, context: CommandContext): void {
       const hidden =
         table.hidden.length === 0
           ? ''
-          : ` (${table.hidden.join(', ')} left out to fit ${context.columns ?? '?'} columns: widen the terminal, or use --json)`;
+          : ` (${table.hidden.join(', ')} left out to fit ${context.columns ?? '?'} columns: widen the ` +
+            `terminal, or use --json)`;
       context.print(
-        `${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident${incidents === 1 ? '' : 's'}, ${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}${hidden}`,
+        `${blobs.length} blob${blobs.length === 1 ? '' : 's'}, ${incidents} incident` +
+          `${incidents === 1 ? '' : 's'}, ` +
+          `${formatBytes(blobs.reduce((sum, blob) => sum + blob.sizeBytes, 0))}${hidden}`,
       );
     });
 }

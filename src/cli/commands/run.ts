@@ -49,7 +49,9 @@ export function registerRun(program: Command, context: CommandContext): void {
   program
     .command('run')
     .description(
-      'Export now: the same run as the timer (reads the secret, pulls since the watermark, writes the blobs, advances the watermark). With a tenant registry: every enabled tenant (or --tenant), one line each and a total; exit 1 if any failed (the others are still exported).',
+      'Export now: the same run as the timer (reads the secret, pulls since the watermark, ' +
+        'writes the blobs, advances the watermark). With a tenant registry: every enabled tenant ' +
+        '(or --tenant), one line each and a total; exit 1 if any failed (the others are still exported).',
     )
     .option('--tenant <id>', TENANT_OPTION_HELP, parseTenantArgument)
     .option(

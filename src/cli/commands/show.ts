@@ -46,7 +46,11 @@ function describeNoMatch(options: ShowOptions, names: readonly string[], read: n
     options.id === undefined ? undefined : `id ${options.id}`,
     options.severity === undefined ? undefined : `severity ${options.severity}`,
   ].filter((criterion) => criterion !== undefined);
-  return `no incident with ${criteria.join(' and ')} in ${names.length === 1 ? (names[0] ?? '') : `the ${names.length} parts of the run`} (${read} incident${read === 1 ? '' : 's'} read).`;
+  return (
+    `no incident with ${criteria.join(' and ')} in ` +
+    `${names.length === 1 ? (names[0] ?? '') : `the ${names.length} parts of the run`} (${read}` +
+    ` incident${read === 1 ? '' : 's'} read).`
+  );
 }
 
 /**
@@ -64,7 +68,8 @@ async function resolveBlobs(
     const newest = exports.at(-1);
     if (newest === undefined)
       throw new ExporterError(
-        `No export blobs yet in container '${container.containerName}', so there is no latest one: run 'defender-export run' (or wait for the timer).`,
+        `No export blobs yet in container '${container.containerName}', so there is no latest one: ` +
+          `run 'defender-export run' (or wait for the timer).`,
         { code: 'NoExports' },
       );
     return exports.filter((listed) => listed.executionTime === newest.executionTime).map((listed) => listed.name);
@@ -79,7 +84,8 @@ export function registerShow(program: Command, context: CommandContext): void {
   program
     .command('show')
     .description(
-      "Print the incidents of one export blob: a pretty JSON array, or one JSON object per line with --ndjson (pipe into jq). 'latest' is the newest export run.",
+      'Print the incidents of one export blob: a pretty JSON array, or one JSON object per line ' +
+        "with --ndjson (pipe into jq). 'latest' is the newest export run.",
     )
     .argument('<blob>', "blob name as 'defender-export list' prints it (incidents/YYYY/MM/DD/....json), or 'latest'")
     .option('--ndjson', 'one compact JSON object per line instead of a pretty array')

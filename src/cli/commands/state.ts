@@ -15,8 +15,15 @@ export function describeReset(previous: Timestamp | undefined, next: Timestamp):
   const since = `the next run exports the incidents updated since ${next} (minus the overlap window)`;
   if (previous === undefined || previous === next) return `state reset: ${since}.`;
   if (next < previous)
-    return `state reset: watermark moved back from ${previous} to ${next}: ${since}, so incidents already exported after ${next} are exported again, into new blobs.`;
-  return `state reset: watermark moved forward from ${previous} to ${next}: ${since}; incidents updated in between are not exported (run 'defender-export backfill --from ${previous} --to ${next}' to get them).`;
+    return (
+      `state reset: watermark moved back from ${previous} to ${next}: ${since}, so incidents ` +
+      `already exported after ${next} are exported again, into new blobs.`
+    );
+  return (
+    `state reset: watermark moved forward from ${previous} to ${next}: ${since}; incidents ` +
+    `updated in between are not exported (run 'defender-export backfill --from ${previous}` +
+    ` --to ${next}' to get them).`
+  );
 }
 
 /** The current watermark, if a readable state exists: a reset is also the recovery from an unreadable one. */
@@ -43,7 +50,8 @@ export function registerState(program: Command, context: CommandContext): void {
   const state = program
     .command('state')
     .description(
-      "Inspect or repair the exporter's state blob (state/exporter-state.json, or tenants/<id>/state/... with a registry), or move the state to its own container.",
+      "Inspect or repair the exporter's state blob (state/exporter-state.json, or " +
+        'tenants/<id>/state/... with a registry), or move the state to its own container.',
     );
   state
     .command('show')
@@ -62,7 +70,8 @@ export function registerState(program: Command, context: CommandContext): void {
   state
     .command('reset')
     .description(
-      'Replace the state with a new watermark (recovery from a lost or corrupted state). A lower watermark re-exports, never loses; a time in the future is refused.',
+      'Replace the state with a new watermark (recovery from a lost or corrupted state). A lower ' +
+        'watermark re-exports, never loses; a time in the future is refused.',
     )
     .requiredOption(
       '--watermark <time>',
@@ -75,7 +84,8 @@ export function registerState(program: Command, context: CommandContext): void {
       const now = storage.clock.now();
       if (options.watermark > fromDate(now)) {
         throw new UsageError(
-          `--watermark ${options.watermark} is in the future (now ${fromDate(now)}): every incident updated until then would be skipped. Give a past time.`,
+          `--watermark ${options.watermark} is in the future (now ${fromDate(now)}): every incident ` +
+            `updated until then would be skipped. Give a past time.`,
         );
       }
       const stateContainer = stateContainerOf(storage);
@@ -95,7 +105,9 @@ export function registerState(program: Command, context: CommandContext): void {
   state
     .command('move')
     .description(
-      'Copy the state, backfill jobs and tenant registry to another container (EXPORT_STATE_CONTAINER), e.g. before making the export container immutable; then set EXPORT_STATE_CONTAINER to it. Nothing is lost or exported twice. Run it between two timer runs.',
+      'Copy the state, backfill jobs and tenant registry to another container ' +
+        '(EXPORT_STATE_CONTAINER), e.g. before making the export container immutable; then set ' +
+        'EXPORT_STATE_CONTAINER to it. Nothing is lost or exported twice. Run it between two timer runs.',
     )
     .requiredOption('--to <container>', 'the new state container (created if missing)', parseContainerArgument)
     .action(async (options: { to: string }) => {
@@ -105,7 +117,12 @@ export function registerState(program: Command, context: CommandContext): void {
         throw new UsageError(`--to ${options.to} is already the state container: nothing to move.`);
       const moved = await moveState(from, siblingContainer(from, options.to));
       context.print(
-        `state move: copied ${moved.copied.length} blob${moved.copied.length === 1 ? '' : 's'} (${moved.describe}) from '${from.containerName}' to '${options.to}'. Now set EXPORT_STATE_CONTAINER=${options.to} (azd env set EXPORT_STATE_CONTAINER ${options.to}, then azd up; or the app setting): runs continue from the copied watermark. The originals stay in '${from.containerName}' (an immutable container refuses deletes); a run before the setting changes is exported again after it, never lost.`,
+        `state move: copied ${moved.copied.length} blob${moved.copied.length === 1 ? '' : 's'} (` +
+          `${moved.describe}) from '${from.containerName}' to '${options.to}'. Now set ` +
+          `EXPORT_STATE_CONTAINER=${options.to} (azd env set EXPORT_STATE_CONTAINER ${options.to}, ` +
+          `then azd up; or the app setting): runs continue from the copied watermark. The originals ` +
+          `stay in '${from.containerName}' (an immutable container refuses deletes); a run before ` +
+          `the setting changes is exported again after it, never lost.`,
       );
     });
 }

@@ -58,7 +58,10 @@ function describeRun(record: RunRecord | undefined, ageMs: number | undefined): 
 function describeError(record: RunRecord | undefined, report: StatusReport): string {
   if (record === undefined) return 'none';
   const recovered = report.lastSuccess !== undefined && Date.parse(report.lastSuccess.at) > Date.parse(record.at);
-  return `${record.at}${record.code === undefined ? '' : ` ${record.code}`}: ${record.message ?? 'no message recorded'}${recovered ? ' (a later run succeeded)' : ''}`;
+  return (
+    `${record.at}${record.code === undefined ? '' : ` ${record.code}`}: ` +
+    `${record.message ?? 'no message recorded'}${recovered ? ' (a later run succeeded)' : ''}`
+  );
 }
 
 function describePass(pass: PassProgress): string {
@@ -86,7 +89,8 @@ export function formatStatus(report: StatusReport): string[] {
     ['last error', describeError(report.lastError, report)],
     [
       'dedupe state',
-      `${report.dedupeEntries} incident version${report.dedupeEntries === 1 ? '' : 's'} remembered for the overlap window`,
+      `${report.dedupeEntries} incident version${report.dedupeEntries === 1 ? '' : 's'}` +
+        ` remembered for the overlap window`,
     ],
   ];
   if (report.inProgress !== undefined) fields.push(['in progress', describePass(report.inProgress)]);
@@ -112,7 +116,9 @@ export function registerStatus(program: Command, context: CommandContext): void 
   program
     .command('status')
     .description(
-      `Show the watermark, last success and its age, last error, lag, dedupe state and any pull in progress. Exits ${EXIT.unhealthy} when the exporter never ran, the last run failed, or no run succeeded within the max age.`,
+      `Show the watermark, last success and its age, last error, lag, dedupe state and any pull ` +
+        `in progress. Exits ${EXIT.unhealthy} when the exporter never ran, the last run failed, or ` +
+        `no run succeeded within the max age.`,
     )
     .option(
       '--max-age <minutes>',
@@ -127,7 +133,8 @@ export function registerStatus(program: Command, context: CommandContext): void 
     )
     .option(
       '--check-graph',
-      "check now that the app can read Microsoft Graph incidents (a Graph token and one $top=1 call; needs the full settings); without it, status shows the runs' daily check",
+      'check now that the app can read Microsoft Graph incidents (a Graph token and one $top=1 ' +
+        "call; needs the full settings); without it, status shows the runs' daily check",
     )
     .action(async (options: { maxAge?: number; json?: boolean; tenant?: string; checkGraph?: boolean }) => {
       const maxAgeMinutes =
@@ -163,7 +170,8 @@ export function registerStatus(program: Command, context: CommandContext): void 
       else {
         if (tenant !== undefined)
           context.print(
-            `tenant:        ${tenant.tenantId}${tenant.name === undefined ? '' : ` (${tenant.name})`}${runningNow === true ? '; a run is in progress now' : ''}`,
+            `tenant:        ${tenant.tenantId}${tenant.name === undefined ? '' : ` (${tenant.name})`}` +
+              `${runningNow === true ? '; a run is in progress now' : ''}`,
           );
         for (const line of formatStatus(report)) context.print(line);
       }

@@ -62,7 +62,12 @@ function configuredTenant(context: CommandContext): string | undefined {
 function describeAdoption(adoption: Adoption, tenantId: string): string | undefined {
   switch (adoption.kind) {
     case 'adopted':
-      return `adopted the single-tenant exporter's state: tenant ${tenantId} continues from watermark ${adoption.watermark} (nothing is exported twice or skipped)${adoption.backfillJobs > 0 ? `, with ${adoption.backfillJobs} unfinished backfill job${adoption.backfillJobs === 1 ? '' : 's'}` : ''}.`;
+      return (
+        `adopted the single-tenant exporter's state: tenant ${tenantId} continues from watermark ` +
+        `${adoption.watermark} (nothing is exported twice or skipped)` +
+        `${adoption.backfillJobs > 0 ? `, with ${adoption.backfillJobs} unfinished backfill job${adoption.backfillJobs === 1 ? '' : 's'}` : ''}` +
+        `.`
+      );
     case 'tenant has its own state':
       return `tenant ${tenantId} already has its own state (watermark ${adoption.watermark}): kept as is, nothing adopted.`;
     case 'nothing to adopt':
@@ -99,7 +104,8 @@ export function registerTenants(program: Command, context: CommandContext): void
   const tenants = program
     .command('tenants')
     .description(
-      'Manage the tenant registry (config/tenants.json in the state container): the Entra tenants this deployment exports.',
+      'Manage the tenant registry (config/tenants.json in the state container): the Entra ' +
+        'tenants this deployment exports.',
     );
   const store = (): TenantRegistryStore => new TenantRegistryStore(stateContainerOf(context.storage()));
 
@@ -118,8 +124,11 @@ export function registerTenants(program: Command, context: CommandContext): void
         const single = configuredTenant(context);
         context.print(
           single === undefined
-            ? `No tenant registry (${registry.describe()}) and DEFENDER_TENANT_ID is not set: no tenant is exported. Set DEFENDER_TENANT_ID, or add a tenant with 'defender-export tenants add <tenantId>'.`
-            : `No tenant registry (${registry.describe()}): the exporter runs for DEFENDER_TENANT_ID (${single}) alone. Add a tenant with 'defender-export tenants add <tenantId>'.`,
+            ? `No tenant registry (${registry.describe()}) and DEFENDER_TENANT_ID is not set: no tenant ` +
+                `is exported. Set DEFENDER_TENANT_ID, or add a tenant with 'defender-export tenants ` +
+                `add <tenantId>'.`
+            : `No tenant registry (${registry.describe()}): the exporter runs for DEFENDER_TENANT_ID (` +
+                `${single}) alone. Add a tenant with 'defender-export tenants add <tenantId>'.`,
         );
         return;
       }
@@ -131,7 +140,9 @@ export function registerTenants(program: Command, context: CommandContext): void
   tenants
     .command('add')
     .description(
-      "Register a tenant (after its admin consented to the app). The tenant of DEFENDER_TENANT_ID (or any tenant with --adopt) takes over the single-tenant exporter's state, so moving to the registry loses and re-exports nothing.",
+      'Register a tenant (after its admin consented to the app). The tenant of ' +
+        "DEFENDER_TENANT_ID (or any tenant with --adopt) takes over the single-tenant exporter's " +
+        'state, so moving to the registry loses and re-exports nothing.',
     )
     .argument('<tenantId>', "the customer's Directory (tenant) ID (GUID) or a verified domain")
     .option('--name <name>', 'a display name (status, list)')
@@ -167,7 +178,10 @@ export function registerTenants(program: Command, context: CommandContext): void
       // Whose is today's state? Without DEFENDER_TENANT_ID here nothing says: ask rather than lose or re-export it.
       if (legacy !== undefined && options.adopt === undefined && configured === undefined)
         throw new UsageError(
-          `The single-tenant exporter's state (watermark ${legacy.watermark}) exists and DEFENDER_TENANT_ID is not set here to say whose it is: add --adopt if ${entry.tenantId} is the tenant it exported (its runs continue from that watermark), or --no-adopt if it is another tenant. Nothing was changed.`,
+          `The single-tenant exporter's state (watermark ${legacy.watermark}) exists and ` +
+            `DEFENDER_TENANT_ID is not set here to say whose it is: add --adopt if ${entry.tenantId}` +
+            ` is the tenant it exported (its runs continue from that watermark), or --no-adopt if it ` +
+            `is another tenant. Nothing was changed.`,
         );
       const adopt = options.adopt ?? configured === entry.tenantId;
       // The state first: the tenant's first run (which may start as soon as it is registered) then continues from it.
@@ -179,13 +193,16 @@ export function registerTenants(program: Command, context: CommandContext): void
         return { schemaVersion: 1, tenants: [...tenants, entry] };
       });
       context.print(
-        `added tenant ${entry.tenantId}${entry.name === undefined ? '' : ` (${entry.name})`}${entry.enabled ? '' : ', disabled'}.`,
+        `added tenant ${entry.tenantId}${entry.name === undefined ? '' : ` (${entry.name})`}` +
+          `${entry.enabled ? '' : ', disabled'}.`,
       );
       const adopted = adoption === undefined ? undefined : describeAdoption(adoption, entry.tenantId);
       if (adopted !== undefined) context.print(adopted);
       if (!adopt && legacy !== undefined) {
         context.note(
-          `note: with a registry, only registered tenants are exported; the single-tenant exporter's state (watermark ${legacy.watermark}) is no longer used. If its tenant should go on, add it with 'defender-export tenants add <its id> --adopt'.`,
+          `note: with a registry, only registered tenants are exported; the single-tenant exporter's ` +
+            `state (watermark ${legacy.watermark}) is no longer used. If its tenant should go on, add ` +
+            `it with 'defender-export tenants add <its id> --adopt'.`,
         );
       }
     });
@@ -199,7 +216,8 @@ export function registerTenants(program: Command, context: CommandContext): void
     .action(async (tenantId: string) => {
       await changeTenant(store(), tenantId, () => undefined);
       context.print(
-        `removed tenant ${normalizeTenantId(tenantId)}; its blobs and state under tenants/${normalizeTenantId(tenantId)}/ are kept.`,
+        `removed tenant ${normalizeTenantId(tenantId)}; its blobs and state under tenants/` +
+          `${normalizeTenantId(tenantId)}/ are kept.`,
       );
     });
 

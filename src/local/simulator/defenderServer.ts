@@ -50,7 +50,8 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
         ? fail(
             410,
             'Gone',
-            'The Microsoft Defender XDR incidents API has been retired (MC1220762). Use the Microsoft Graph security API: https://learn.microsoft.com/graph/api/resources/security-api-overview.',
+            'The Microsoft Defender XDR incidents API has been retired (MC1220762). Use the Microsoft ' +
+              'Graph security API: https://learn.microsoft.com/graph/api/resources/security-api-overview.',
           )
         : fail(404, 'NotFound', `Resource ${call.path} was not found.`);
     if (!/^\/api\/incidents\/?$/i.test(call.path)) return fail(404, 'NotFound', `Resource ${call.path} was not found.`);
@@ -68,7 +69,8 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
       return fail(
         403,
         'Forbidden',
-        `The application does not have any of the required application permissions (${READ_ROLES.join(', ')}) to access the resource.`,
+        `The application does not have any of the required application permissions (` +
+          `${READ_ROLES.join(', ')}) to access the resource.`,
       );
     }
     // The token's tenant decides whose incidents are served, and whose quota (per tenant and app) is used.
@@ -87,7 +89,8 @@ export function defenderHandler(context: DefenderServerContext): CallHandler {
       return fail(
         400,
         'ODataError',
-        `Query option '${unsupported}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings.`,
+        `Query option '${unsupported}' is not allowed. To allow it, set the 'AllowedQueryOptions' ` +
+          `property on EnableQueryAttribute or QueryValidationSettings.`,
       );
     const top = parseCount(call.query.$top);
     const skip = parseCount(call.query.$skip);

@@ -53,7 +53,8 @@ export function graphHandler(context: GraphServerContext): CallHandler {
       return fail(
         403,
         'Forbidden',
-        `Missing application roles. API required roles: ${READ_ROLES.join(',')}, application roles: ${auth.roles.join(',')}.`,
+        `Missing application roles. API required roles: ${READ_ROLES.join(',')}, application ` +
+          `roles: ${auth.roles.join(',')}.`,
       );
     }
     // The token's tenant decides whose incidents are served, and whose quota (per tenant and app) is used.
@@ -89,7 +90,8 @@ export function graphHandler(context: GraphServerContext): CallHandler {
       return fail(
         400,
         'BadRequest',
-        `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on type 'microsoft.graph.security.incident'.`,
+        `Parsing OData Select and Expand failed: Could not find a property named '${expand}' on ` +
+          `type 'microsoft.graph.security.incident'.`,
       );
     const order = /^(lastUpdateDateTime|createdDateTime)(?:\s+(asc|desc))?$/.exec(
       (call.query.$orderby ?? 'lastUpdateDateTime desc').trim(),

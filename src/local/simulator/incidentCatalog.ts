@@ -19,7 +19,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'Ransomware activity',
     title: 'Ransomware activity',
     description:
-      'The user manipulated many files with multiple extensions ending with an uncommon extension. This is an unusual number of file manipulations and is indicative of a potential ransomware attack.',
+      'The user manipulated many files with multiple extensions ending with an uncommon ' +
+      'extension. This is an unusual number of file manipulations and is indicative of a ' +
+      'potential ransomware attack.',
     category: 'Impact',
     serviceSource: 'MicrosoftCloudAppSecurity',
     detectionSource: 'MCAS',
@@ -32,7 +34,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "'Mimikatz' hacktool was detected on one endpoint",
     title: "'Mimikatz' hacktool was detected",
     description:
-      'Readily available tools, such as hacking programs, can be used by unauthorized individuals to spy on users. When used by attackers, these tools are often installed without authorization and used to compromise targeted machines.',
+      'Readily available tools, such as hacking programs, can be used by unauthorized ' +
+      'individuals to spy on users. When used by attackers, these tools are often installed ' +
+      'without authorization and used to compromise targeted machines.',
     category: 'Malware',
     serviceSource: 'MicrosoftDefenderATP',
     detectionSource: 'WindowsDefenderAv',
@@ -57,7 +61,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'Multi-stage incident involving Initial access & Command and control on multiple endpoints',
     title: 'Suspicious execution of hidden file',
     description:
-      'A hidden file has been launched. This activity could indicate a compromised host. Attackers often hide files associated with malicious tools to evade file system inspection and defenses.',
+      'A hidden file has been launched. This activity could indicate a compromised host. ' +
+      'Attackers often hide files associated with malicious tools to evade file system ' +
+      'inspection and defenses.',
     category: 'DefenseEvasion',
     serviceSource: 'MicrosoftDefenderATP',
     detectionSource: 'WindowsDefenderAtp',
@@ -70,7 +76,8 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'Suspicious sign-in activity',
     title: 'Atypical travel',
     description:
-      'Sign-in from an atypical location based on the user’s recent sign-ins, followed by access to sensitive resources.',
+      'Sign-in from an atypical location based on the user’s recent sign-ins, followed by access ' +
+      'to sensitive resources.',
     category: 'InitialAccess',
     serviceSource: 'AzureAdIdentityProtection',
     detectionSource: 'AzureAdIdentityProtection',
@@ -83,7 +90,9 @@ export const SCENARIOS: readonly Scenario[] = [
     name: 'Suspicious PowerShell command line',
     title: 'Suspicious PowerShell command line',
     description:
-      'A suspicious PowerShell activity was observed on the machine. This behavior may indicate that PowerShell was used during installation, exploration, or in some cases in lateral movement activities.',
+      'A suspicious PowerShell activity was observed on the machine. This behavior may indicate ' +
+      'that PowerShell was used during installation, exploration, or in some cases in lateral ' +
+      'movement activities.',
     category: 'Execution',
     serviceSource: 'MicrosoftDefenderATP',
     detectionSource: 'WindowsDefenderAtp',

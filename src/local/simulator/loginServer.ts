@@ -32,7 +32,11 @@ export function loginHandler(context: LoginServerContext): CallHandler {
     // A tenant is named by its GUID or one of its verified domains; every endpoint answers with the GUID, as Entra does.
     const tenantId = directory.resolveTenant(decodeURIComponent(tenant));
     if (tenantId === undefined) {
-      const message = `AADSTS90002: Tenant '${decodeURIComponent(tenant)}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.`;
+      const message =
+        `AADSTS90002: Tenant '${decodeURIComponent(tenant)}' not found. Check to make sure you ` +
+        `have the correct tenant ID and are signing into the correct cloud. Check with your ` +
+        `subscription administrator, this may happen if there are no active subscriptions for ` +
+        `the tenant.`;
       return Promise.resolve(
         context.errorReply(400, endpoint === 'oauth2/v2.0/token' ? 'invalid_request' : 'invalid_tenant', message, {
           requestHeaders: call.headers,
@@ -101,7 +105,10 @@ function issueToken(call: Call, context: LoginServerContext, tenantId: string): 
     return fail(
       400,
       'unauthorized_client',
-      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
+      `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '` +
+        `${tenantId}'. This can happen if the application has not been installed by the ` +
+        `administrator of the tenant or consented to by any user in the tenant. You may have sent ` +
+        `your authentication request to the wrong tenant.`,
     );
   }
   const secret = form.get('client_secret');
@@ -115,7 +122,9 @@ function issueToken(call: Call, context: LoginServerContext, tenantId: string): 
     return fail(
       401,
       'invalid_client',
-      `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${app.clientId}'.`,
+      `AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the ` +
+        `request is the client secret value, not the client secret ID, for a secret added to app '` +
+        `${app.clientId}'.`,
     );
   }
   const scopeText = form.get('scope') ?? '';
@@ -131,7 +140,10 @@ function issueToken(call: Call, context: LoginServerContext, tenantId: string): 
     return fail(
       400,
       'invalid_scope',
-      `AADSTS70011: The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scopeText} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+      `AADSTS70011: The provided request must include a 'scope' input parameter. The provided ` +
+        `value for the input parameter 'scope' is not valid. The scope ${scopeText} is not valid. ` +
+        `Client credential flows must have a scope value with /.default suffixed to the resource ` +
+        `identifier (application ID URI).`,
     );
   }
   const resource = scope.slice(0, -'/.default'.length);
@@ -139,7 +151,10 @@ function issueToken(call: Call, context: LoginServerContext, tenantId: string): 
     return fail(
       400,
       'invalid_resource',
-      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${tenantId}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ` +
+        `${tenantId}. This can happen if the application has not been installed by the ` +
+        `administrator of the tenant or consented to by any user in the tenant. You might have ` +
+        `sent your authentication request to the wrong tenant.`,
     );
   }
   const { accessToken, expiresInSeconds } = directory.issueToken(app, resource, tenantId);

@@ -52,7 +52,13 @@ export function vaultHandler(context: VaultServerContext): CallHandler {
         vaultError(405, 'MethodNotAllowed', `${call.method} is not supported by the simulated vault.`),
       );
     if (!directory.canReadSecrets(auth.appId)) {
-      const message = `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=${auth.appId}\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '/secrets/${name}'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: simulated-vault;location=local\r\n`;
+      const message =
+        `Caller is not authorized to perform action on resource.\r\nIf role assignments, deny ` +
+        `assignments or role definitions were changed recently, please observe propagation ` +
+        `time.\r\nCaller: appid=${auth.appId}\r\nAction: ` +
+        `'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '/secrets/${name}` +
+        `'\r\nAssignment: (not found)\r\nDecisionReason: 'DeniedWithNoValidRBAC'\r\nVault: ` +
+        `simulated-vault;location=local\r\n`;
       return Promise.resolve(
         jsonReply(403, { error: { code: 'Forbidden', message, innererror: { code: 'ForbiddenByRbac' } } }),
       );
@@ -64,7 +70,9 @@ export function vaultHandler(context: VaultServerContext): CallHandler {
         vaultError(
           404,
           'SecretNotFound',
-          `A secret with (name/id) ${id} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+          `A secret with (name/id) ${id} was not found in this key vault. If you recently deleted ` +
+            `this secret you may be able to recover it using the correct recovery command. For help ` +
+            `resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
         ),
       );
     }

@@ -46,11 +46,13 @@ describe('simulated Defender XDR list incidents API', () => {
 
     // Act
     const afterEarly = await list(
-      `?$filter=${encodeURIComponent('lastUpdateTime gt 2031-05-05T10:00:00.1234567Z and lastUpdateTime lt 2031-05-06T00:00:00Z')}`,
+      `?$filter=` +
+        `${encodeURIComponent('lastUpdateTime gt 2031-05-05T10:00:00.1234567Z and lastUpdateTime lt 2031-05-06T00:00:00Z')}`,
     );
     const exact = await list(`?$filter=${encodeURIComponent('lastUpdateTime eq 2031-05-05T10:00:01.0Z')}`);
     const upTo = await list(
-      `?$filter=${encodeURIComponent('lastUpdateTime ge 2031-05-05T00:00:00Z and lastUpdateTime le 2031-05-05T10:00:00.12345675Z')}`,
+      `?$filter=` +
+        `${encodeURIComponent('lastUpdateTime ge 2031-05-05T00:00:00Z and lastUpdateTime le 2031-05-05T10:00:00.12345675Z')}`,
     );
 
     // Assess
@@ -78,7 +80,8 @@ describe('simulated Defender XDR list incidents API', () => {
 
     // Act
     const reply = await list(
-      `?$filter=${encodeURIComponent(`createdTime ge ${window} and status eq 'Active' and assignedTo eq 'secop123@contoso.com'`)}`,
+      `?$filter=` +
+        `${encodeURIComponent(`createdTime ge ${window} and status eq 'Active' and assignedTo eq 'secop123@contoso.com'`)}`,
     );
 
     // Assess
@@ -245,36 +248,40 @@ describe('simulated Defender XDR rate limits', () => {
     await tenant.close();
   });
 
-  it('answers 429 with Retry-After and the wait in the body once an app exceeds its quota, per app, until the window passes', async () => {
-    // Prepare
-    const token = await tokenFor(tenant, SCOPES.defender);
-    const other = {
-      clientId: 'cccccccc-0000-0000-0000-000000000003',
-      clientSecret: 'other~app',
-      roles: ['Incident.Read.All'],
-    };
-    tenant.registerApp(other);
-    const otherToken = await tokenFor(tenant, SCOPES.defender, other);
-    const url = `${tenant.defenderUrl}/api/incidents`;
-    for (let call = 0; call < 3; call++) {
-      clock.advance(10_000);
-      expect((await getJson(tenant, url, token)).status).toBe(200);
-    }
+  it(
+    'answers 429 with Retry-After and the wait in the body once an app exceeds its quota, per ' +
+      'app, until the window passes',
+    async () => {
+      // Prepare
+      const token = await tokenFor(tenant, SCOPES.defender);
+      const other = {
+        clientId: 'cccccccc-0000-0000-0000-000000000003',
+        clientSecret: 'other~app',
+        roles: ['Incident.Read.All'],
+      };
+      tenant.registerApp(other);
+      const otherToken = await tokenFor(tenant, SCOPES.defender, other);
+      const url = `${tenant.defenderUrl}/api/incidents`;
+      for (let call = 0; call < 3; call++) {
+        clock.advance(10_000);
+        expect((await getJson(tenant, url, token)).status).toBe(200);
+      }
 
-    // Act
-    const throttled = await getJson(tenant, url, token);
-    const otherApp = await getJson(tenant, url, otherToken);
-    clock.advance(40_000);
-    const afterWindow = await getJson(tenant, url, token);
+      // Act
+      const throttled = await getJson(tenant, url, token);
+      const otherApp = await getJson(tenant, url, otherToken);
+      clock.advance(40_000);
+      const afterWindow = await getJson(tenant, url, token);
 
-    // Assess
-    expect(throttled.status).toBe(429);
-    expect(throttled.headers.get('retry-after')).toBe('40');
-    expect(pick(throttled.body, 'error', 'code')).toBe('TooManyRequests');
-    expect(pick(throttled.body, 'error', 'message')).toBe('Rate limit is exceeded. Try again in 40 seconds.');
-    expect(otherApp.status).toBe(200);
-    expect(afterWindow.status).toBe(200);
-  });
+      // Assess
+      expect(throttled.status).toBe(429);
+      expect(throttled.headers.get('retry-after')).toBe('40');
+      expect(pick(throttled.body, 'error', 'code')).toBe('TooManyRequests');
+      expect(pick(throttled.body, 'error', 'message')).toBe('Rate limit is exceeded. Try again in 40 seconds.');
+      expect(otherApp.status).toBe(200);
+      expect(afterWindow.status).toBe(200);
+    },
+  );
 
   it('applies the documented 50 per minute quota by default', async () => {
     // Prepare

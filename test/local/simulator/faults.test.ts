@@ -122,24 +122,28 @@ describe('simulated tenant fault injection', () => {
     agent.destroy();
   });
 
-  it('destroys a reply that announced its full length for reset with content-length framing (a client needs a timeout)', async () => {
-    // Prepare
-    tenant.faults.inject({ server: 'defender', kind: 'reset', framing: 'content-length' });
-    const agent = new Agent({ ca: tenant.caCertPem });
+  it(
+    'destroys a reply that announced its full length for reset with content-length framing (a ' +
+      'client needs a timeout)',
+    async () => {
+      // Prepare
+      tenant.faults.inject({ server: 'defender', kind: 'reset', framing: 'content-length' });
+      const agent = new Agent({ ca: tenant.caCertPem });
 
-    // Act
-    const response = await fetch(`${tenant.defenderUrl}/api/incidents`, {
-      agent,
-      timeout: 1000,
-      headers: { authorization: `Bearer ${defenderToken}` },
-    });
-    const attempt = response.text();
+      // Act
+      const response = await fetch(`${tenant.defenderUrl}/api/incidents`, {
+        agent,
+        timeout: 1000,
+        headers: { authorization: `Bearer ${defenderToken}` },
+      });
+      const attempt = response.text();
 
-    // Assess
-    expect(response.headers.get('content-length')).not.toBeNull();
-    await expect(attempt).rejects.toThrow();
-    agent.destroy();
-  });
+      // Assess
+      expect(response.headers.get('content-length')).not.toBeNull();
+      await expect(attempt).rejects.toThrow();
+      agent.destroy();
+    },
+  );
 
   it('delays the reply for slow', async () => {
     // Prepare
@@ -175,29 +179,33 @@ describe('simulated tenant fault injection', () => {
     expect(afterClear).toBe(200);
   });
 
-  it('lets the page hook update an incident mid-pull, so it jumps to the top and the next page repeats one and misses it', async () => {
-    // Prepare
-    const before = idsOf((await defender()).body, 'incidentId');
-    const oldest = before[before.length - 1];
-    const pages: { server: string; skip: number; top: number }[] = [];
-    tenant.faults.onIncidentsPage = ({ server, skip, top }) => {
-      pages.push({ server, skip, top });
-      if (pages.length === 2 && typeof oldest === 'number') tenant.incidents.update(oldest, { status: 'Resolved' });
-    };
+  it(
+    'lets the page hook update an incident mid-pull, so it jumps to the top and the next page ' +
+      'repeats one and misses it',
+    async () => {
+      // Prepare
+      const before = idsOf((await defender()).body, 'incidentId');
+      const oldest = before[before.length - 1];
+      const pages: { server: string; skip: number; top: number }[] = [];
+      tenant.faults.onIncidentsPage = ({ server, skip, top }) => {
+        pages.push({ server, skip, top });
+        if (pages.length === 2 && typeof oldest === 'number') tenant.incidents.update(oldest, { status: 'Resolved' });
+      };
 
-    // Act
-    const first = await defender('?$top=2');
-    const second = await defender('?$top=2&$skip=2');
+      // Act
+      const first = await defender('?$top=2');
+      const second = await defender('?$top=2&$skip=2');
 
-    // Assess
-    expect(pages).toEqual([
-      { server: 'defender', skip: 0, top: 2 },
-      { server: 'defender', skip: 2, top: 2 },
-    ]);
-    expect(idsOf(first.body, 'incidentId')).toEqual(before.slice(0, 2));
-    expect(idsOf(second.body, 'incidentId')).toEqual([before[1], before[2]]);
-    expect(idsOf((await defender('?$top=1')).body, 'incidentId')).toEqual([oldest]);
-  });
+      // Assess
+      expect(pages).toEqual([
+        { server: 'defender', skip: 0, top: 2 },
+        { server: 'defender', skip: 2, top: 2 },
+      ]);
+      expect(idsOf(first.body, 'incidentId')).toEqual(before.slice(0, 2));
+      expect(idsOf(second.body, 'incidentId')).toEqual([before[1], before[2]]);
+      expect(idsOf((await defender('?$top=1')).body, 'incidentId')).toEqual([oldest]);
+    },
+  );
 
   it('records every request with its status and the Authorization header it carried', async () => {
     // Prepare

@@ -78,47 +78,55 @@ describe('simulated tenant serving many Entra tenants', () => {
     },
   );
 
-  it('refuses the app in a tenant where it is not consented (AADSTS700016), then serves it once consented, and refuses it again once revoked', async () => {
-    // Prepare
-    const other = sim.addTenant({ consentExporterApp: false });
+  it(
+    'refuses the app in a tenant where it is not consented (AADSTS700016), then serves it once ' +
+      'consented, and refuses it again once revoked',
+    async () => {
+      // Prepare
+      const other = sim.addTenant({ consentExporterApp: false });
 
-    // Act
-    const before = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
-    sim.consent(sim.exporterApp.clientId, other.tenantId);
-    const consented = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
-    other.revokeConsent(sim.exporterApp.clientId);
-    const revoked = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
+      // Act
+      const before = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
+      sim.consent(sim.exporterApp.clientId, other.tenantId);
+      const consented = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
+      other.revokeConsent(sim.exporterApp.clientId);
+      const revoked = await postTokenForm(sim, tokenForm(sim.exporterApp), other.tenantId);
 
-    // Assess
-    for (const reply of [before, revoked]) {
-      expect(reply.status).toBe(400);
-      expect(pick(reply.body, 'error')).toBe('unauthorized_client');
-      expect(pick(reply.body, 'error_codes')).toEqual([700016]);
-      expect(String(pick(reply.body, 'error_description'))).toContain(
-        `Application with identifier '${sim.exporterApp.clientId}' was not found in the directory '${other.tenantId}'`,
-      );
-    }
-    expect(consented.status).toBe(200);
-    expect(pick(claimsOf(String(pick(consented.body, 'access_token'))), 'tid')).toBe(other.tenantId);
-  });
+      // Assess
+      for (const reply of [before, revoked]) {
+        expect(reply.status).toBe(400);
+        expect(pick(reply.body, 'error')).toBe('unauthorized_client');
+        expect(pick(reply.body, 'error_codes')).toEqual([700016]);
+        expect(String(pick(reply.body, 'error_description'))).toContain(
+          `Application with identifier '${sim.exporterApp.clientId}' was not found in the directory '${other.tenantId}'`,
+        );
+      }
+      expect(consented.status).toBe(200);
+      expect(pick(claimsOf(String(pick(consented.body, 'access_token'))), 'tid')).toBe(other.tenantId);
+    },
+  );
 
-  it('puts only the permissions granted in a tenant into its tokens, so an API whose permission was not granted answers 403', async () => {
-    // Prepare
-    const partial = sim.addTenant({ consentExporterApp: false });
-    partial.consent(sim.exporterApp.clientId, { roles: ['SecurityIncident.Read.All'] });
-    const defenderToken = await tokenIn(sim, partial.tenantId, SCOPES.defender);
-    const graphToken = await tokenIn(sim, partial.tenantId, SCOPES.graph);
+  it(
+    'puts only the permissions granted in a tenant into its tokens, so an API whose permission ' +
+      'was not granted answers 403',
+    async () => {
+      // Prepare
+      const partial = sim.addTenant({ consentExporterApp: false });
+      partial.consent(sim.exporterApp.clientId, { roles: ['SecurityIncident.Read.All'] });
+      const defenderToken = await tokenIn(sim, partial.tenantId, SCOPES.defender);
+      const graphToken = await tokenIn(sim, partial.tenantId, SCOPES.graph);
 
-    // Act
-    const defender = await getJson(sim, `${sim.defenderUrl}/api/incidents`, defenderToken);
-    const graph = await getJson(sim, `${sim.graphUrl}/v1.0/security/incidents`, graphToken);
+      // Act
+      const defender = await getJson(sim, `${sim.defenderUrl}/api/incidents`, defenderToken);
+      const graph = await getJson(sim, `${sim.graphUrl}/v1.0/security/incidents`, graphToken);
 
-    // Assess
-    expect(pick(claimsOf(defenderToken), 'roles')).toBeUndefined();
-    expect(defender.status).toBe(403);
-    expect(pick(claimsOf(graphToken), 'roles')).toEqual(['SecurityIncident.Read.All']);
-    expect(graph.status).toBe(200);
-  });
+      // Assess
+      expect(pick(claimsOf(defenderToken), 'roles')).toBeUndefined();
+      expect(defender.status).toBe(403);
+      expect(pick(claimsOf(graphToken), 'roles')).toEqual(['SecurityIncident.Read.All']);
+      expect(graph.status).toBe(200);
+    },
+  );
 
   it('lets a tenant have its own app registration, which gets tokens there and nowhere else', async () => {
     // Prepare
@@ -274,38 +282,42 @@ describe('per-tenant quota', () => {
 });
 
 describe('tenants at start (LOCAL_TENANTS)', () => {
-  it('creates n tenants with ids derived from the seed, each with its own seeded incidents and the exporter app consented', async () => {
-    // Prepare
-    const clock = manualClock();
-    const start = () => SimulatedTenant.start({ clock: clock.now, tenants: 3, seedIncidents: 4, seed: 9 });
-    const first = await start();
-    const second = await start();
-    try {
-      // Act
-      const ids = first.tenantIds;
-      const tokens = await Promise.all(ids.map((id) => tokenIn(first, id, SCOPES.defender)));
+  it(
+    'creates n tenants with ids derived from the seed, each with its own seeded incidents and ' +
+      'the exporter app consented',
+    async () => {
+      // Prepare
+      const clock = manualClock();
+      const start = () => SimulatedTenant.start({ clock: clock.now, tenants: 3, seedIncidents: 4, seed: 9 });
+      const first = await start();
+      const second = await start();
+      try {
+        // Act
+        const ids = first.tenantIds;
+        const tokens = await Promise.all(ids.map((id) => tokenIn(first, id, SCOPES.defender)));
 
-      // Assess
-      expect(ids).toHaveLength(3);
-      expect(new Set(ids).size).toBe(3);
-      expect(ids[0]).toBe(first.tenantId);
-      expect(second.tenantIds).toEqual(ids);
-      expect(first.tenants.map((tenant) => tenant.incidents.count)).toEqual([4, 4, 4]);
-      expect(first.tenants.map((tenant) => tenant.domains)).toEqual([
-        [],
-        ['tenant-1.onmicrosoft.com'],
-        ['tenant-2.onmicrosoft.com'],
-      ]);
-      expect(JSON.stringify(first.tenants[1]?.incidents.all())).not.toBe(
-        JSON.stringify(first.tenants[2]?.incidents.all()),
-      );
-      expect(JSON.stringify(second.tenants[2]?.incidents.all())).toBe(
-        JSON.stringify(first.tenants[2]?.incidents.all()),
-      );
-      expect(tokens.map((token) => pick(claimsOf(token), 'tid'))).toEqual(ids);
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
+        // Assess
+        expect(ids).toHaveLength(3);
+        expect(new Set(ids).size).toBe(3);
+        expect(ids[0]).toBe(first.tenantId);
+        expect(second.tenantIds).toEqual(ids);
+        expect(first.tenants.map((tenant) => tenant.incidents.count)).toEqual([4, 4, 4]);
+        expect(first.tenants.map((tenant) => tenant.domains)).toEqual([
+          [],
+          ['tenant-1.onmicrosoft.com'],
+          ['tenant-2.onmicrosoft.com'],
+        ]);
+        expect(JSON.stringify(first.tenants[1]?.incidents.all())).not.toBe(
+          JSON.stringify(first.tenants[2]?.incidents.all()),
+        );
+        expect(JSON.stringify(second.tenants[2]?.incidents.all())).toBe(
+          JSON.stringify(first.tenants[2]?.incidents.all()),
+        );
+        expect(tokens.map((token) => pick(claimsOf(token), 'tid'))).toEqual(ids);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    },
+  );
 });

@@ -21,25 +21,31 @@ describe('simulated Key Vault', () => {
     });
   }
 
-  it('answers the first unauthenticated request with the documented bearer challenge, then serves the secret to the vault reader', async () => {
-    // Prepare
-    const before = tenant.requests.length;
+  it(
+    'answers the first unauthenticated request with the documented bearer challenge, then ' +
+      'serves the secret to the vault reader',
+    async () => {
+      // Prepare
+      const before = tenant.requests.length;
 
-    // Act
-    const secret = await secretClient(tenant.vaultReader).getSecret('defender-client-secret');
+      // Act
+      const secret = await secretClient(tenant.vaultReader).getSecret('defender-client-secret');
 
-    // Assess
-    expect(secret.value).toBe(tenant.exporterApp.clientSecret);
-    expect(secret.properties.id).toMatch(new RegExp(`^${tenant.vaultUrl}secrets/defender-client-secret/[0-9a-f]{32}$`));
-    const vaultCalls = tenant.requests.slice(before).filter((request) => request.server === 'vault');
-    expect(vaultCalls.map((request) => request.status)).toEqual([401, 200]);
-    expect(vaultCalls[0]?.authorization).toBeUndefined();
-    expect(vaultCalls[1]?.authorization).toMatch(/^Bearer /);
-    const challenge = await getJson(tenant, `${tenant.vaultUrl}secrets/defender-client-secret/?api-version=7.5`);
-    expect(challenge.headers.get('www-authenticate')).toBe(
-      `Bearer authorization="${tenant.authorityHost}/${tenant.tenantId}", resource="https://vault.azure.net"`,
-    );
-  });
+      // Assess
+      expect(secret.value).toBe(tenant.exporterApp.clientSecret);
+      expect(secret.properties.id).toMatch(
+        new RegExp(`^${tenant.vaultUrl}secrets/defender-client-secret/[0-9a-f]{32}$`),
+      );
+      const vaultCalls = tenant.requests.slice(before).filter((request) => request.server === 'vault');
+      expect(vaultCalls.map((request) => request.status)).toEqual([401, 200]);
+      expect(vaultCalls[0]?.authorization).toBeUndefined();
+      expect(vaultCalls[1]?.authorization).toMatch(/^Bearer /);
+      const challenge = await getJson(tenant, `${tenant.vaultUrl}secrets/defender-client-secret/?api-version=7.5`);
+      expect(challenge.headers.get('www-authenticate')).toBe(
+        `Bearer authorization="${tenant.authorityHost}/${tenant.tenantId}", resource="https://vault.azure.net"`,
+      );
+    },
+  );
 
   it('returns 404 SecretNotFound for an unknown secret', async () => {
     // Act
