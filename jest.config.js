@@ -17,9 +17,11 @@ const UNIT_FOLDERS = [
 const UNIT_FILES = [
   'cli/exportBlobName.test.ts',
   'cli/statusReport.test.ts',
+  'functions/contextLogger.test.ts',
   'local/simulator/incidentListing.test.ts',
   'local/simulator/incidentStore.test.ts',
   'local/simulator/timestamp.test.ts',
+  'runtime/exporterRuntime.test.ts',
 ];
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

@@ -26,8 +26,8 @@ export class ExportCheckpoint {
     private readonly parts: {
       readonly plan: WindowPlan;
       readonly ledger: ExportLedger;
-      readonly writer: PartWriter;
-      readonly stateFile: StateFile;
+      readonly writer: Pick<PartWriter, 'commitOpenPart' | 'committed' | 'healthy'>;
+      readonly stateFile: Pick<StateFile, 'save'>;
       readonly source: IncidentSource;
       readonly clock: Clock;
       /** The run's source notes (switch, Graph readiness), read at each commit. */

@@ -7,7 +7,8 @@ export interface PullLoopOptions {
   readonly source: IncidentSource;
   readonly window: PullWindow;
   readonly start: PullPosition;
-  readonly writer: PartWriter;
+  /** Where accepted incidents go (a PartWriter; only these two members are used). */
+  readonly writer: Pick<PartWriter, 'append' | 'partFull'>;
   /** True when the incident is to be written (a version not written yet). */
   readonly accept: (incident: RawIncident) => boolean;
   /** True for a version already written or dropped (asked by the pager inside ties; see keysetPager.ts). */

@@ -47,7 +47,12 @@ export interface SummaryLine {
 }
 
 /** What a run is remembered by in the state (`lastRun`, `lastSuccess`). */
-export function runRecord(runId: string, at: string, trigger: string, writer: PartWriter): RunRecord {
+export function runRecord(
+  runId: string,
+  at: string,
+  trigger: string,
+  writer: Pick<PartWriter, 'committed'>,
+): RunRecord {
   return {
     runId,
     at,
