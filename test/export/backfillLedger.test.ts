@@ -180,6 +180,19 @@ describe('BackfillLedger, ties at the cursor', () => {
 
     expect(next.readAtCursor).toEqual(['5']);
   });
+
+  it('carries the ids written at the cursor into the job, so the resumed backfill drops them once read again', () => {
+    const ledger = new BackfillLedger(newJob);
+    expect(ledger.accept(incident('9', '2026-11-27T00:00:00Z'))).toBe(true);
+    expect(ledger.accept(incident('8', '2026-11-26T00:00:00Z'))).toBe(true);
+    ledger.advance({ cursor: ts('2026-11-26T00:00:00Z'), skip: 0 });
+    const saved = ledger.nextJob(false, undefined, at);
+    expect(saved.readAtCursor).toEqual(['8']);
+    const resumed = new BackfillLedger(saved);
+    expect(resumed.accept(incident('8', '2026-11-26T00:00:00Z'))).toBe(false);
+    expect(resumed.accept(incident('7', '2026-11-26T00:00:00Z'))).toBe(true);
+    expect(ledger.nextJob(true, undefined, at).readAtCursor).toBeUndefined();
+  });
 });
 
 describe('BackfillLedger, resuming a saved job', () => {

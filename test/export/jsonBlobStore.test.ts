@@ -1,10 +1,10 @@
 import { BlockBlobClient, ContainerClient, RestError } from '@azure/storage-blob';
-import { ExporterError } from '../../src/common/errors';
 import { BackfillJobStore } from '../../src/export/backfillJob';
 import { STATE_STORAGE_ROLE } from '../../src/export/stateStorageFix';
 import { StateStore } from '../../src/export/stateStore';
 import { genesisState } from '../../src/export/windowPlan';
 import { TenantRegistryStore } from '../../src/tenants/registry';
+import { failureOf } from '../support/failureOf';
 
 // Never contacted: every request the stores make is answered by a spy on the SDK client's prototype.
 const container = new ContainerClient('https://account.blob.core.windows.net/state');
@@ -33,17 +33,6 @@ const READS: [string, () => Promise<unknown>][] = [
 ];
 
 const STATE = genesisState(new Date('2026-11-27T08:00:00.000Z'), { initialLookbackHours: 24 });
-
-/** The exporter's error `action` fails with. */
-async function failureOf(action: () => Promise<unknown>): Promise<ExporterError> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof ExporterError) return error;
-    throw error;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('JSON blob store errors name a role only for a 403', () => {
   afterEach(() => {

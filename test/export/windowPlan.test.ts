@@ -1,6 +1,4 @@
 import { requireTimestamp } from '../../src/common/timestamp';
-import type { BackfillJob } from '../../src/export/backfillJob';
-import { BackfillLedger } from '../../src/export/backfillLedger';
 import { ExportLedger } from '../../src/export/exportLedger';
 import { parseState, type ExportState } from '../../src/export/exportState';
 import { genesisState, planWindow } from '../../src/export/windowPlan';
@@ -136,35 +134,5 @@ describe('ExportLedger', () => {
     expect(
       ledger.nextState({ done: false, failed: false, record, sourceName: 'graph', at: record.at }).pass,
     ).toMatchObject({ tie: { createdFrom: '2026-11-28T10:00:00.0000000Z' } });
-  });
-});
-
-describe('BackfillLedger', () => {
-  const job: BackfillJob = {
-    schemaVersion: 1,
-    id: 'j',
-    from: ts('2026-11-20T00:00:00Z'),
-    to: ts('2026-11-28T00:00:00Z'),
-    status: 'pending',
-    skip: 0,
-    incidents: 0,
-    pages: 0,
-    blobs: [],
-    createdAt: '',
-    updatedAt: '',
-    requestedBy: 'test',
-  };
-
-  it('carries the ids written at the cursor into the job, so the resumed backfill drops them once read again', () => {
-    const ledger = new BackfillLedger(job);
-    expect(ledger.accept(incident('9', '2026-11-27T00:00:00Z'))).toBe(true);
-    expect(ledger.accept(incident('8', '2026-11-26T00:00:00Z'))).toBe(true);
-    ledger.advance({ cursor: ts('2026-11-26T00:00:00Z'), skip: 0 });
-    const saved = ledger.nextJob(false, undefined, record.at);
-    expect(saved.readAtCursor).toEqual(['8']);
-    const resumed = new BackfillLedger(saved);
-    expect(resumed.accept(incident('8', '2026-11-26T00:00:00Z'))).toBe(false);
-    expect(resumed.accept(incident('7', '2026-11-26T00:00:00Z'))).toBe(true);
-    expect(ledger.nextJob(true, undefined, record.at).readAtCursor).toBeUndefined();
   });
 });

@@ -1,8 +1,8 @@
 import { BlobClient, BlobLeaseClient, ContainerClient, RestError } from '@azure/storage-blob';
-import { ExporterError } from '../../src/common/errors';
 import { silentLogger } from '../../src/common/logger';
 import { STATE_STORAGE_ROLE } from '../../src/export/stateStorageFix';
 import { leaseBlobName, leaseHeld, TenantLease } from '../../src/tenants/tenantLease';
+import { failureOf } from '../support/failureOf';
 
 // Never contacted: every request is answered by a spy on the SDK client's prototype.
 const container = new ContainerClient('https://account.blob.core.windows.net/state');
@@ -17,17 +17,6 @@ const notForbidden: [string, RestError][] = [
   ['a refused connection', new RestError('connect ECONNREFUSED 127.0.0.1:10000', { code: 'ECONNREFUSED' })],
   ['a DNS failure', new RestError('getaddrinfo ENOTFOUND account.blob.core.windows.net', { code: 'ENOTFOUND' })],
 ];
-
-/** The exporter's error `action` fails with. */
-async function failureOf(action: () => Promise<unknown>): Promise<ExporterError> {
-  try {
-    await action();
-  } catch (error) {
-    if (error instanceof ExporterError) return error;
-    throw error;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('tenant lease errors name a role only for a 403', () => {
   afterEach(() => {
