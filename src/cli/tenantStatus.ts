@@ -4,7 +4,7 @@ import { tenantLayout, type BlobLayout } from '../export/blobLayout';
 import type { GraphReadiness } from '../export/exportState';
 import { StateStore } from '../export/stateStore';
 import type { TenantEntry } from '../tenants/registry';
-import { leaseBlobName, leaseHeld } from '../tenants/tenantLease';
+import { claimIsLive } from '../export/runClaim';
 import { formatDuration } from './humanUnits';
 import { assessStatus, describeGraph, type StatusReport } from './statusReport';
 import { formatTable } from './textTable';
@@ -23,7 +23,7 @@ export interface TenantStatus {
 /** How many tenants' states are read at once. */
 const READ_CONCURRENCY = 8;
 
-/** The report of one exporter's state (single tenant or registered tenant) and whether a run holds its lease now. */
+/** The report of one exporter's state (single tenant or registered tenant) and whether a run holds it now (its claim). */
 export async function exporterStatus(
   containers: { readonly exports: ContainerClient; readonly state: ContainerClient },
   layout: BlobLayout,
@@ -32,7 +32,8 @@ export async function exporterStatus(
   newestExport: (prefix: string) => Promise<string | undefined>,
   graphNow?: GraphReadiness,
 ): Promise<{ report: StatusReport; runningNow: boolean | undefined }> {
-  const { state } = await new StateStore(containers.state, layout).read();
+  const snapshot = await new StateStore(containers.state, layout).read();
+  const { state } = snapshot;
   const report = assessStatus(
     state,
     now,
@@ -41,8 +42,7 @@ export async function exporterStatus(
     layout,
     graphNow,
   );
-  const runningNow =
-    layout.tenantId === undefined ? undefined : await leaseHeld(containers.state, leaseBlobName(layout.root));
+  const runningNow = layout.tenantId === undefined ? undefined : claimIsLive(snapshot);
   return { report, runningNow };
 }
 

@@ -6,6 +6,12 @@ import type { ExportDependencies } from './exportDependencies';
 /** Below this much time left, a timer run does not start on a backfill. */
 const MIN_SLICE_MS = 15_000;
 
+/** What a run did with the pending backfill jobs, and how many it left pending (for the next run). */
+export interface BackfillsContinued {
+  readonly results: BackfillResult[];
+  readonly left: number;
+}
+
 /**
  * After the regular export, a timer run spends what is left of its budget on pending backfill jobs
  * (started by the HTTP trigger), oldest first, so a large window continues across invocations instead
@@ -16,7 +22,7 @@ export async function continueBackfills(
   logger: Logger,
   invocationStartMs: number,
   trigger: string,
-): Promise<BackfillResult[]> {
+): Promise<BackfillsContinued> {
   const results: BackfillResult[] = [];
   const jobs = await new BackfillJobStore(deps.stateContainer, deps.layout).pending();
   for (const job of jobs) {
@@ -27,5 +33,6 @@ export async function continueBackfills(
     }
     results.push(await runBackfill(deps, job.id, { trigger, logger, budgetMs: leftMs }));
   }
-  return results;
+  const unfinished = results.filter((result) => result.job.status !== 'complete').length;
+  return { results, left: jobs.length - results.length + unfinished };
 }

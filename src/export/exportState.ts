@@ -49,6 +49,20 @@ export interface GraphReadiness {
   readonly message?: string;
 }
 
+/**
+ * The run that holds a registered tenant now (at most one run per tenant at a time): written into the state when
+ * the run starts, kept fresh by every state write (at least every RUN_CLAIM_RENEW_MS), cleared when the run ends.
+ * A crashed run's claim lapses when the blob was not written for RUN_CLAIM_MS, judged in the storage service's
+ * own time (its Last-Modified against its Date), so no instance's clock decides.
+ */
+export interface RunClaim {
+  /** Unique per claim (not the run id, which a caller may choose): whose claim this is. */
+  readonly claimId: string;
+  readonly runId: string;
+  readonly trigger: string;
+  readonly claimedAt: string;
+}
+
 /** What a run notes about the sources besides its pull, carried from state to state. */
 export interface SourceNotes {
   readonly apiSwitch?: ApiSwitch;
@@ -72,6 +86,21 @@ export interface ExportState extends SourceNotes {
   readonly lastRun?: RunRecord;
   readonly lastSuccess?: RunRecord;
   readonly lastError?: RunRecord;
+  /** Set while a run holds this tenant (registered tenants only). */
+  readonly runClaim?: RunClaim;
+  /**
+   * Backfill jobs started for this state's tenant (counted by startBackfill) and how many of them a run had
+   * seen when it last found no job pending. A run lists the backfill jobs only when `backfillRequests` is
+   * above `backfillSeen`, or unknown (a state older than the counters): a quiet tick lists nothing.
+   */
+  readonly backfillRequests?: number;
+  readonly backfillSeen?: number;
+}
+
+/** Whether backfill jobs may be pending: requests the last listing did not see, or no counters at all. */
+export function backfillsMayBePending(state: ExportState | undefined): boolean {
+  if (state?.backfillRequests === undefined) return true;
+  return state.backfillRequests > (state.backfillSeen ?? 0);
 }
 
 export const STATE_BLOB = 'state/exporter-state.json';
@@ -136,6 +165,22 @@ export function mergeStates(ours: ExportState, theirs: ExportState, overlapMs: n
       : pruneExported(exported, watermark, overlapMs),
     lastSuccess: newer(ours.lastSuccess, theirs.lastSuccess),
     lastError: newer(ours.lastError, theirs.lastError),
+    ...mergeBackfillCounters(ours, theirs),
+  };
+}
+
+/** Both counters only grow: the larger of each, so a request counted by either side stays pending until seen. */
+export function mergeBackfillCounters(
+  ours: Pick<ExportState, 'backfillRequests' | 'backfillSeen'>,
+  theirs: Pick<ExportState, 'backfillRequests' | 'backfillSeen'>,
+): Pick<ExportState, 'backfillRequests' | 'backfillSeen'> {
+  const larger = (a: number | undefined, b: number | undefined): number | undefined =>
+    a === undefined ? b : b === undefined ? a : Math.max(a, b);
+  const backfillRequests = larger(ours.backfillRequests, theirs.backfillRequests);
+  const backfillSeen = larger(ours.backfillSeen, theirs.backfillSeen);
+  return {
+    ...(backfillRequests === undefined ? {} : { backfillRequests }),
+    ...(backfillSeen === undefined ? {} : { backfillSeen }),
   };
 }
 
@@ -204,7 +249,31 @@ export function parseState(text: string): ExportState {
     lastSuccess: readRecord(get('lastSuccess')),
     lastError: readRecord(get('lastError')),
     ...readNotes(get('apiSwitch'), get('graphReadiness')),
+    ...readClaim(get('runClaim')),
+    ...readCounters(get('backfillRequests'), get('backfillSeen')),
   };
+}
+
+/** A malformed claim is ignored: at worst two runs go on together, which the state merge already makes safe. */
+function readClaim(value: unknown): { runClaim?: RunClaim } {
+  const claimId = stringProperty(value, 'claimId');
+  if (claimId === undefined) return {};
+  return {
+    runClaim: {
+      claimId,
+      runId: stringProperty(value, 'runId') ?? 'unknown',
+      trigger: stringProperty(value, 'trigger') ?? 'unknown',
+      claimedAt: stringProperty(value, 'claimedAt') ?? '',
+    },
+  };
+}
+
+/** Malformed counters are dropped: unknown counters make the next run list the backfill jobs (never miss one). */
+function readCounters(requests: unknown, seen: unknown): Pick<ExportState, 'backfillRequests' | 'backfillSeen'> {
+  const count = (value: unknown): value is number =>
+    typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  if (!count(requests)) return {};
+  return { backfillRequests: requests, ...(count(seen) ? { backfillSeen: seen } : {}) };
 }
 
 /** The switch is read strictly (a wrong one would send runs to the wrong API); a malformed readiness check is ignored (the next run checks again). */

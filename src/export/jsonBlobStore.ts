@@ -8,6 +8,9 @@ import { stateStorageFix } from './stateStorageFix';
 export interface Versioned<T> {
   readonly value: T;
   readonly etag: string;
+  /** When the service last wrote the blob, and the service's time of this read (its Date header): both service time. */
+  readonly lastModified?: Date;
+  readonly serviceTime?: Date;
 }
 
 /** Another writer changed the blob since it was read (412), or created it first (409). */
@@ -41,10 +44,15 @@ export class JsonBlobStore<T> {
   async read(blobName: string): Promise<Versioned<T> | undefined> {
     let text: string;
     let etag: string;
+    let times: Pick<Versioned<T>, 'lastModified' | 'serviceTime'>;
     try {
       const reply = await this.container.getBlockBlobClient(blobName).download();
       text = reply.readableStreamBody ? await readText(reply.readableStreamBody) : '';
       etag = reply.etag ?? '';
+      times = {
+        ...(reply.lastModified ? { lastModified: reply.lastModified } : {}),
+        ...(reply.date ? { serviceTime: reply.date } : {}),
+      };
     } catch (error) {
       const status = storageStatusOf(error);
       if (status === 404) return undefined;
@@ -55,7 +63,7 @@ export class JsonBlobStore<T> {
         { code: 'StateReadFailed', statusCode: status, retryable: true, cause: error },
       );
     }
-    return { value: this.kind.parse(text, blobName), etag };
+    return { value: this.kind.parse(text, blobName), etag, ...times };
   }
 
   /**

@@ -9,6 +9,7 @@ import type { ExportDependencies } from './exportDependencies';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
 import { backfillSource } from './runSource';
+import { StateStore } from './stateStore';
 
 export type { BackfillProgress } from './backfillLedger';
 
@@ -42,9 +43,14 @@ export async function startBackfill(
 ): Promise<BackfillJob> {
   await deps.ensureContainer();
   const store = new BackfillJobStore(deps.stateContainer, deps.layout);
+  const stateStore = new StateStore(deps.stateContainer, deps.layout);
   const id = backfillJobId(from, to);
   const existing = await store.read(id);
-  if (existing && !(options.restart && existing.job.status === 'complete')) return existing.job;
+  if (existing && !(options.restart && existing.job.status === 'complete')) {
+    // Counted again: the job may have been written by a call whose count then failed.
+    if (existing.job.status !== 'complete') await stateStore.countBackfillRequest();
+    return existing.job;
+  }
   const now = deps.clock.now().toISOString();
   const job: BackfillJob = {
     schemaVersion: 1,
@@ -61,11 +67,9 @@ export async function startBackfill(
     requestedBy,
   };
   const written = await store.write(job, existing?.etag);
-  if (written === undefined) {
-    const current = await store.read(id);
-    if (current) return current.job;
-  }
-  return job;
+  const current = written === undefined ? (await store.read(id))?.job : job;
+  await stateStore.countBackfillRequest();
+  return current ?? job;
 }
 
 /**

@@ -8,6 +8,7 @@ import { ExportLedger } from './exportLedger';
 import { PartWriter } from './partWriter';
 import { pullIntoParts, waitDeadlineMs } from './pullLoop';
 import { summarise, type RunSummary } from './runSummary';
+import { TenantBusyError, type ClaimOptions } from './runClaim';
 import { StateFile } from './stateFile';
 import { RunSource } from './runSource';
 import { chooseSource } from './sourceRoute';
@@ -24,6 +25,8 @@ export interface RunOptions {
   readonly abortSignal?: AbortSignal;
   /** The run's id in logs, blobs and state (default: a new one). */
   readonly runId?: string;
+  /** The state as this run sees it, when the caller made it (a registered tenant's run claims it: `stateFile`). */
+  readonly stateFile?: StateFile;
 }
 
 /**
@@ -37,12 +40,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
   const { settings } = deps;
   const run = { runId: options.runId ?? randomUUID(), trigger: options.trigger, started };
   const log = options.logger;
-  const stateFile = new StateFile(
-    { exports: deps.container, state: deps.stateContainer },
-    deps.layout,
-    settings.overlapMinutes * 60_000,
-    log,
-  );
+  const stateFile = options.stateFile ?? stateFileOf(deps, log);
   try {
     await deps.ensureContainer();
     const previous = await stateFile.open(() => genesisState(started, settings));
@@ -74,6 +72,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       throw error;
     });
     checkpoint.reportStop(outcome, settings.runBudgetMs, log);
+    stateFile.lastExportWrite();
     await checkpoint.commit(outcome.complete);
     const { complete } = outcome;
     const { duplicatesDropped } = ledger;
@@ -81,8 +80,20 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     const outline = { ...run, finished, windowFrom: plan.from, complete, duplicatesDropped };
     return summarise(outline, writer, source.stats, previous, stateFile.committed);
   } catch (error) {
+    if (error instanceof TenantBusyError) throw error;
     throw await stateFile.recordFailure(run, deps.clock.now(), error);
   }
+}
+
+/** The export state of the dependencies' layout for one run; with `claim`, the run claims it when it opens it. */
+export function stateFileOf(deps: ExportDependencies, log: Logger, claim?: ClaimOptions): StateFile {
+  return new StateFile(
+    { exports: deps.container, state: deps.stateContainer },
+    deps.layout,
+    deps.settings.overlapMinutes * 60_000,
+    log,
+    claim,
+  );
 }
 
 function logStart(

@@ -1,8 +1,17 @@
+import { randomUUID } from 'crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { BlobLayout } from './blobLayout';
-import { mergeStates, type ExportState, type RunRecord } from './exportState';
+import { mergeBackfillCounters, mergeStates, type ExportState, type RunClaim, type RunRecord } from './exportState';
+import {
+  claimLostError,
+  liveClaimOfOther,
+  RUN_CLAIM_MS,
+  RUN_CLAIM_RENEW_MS,
+  TenantBusyError,
+  type ClaimOptions,
+} from './runClaim';
 import { StateConflictError, StateStore } from './stateStore';
 
 const MAX_STATE_WRITE_ATTEMPTS = 5;
@@ -10,25 +19,49 @@ const MAX_STATE_WRITE_ATTEMPTS = 5;
 /**
  * The export state as one run sees it: opened once, then saved after each committed part with the ETag
  * of the last read or write. A write that loses to another run merges with that run's state and tries again.
+ *
+ * With a claim (registered tenants), opening also claims the state for this run: a live claim of another run
+ * makes `open` throw TenantBusyError after one read; otherwise the claim is written with the ETag just read, so
+ * of two runs only one gets it. Every write keeps the claim fresh, a timer rewrites the state when the run wrote
+ * nothing for a while, and a write that finds another run's claim (ours lapsed and was taken) aborts `claimSignal`.
+ * A quiet run then costs three requests: the read, the claim, and the last write, which also ends the claim.
  */
 export class StateFile {
   private readonly store: StateStore;
   private readonly exports: ContainerClient;
   private etag: string | undefined;
   private saved: ExportState | undefined;
+  private readonly lost = new AbortController();
+  /** Writes go one at a time (checkpoints, renewals, the release), each with the ETag of the one before. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private holding: RunClaim | undefined;
+  /** The next write ends the claim. */
+  private releasing = false;
+  private lastWriteMs = 0;
+  private renewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     containers: { readonly exports: ContainerClient; readonly state: ContainerClient },
     private readonly layout: BlobLayout,
     private readonly overlapMs: number,
     private readonly log: Logger,
+    private readonly claim?: ClaimOptions,
   ) {
     this.exports = containers.exports;
     this.store = new StateStore(containers.state, layout);
   }
 
-  /** The state the run starts from (undefined on a first run, after recording `genesis` before any blob exists). */
+  /** Aborted when this run's claim was lost: the run must stop. Never aborted without a claim. */
+  get claimSignal(): AbortSignal {
+    return this.lost.signal;
+  }
+
+  /**
+   * The state the run starts from (undefined on a first run, after recording `genesis` before any blob exists).
+   * With a claim: throws TenantBusyError when another run holds the state.
+   */
   async open(genesis: () => ExportState): Promise<ExportState | undefined> {
+    if (this.claim) return this.openClaimed(genesis, this.claim);
     const snapshot = await this.store.read();
     this.etag = snapshot.etag;
     this.saved = snapshot.state;
@@ -49,22 +82,97 @@ export class StateFile {
     }
   }
 
+  /** Reads the state; claims it unless another run's claim is live; re-reads when another run wrote meanwhile. */
+  private async openClaimed(genesis: () => ExportState, claim: ClaimOptions): Promise<ExportState | undefined> {
+    const ours: RunClaim = {
+      claimId: randomUUID(),
+      runId: claim.runId,
+      trigger: claim.trigger,
+      claimedAt: new Date().toISOString(),
+    };
+    for (let attempt = 1; ; attempt += 1) {
+      const snapshot = await this.store.read();
+      const holder = liveClaimOfOther(snapshot, ours.claimId, claim.claimMs ?? RUN_CLAIM_MS);
+      if (holder) throw new TenantBusyError(holder, this.store.blobName);
+      // A first run killed after its claim leaves a state the next run continues from (re-reading, never losing).
+      if (!snapshot.state) await this.assertNoOrphanExports();
+      const claimed: ExportState = { ...(snapshot.state ?? genesis()), runClaim: ours };
+      try {
+        this.etag = await this.store.write(claimed, snapshot.etag);
+      } catch (error) {
+        if (!(error instanceof StateConflictError) || attempt >= MAX_STATE_WRITE_ATTEMPTS) throw error;
+        continue;
+      }
+      this.saved = claimed;
+      this.holding = ours;
+      this.lastWriteMs = Date.now();
+      this.startRenewing(claim.renewEveryMs ?? RUN_CLAIM_RENEW_MS);
+      return snapshot.state;
+    }
+  }
+
+  /** Whether this run holds its claim now (taken by `open`, not ended or lost yet). */
+  get holdsClaim(): boolean {
+    return this.holding !== undefined;
+  }
+
   /** The last state this run wrote (or read). */
   get committed(): ExportState | undefined {
     return this.saved;
   }
 
   /** Writes `next`; if another run got there first, merges with its state and tries again. */
-  async save(next: ExportState): Promise<ExportState> {
+  save(next: ExportState): Promise<ExportState> {
+    return this.exclusive(() => this.write(next));
+  }
+
+  /**
+   * The export's last state write comes next: it ends the claim, unless the claim's `holdAfterExport` keeps it for
+   * the work after the export (then `release` ends it).
+   */
+  lastExportWrite(): void {
+    if (this.holding && this.claim?.holdAfterExport?.(this.saved) !== true) this.releasing = true;
+  }
+
+  /**
+   * Ends this run's claim (with `changes` to the state as last committed), so the tenant's next run need not
+   * wait. Best effort: a claim not ended lapses by itself. Nothing to do when no claim is held.
+   */
+  release(changes: Partial<ExportState> = {}): Promise<void> {
+    return this.exclusive(async () => {
+      const base = this.saved;
+      if (!this.holding || base === undefined) return;
+      this.releasing = true;
+      try {
+        await this.write({ ...base, ...changes });
+      } catch (error) {
+        this.log.warn("Could not end this run's claim on the state; it lapses by itself", {
+          state: this.store.blobName,
+          error: describeError(error).slice(0, 300),
+        });
+      } finally {
+        this.dropClaim();
+      }
+    });
+  }
+
+  private async write(next: ExportState): Promise<ExportState> {
     let candidate = next;
     for (let attempt = 1; ; attempt += 1) {
+      const body = this.stamp(candidate);
       try {
-        this.etag = await this.store.write(candidate, this.etag);
-        this.saved = candidate;
-        return candidate;
+        this.etag = await this.store.write(body, this.etag);
+        this.saved = body;
+        this.lastWriteMs = Date.now();
+        if (this.releasing) this.dropClaim();
+        return body;
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= MAX_STATE_WRITE_ATTEMPTS) throw error;
         const current = await this.store.read();
+        if (this.holding && current.state?.runClaim?.claimId !== this.holding.claimId) {
+          const taken = current.state?.runClaim;
+          throw this.abandon(taken ? `run ${taken.runId} claimed the tenant` : 'the state was replaced');
+        }
         this.log.warn('Another run updated the state meanwhile; merging', {
           attempt,
           theirWatermark: current.state?.watermark ?? 'none',
@@ -73,6 +181,55 @@ export class StateFile {
         this.etag = current.etag;
       }
     }
+  }
+
+  /**
+   * What is written: `state` with this run's claim while it holds one (without a claim once it ends), and the
+   * backfill counters never below the ones committed (they only grow, and the ledger does not carry them).
+   */
+  private stamp(state: ExportState): ExportState {
+    const { runClaim: _previousClaim, ...rest } = state;
+    const counters = this.saved ? mergeBackfillCounters(rest, this.saved) : {};
+    const claim = this.holding && !this.releasing ? { runClaim: this.holding } : {};
+    if (!this.claim) return { ...state, ...counters };
+    return { ...rest, ...counters, ...claim };
+  }
+
+  /** Runs `task` after the writes before it (each write needs the ETag of the one before). */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.turn.then(task, task);
+    this.turn = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Rewrites the state when the run wrote nothing for `everyMs`, so its claim stays live. */
+  private startRenewing(everyMs: number): void {
+    this.renewTimer = setInterval(() => {
+      if (!this.holding || this.releasing || Date.now() - this.lastWriteMs < everyMs) return;
+      void this.exclusive(async () => {
+        const base = this.saved;
+        if (!this.holding || this.releasing || base === undefined) return;
+        await this.write(base).catch((error: unknown) => {
+          if (!this.lost.signal.aborted) this.abandon('renewing it failed', error);
+        });
+      });
+    }, Math.max(10, Math.floor(everyMs / 3)));
+    this.renewTimer.unref();
+  }
+
+  /** The claim is gone: stop renewing, abort the run, and return the error that says so. */
+  private abandon(why: string, cause?: unknown): Error {
+    const error = claimLostError(this.store.blobName, why, cause);
+    this.dropClaim();
+    this.lost.abort(error);
+    return error;
+  }
+
+  private dropClaim(): void {
+    this.holding = undefined;
+    this.releasing = false;
+    if (this.renewTimer !== undefined) clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
   }
 
   /**
@@ -93,12 +250,16 @@ export class StateFile {
       message: describeError(failure).slice(0, 1000),
     };
     try {
-      const current = await this.store.read();
-      if (current.state)
-        await this.store.write(
-          { ...current.state, lastRun: record, lastError: record, updatedAt: record.at },
-          current.etag,
-        );
+      await this.exclusive(async () => {
+        const current = await this.store.read();
+        if (!current.state) return;
+        // This run's claim ends with the record; another run's claim stays.
+        const ours = this.holding !== undefined && current.state.runClaim?.claimId === this.holding.claimId;
+        const { runClaim, ...rest } = current.state;
+        const next = { ...rest, ...(ours || !runClaim ? {} : { runClaim }), lastRun: record, lastError: record };
+        await this.store.write({ ...next, updatedAt: record.at }, current.etag);
+        if (ours) this.dropClaim();
+      });
     } catch (recordError) {
       this.log.warn('Could not record the failure in the state blob', {
         error: describeError(recordError).slice(0, 300),

@@ -8,7 +8,13 @@ import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 export interface StateSnapshot {
   readonly state: ExportState | undefined;
   readonly etag: string | undefined;
+  /** Service time: when the blob was last written, and when it was read (for judging a run's claim). */
+  readonly lastModified?: Date;
+  readonly serviceTime?: Date;
 }
+
+/** Tries to count a backfill request against runs writing the state meanwhile (each write is a checkpoint). */
+const MAX_COUNT_ATTEMPTS = 10;
 
 /** Another run changed the state since we read it (the store's conflict error, under the name the run uses). */
 export const StateConflictError = BlobConflictError;
@@ -35,12 +41,38 @@ export class StateStore {
 
   async read(): Promise<StateSnapshot> {
     const found = await this.store.read(this.blobName);
-    return found ? { state: found.value, etag: found.etag } : { state: undefined, etag: undefined };
+    if (!found) return { state: undefined, etag: undefined };
+    const { value: state, etag, lastModified, serviceTime } = found;
+    return {
+      state,
+      etag,
+      ...(lastModified ? { lastModified } : {}),
+      ...(serviceTime ? { serviceTime } : {}),
+    };
   }
 
   /** Writes `state` if the blob still has `etag` (or still does not exist); StateConflictError otherwise. */
   write(state: ExportState, etag: string | undefined): Promise<string> {
     return this.store.write(this.blobName, state, etag);
+  }
+
+  /**
+   * Counts one more backfill request in the state, so the tenant's next run lists the backfill jobs (a run lists
+   * them only when the count is above the one it last saw). Called after the job blob is written, never before:
+   * a run that reads this count lists afterwards and finds the job. Without a state nothing is counted: a run
+   * without counters lists anyway.
+   */
+  async countBackfillRequest(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      const { state, etag } = await this.read();
+      if (!state) return;
+      try {
+        await this.write({ ...state, backfillRequests: (state.backfillRequests ?? 0) + 1 }, etag);
+        return;
+      } catch (error) {
+        if (!(error instanceof StateConflictError) || attempt >= MAX_COUNT_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /** Writes `state` unconditionally (the `state reset` recovery command). */

@@ -22,7 +22,7 @@ const ticksSeen = new WeakMap<TenantRunner, string>();
 
 /**
  * The body of the exportTenant function, shared by the Functions host (src/functions/exportTenant.ts) and the
- * local queue pump (src/local/queuePump.ts): exports the message's tenant under its lease. A busy tenant (another
+ * local queue pump (src/local/queuePump.ts): exports the message's tenant under its claim. A busy tenant (another
  * run holds it) completes the message without work and says so; a failure throws, so that the queue delivers the
  * message again (up to maxDequeueCount in host.json) and then moves it to the poison queue. The first message of a
  * newer tick starts a new tick on this instance: its next secret read goes to Key Vault (a rotation is picked up).
@@ -53,7 +53,7 @@ export async function runQueuedTenant(
     const outcome = await runner.runTenant(message.tenantId, { trigger: 'queue', logger, runId });
     if (outcome.kind === 'exported') return outcome.summary;
     logger.info(
-      `Tenant ${outcome.tenantId} is busy: another run holds its lease. This message completes ` +
+      `Tenant ${outcome.tenantId} is busy: another run holds it. This message completes ` +
         `without work; the next tick exports what that run leaves.`,
       { tenantId: outcome.tenantId, tick: message.tick, runId },
     );

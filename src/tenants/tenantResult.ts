@@ -18,7 +18,7 @@ export function formatTenantResult(result: TenantResult): string {
     return `${label(result.tenant)}: FAILED${code}: ${describeError(result.error)}`;
   }
   if (result.outcome.kind === 'busy')
-    return `${label(result.tenant)}: busy: another run holds this tenant's lease; nothing done.`;
+    return `${label(result.tenant)}: busy: another run holds this tenant; nothing done.`;
   return `${label(result.tenant)}: ${formatSummary(result.outcome.summary)}`;
 }
 

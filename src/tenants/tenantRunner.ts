@@ -1,17 +1,20 @@
+import { randomUUID } from 'crypto';
 import { AuthError, ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import { tenantLayout } from '../export/blobLayout';
 import { continueBackfills } from '../export/continueBackfills';
 import type { ExportDependencies } from '../export/exportDependencies';
 import type { BackfillResult } from '../export/runBackfill';
-import { runExport } from '../export/runExport';
+import { backfillsMayBePending } from '../export/exportState';
+import { TenantBusyError, type ClaimOptions } from '../export/runClaim';
+import { runExport, stateFileOf } from '../export/runExport';
+import type { StateFile } from '../export/stateFile';
 import type { RunSummary } from '../export/runSummary';
 import { dependenciesFor, newSourceSharing, type ExporterProfile } from '../runtime/buildDependencies';
 import type { ExporterRuntime } from '../runtime/exporterRuntime';
 import type { TokenProviders } from '../runtime/incidentSources';
 import type { TokenProvider } from '../auth/tokenProvider';
 import { normalizeTenantId, TenantRegistryStore, type TenantEntry, type TenantRegistry } from './registry';
-import { leaseBlobName, TenantLease, type LeaseOptions } from './tenantLease';
 import { SECRET_MAX_AGE_MS, TickSecrets } from './tickSecrets';
 
 export type { TenantEntry } from './registry';
@@ -57,7 +60,8 @@ export interface TenantExporter {
 
 /** Test seams; production uses the defaults. */
 export interface TenantRunnerOptions {
-  readonly lease?: LeaseOptions;
+  /** How long a claim lasts without a write and how often a run renews it (RUN_CLAIM_MS, RUN_CLAIM_RENEW_MS). */
+  readonly claim?: Pick<ClaimOptions, 'claimMs' | 'renewEveryMs'>;
 }
 
 /**
@@ -154,36 +158,59 @@ export class ProcessTenantRunner implements TenantRunner {
     const exporter = await this.exporterOf(tenantId, { mustBeEnabled: true, registry: this.registryForRun() });
     const { deps, entry } = exporter;
     const startedMs = deps.clock.now().getTime();
-    await deps.ensureContainer();
-    const lease = await TenantLease.acquire(
-      deps.stateContainer,
-      leaseBlobName(deps.layout.root),
-      options.logger,
-      this.options.lease,
-    );
-    if (lease === undefined) {
-      options.logger.info('Another run holds this tenant; nothing to do', { tenantId: entry.tenantId });
-      return { kind: 'busy', tenantId: entry.tenantId };
-    }
+    const runId = options.runId ?? randomUUID();
+    const wantsBackfills = options.continueBackfills !== false;
+    // The run claims the tenant in its state: at most one run per tenant at a time, across processes.
+    const stateFile = stateFileOf(deps, options.logger, {
+      runId,
+      trigger: options.trigger,
+      ...this.options.claim,
+      holdAfterExport: (state) => wantsBackfills && backfillsMayBePending(state),
+    });
     try {
       const summary = await runExport(deps, {
         trigger: options.trigger,
         logger: options.logger,
-        abortSignal: lease.signal,
-        ...(options.runId === undefined ? {} : { runId: options.runId }),
+        abortSignal: stateFile.claimSignal,
+        runId,
+        stateFile,
       });
-      const backfills =
-        options.continueBackfills === false
-          ? []
-          : await continueBackfills(deps, options.logger, startedMs, options.trigger);
+      const backfills = wantsBackfills ? await this.continueBackfills(stateFile, deps, options, startedMs) : [];
       return { kind: 'exported', summary, tenantId: entry.tenantId, backfills };
     } catch (error) {
+      if (error instanceof TenantBusyError) {
+        options.logger.info('Another run holds this tenant; nothing to do', {
+          tenantId: entry.tenantId,
+          heldBy: error.holder.runId,
+        });
+        return { kind: 'busy', tenantId: entry.tenantId };
+      }
       // A refused secret may have been rotated meanwhile: the next run reads Key Vault again.
       if (error instanceof AuthError) this.secrets.forget(exporter.secretName);
       throw error instanceof AuthError && error.code === 'AADSTS700016' ? this.consentMissing(exporter, error) : error;
     } finally {
-      await lease.release();
+      await stateFile.release();
     }
+  }
+
+  /**
+   * The tenant's pending backfill jobs, continued with the budget left, still under the run's claim. Listed only
+   * when the state counts a backfill request the last listing did not see: a quiet tick lists nothing. When this
+   * run leaves none pending, the claim ends recording the count it saw (read before the listing, so a job started
+   * meanwhile is counted above it and listed by the next run).
+   */
+  private async continueBackfills(
+    stateFile: StateFile,
+    deps: ExportDependencies,
+    options: TenantRunOptions,
+    startedMs: number,
+  ): Promise<readonly BackfillResult[]> {
+    // Decided once, before the export's last write: without the claim held for them, the next run lists them.
+    if (!stateFile.holdsClaim) return [];
+    const requested = stateFile.committed?.backfillRequests ?? 0;
+    const { results, left } = await continueBackfills(deps, options.logger, startedMs, options.trigger);
+    await stateFile.release(left === 0 ? { backfillRequests: requested, backfillSeen: requested } : {});
+    return results;
   }
 
   /** The app is not (or no longer) consented in the tenant: say which tenant and how its administrator consents. */

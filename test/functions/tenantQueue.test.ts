@@ -5,7 +5,7 @@ import { tenantLayout } from '../../src/export/blobLayout';
 import { startAzurite, type AzuriteBlob } from '../../src/local/azurite';
 import { encodeQueueMessage, QueuePump } from '../../src/local/queuePump';
 import { TenantRegistryStore, type TenantEntry } from '../../src/tenants/registry';
-import { leaseBlobName, TenantLease } from '../../src/tenants/tenantLease';
+import { claimTenant } from '../support/claims';
 import { tenantRunnerFor } from '../../src/tenants/tenantRunner';
 import { listBlobNames, readExports } from '../support/exports';
 import { currentVersions, duplicates, missing } from '../support/invariants';
@@ -132,15 +132,11 @@ describe('the runs queue: the timer fans out, exportTenant exports one tenant pe
     },
   );
 
-  it('completes a message whose tenant is busy (another run holds its lease) without work, and says so', async () => {
+  it('completes a message whose tenant is busy (another run holds it) without work, and says so', async () => {
     const { exportTenantHandler } = await import('../../src/functions/exportTenant');
     world.tenant.incidents.seed(5, { spreadHours: 1 });
     await register(world, [{ tenantId, enabled: true }]);
-    const held = await TenantLease.acquire(
-      world.deps.stateContainer,
-      leaseBlobName(tenantLayout(tenantId).root),
-      world.logger,
-    );
+    const held = await claimTenant(tenantRunnerFor(world.runtime), tenantId, world.logger);
     const queued = invocation('exportTenant', { dequeueCount: 1 });
     try {
       await exportTenantHandler(() => world.runtime)(
@@ -148,12 +144,11 @@ describe('the runs queue: the timer fans out, exportTenant exports one tenant pe
         queued.context,
       );
     } finally {
-      await held?.release();
+      await held.release();
     }
 
-    expect(held).toBeDefined();
     expect(queued.lines.join('\n')).toMatch(
-      /is busy: another run holds its lease\. This message completes without work/,
+      /is busy: another run holds it\. This message completes without work/,
     );
     expect(summaryLines(queued.lines)).toEqual([]);
     expect(await listBlobNames(world.container, tenantLayout(tenantId).exportPrefix)).toEqual([]);

@@ -93,7 +93,7 @@ describe('backfill', () => {
         const started = await backfillHandler(post(JSON.stringify({ from: hoursAgo(6), to: hoursAgo(0) })), context);
         expect(started.status).toBe(202);
         const id = String((started.jsonBody as { id: string }).id);
-        const results = await continueBackfills(world.deps, world.logger, Date.now(), 'timer');
+        const { results } = await continueBackfills(world.deps, world.logger, Date.now(), 'timer');
         expect(results.map((r) => r.job.status)).toEqual(['complete']);
         const status = await backfillHandler(
           new HttpRequest({ url: `https://app/api/backfill/${id}`, method: 'GET', params: { id } }),

@@ -2,8 +2,9 @@ import { ExporterError } from '../../src/common/errors';
 import { SINGLE_TENANT_LAYOUT, tenantLayout } from '../../src/export/blobLayout';
 import { STATE_BLOB } from '../../src/export/exportState';
 import { REGISTRY_BLOB, TenantRegistryStore, type TenantEntry } from '../../src/tenants/registry';
-import { leaseBlobName, TenantLease } from '../../src/tenants/tenantLease';
+import { StateStore } from '../../src/export/stateStore';
 import { ProcessTenantRunner, tenantRunnerFor } from '../../src/tenants/tenantRunner';
+import { claimTenant, leaveDeadClaim } from '../support/claims';
 import { readExports, listBlobNames } from '../support/exports';
 import { currentVersions, duplicates, missing } from '../support/invariants';
 import { startWorld, type World } from '../support/world';
@@ -63,13 +64,13 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
       expect(await world.container.getBlockBlobClient(layout.stateBlob).exists()).toBe(true);
       expect(await listBlobNames(world.container, SINGLE_TENANT_LAYOUT.exportPrefix)).toEqual([]);
       expect(await world.container.getBlockBlobClient(STATE_BLOB).exists()).toBe(false);
-      // The lease is released at the end: the next run is not busy.
+      // The claim ends with the run: the next run is not busy.
       expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('exported');
     },
   );
 
   it(
-    'keeps the state, backfill jobs, registry and lease in EXPORT_STATE_CONTAINER, the exports ' +
+    'keeps the state (with its run claim), backfill jobs and registry in EXPORT_STATE_CONTAINER, the exports ' +
       'in EXPORT_CONTAINER',
     async () => {
       world = await startWorld({
@@ -85,31 +86,33 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
       const layout = tenantLayout(tenantId);
       const state = world.deps.stateContainer;
       expect(state.containerName).toBe('exporter-state');
-      expect(await listBlobNames(state)).toEqual([REGISTRY_BLOB, leaseBlobName(layout.root), layout.stateBlob].sort());
+      expect(await listBlobNames(state)).toEqual([REGISTRY_BLOB, layout.stateBlob].sort());
       const exportNames = await listBlobNames(world.container);
       expect(exportNames.length).toBeGreaterThan(0);
       expect(exportNames.every((name) => name.startsWith(layout.exportPrefix))).toBe(true);
     },
   );
 
-  it('answers busy, doing nothing, while another run holds the tenant’s lease; runs again once it is released', async () => {
+  it('answers busy after one state read, doing nothing, while another run holds the tenant; runs again once it ends', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(5, { spreadHours: 1 });
     const tenantId = world.tenant.tenantId.toLowerCase();
     await register(world, [{ tenantId, enabled: true }]);
     const layout = tenantLayout(tenantId);
-    const other = await TenantLease.acquire(world.deps.stateContainer, leaseBlobName(layout.root), world.logger);
+    const runner = tenantRunnerFor(world.runtime);
+    const other = await claimTenant(runner, tenantId, world.logger);
     const requestsBefore = world.tenant.requests.length;
 
-    const outcome = await tenantRunnerFor(world.runtime).runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    const outcome = await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
 
     expect(outcome).toEqual({ kind: 'busy', tenantId });
     expect(world.tenant.requests.length).toBe(requestsBefore);
-    expect(await world.container.getBlockBlobClient(layout.stateBlob).exists()).toBe(false);
-    await other?.release();
-    expect(
-      (await tenantRunnerFor(world.runtime).runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind,
-    ).toBe('exported');
+    const { state } = await new StateStore(world.deps.stateContainer, layout).read();
+    expect(state?.runClaim?.runId).toBe('other-run');
+    expect(await listBlobNames(world.container, layout.exportPrefix)).toEqual([]);
+    await other.release();
+    expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('exported');
+    expect((await new StateStore(world.deps.stateContainer, layout).read()).state?.runClaim).toBeUndefined();
   });
 
   it('lets only one of two concurrent runs of a tenant work (two runners: two processes)', async () => {
@@ -284,35 +287,42 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
     expect(JSON.parse(failedState.toString('utf8'))).toMatchObject({ lastError: { code: 'TokenRequestFailed' } });
   });
 
-  it('gets the tenant back by itself after a crashed run: its lease expires', async () => {
+  it('gets the tenant back by itself after a crashed run: its claim lapses (judged in service time)', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
     world.tenant.incidents.seed(5, { spreadHours: 1 });
     const tenantId = world.tenant.tenantId.toLowerCase();
     await register(world, [{ tenantId, enabled: true }]);
-    const leaseBlob = world.deps.stateContainer.getBlockBlobClient(leaseBlobName(tenantLayout(tenantId).root));
-    await leaseBlob.upload('', 0);
-    // A run that took the lease (the shortest Blob Storage allows) and then died: nobody renews or releases it.
-    await leaseBlob.getBlobLeaseClient().acquireLease(15);
-    const runner = new ProcessTenantRunner(world.runtime);
+    const runner = new ProcessTenantRunner(world.runtime, { claim: { claimMs: 2000 } });
+    await leaveDeadClaim(runner, tenantId);
 
     expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('busy');
-    await new Promise((resolve) => setTimeout(resolve, 16_000));
+    // Last-Modified and Date have whole seconds: the claim counts as live up to a second longer.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
     expect((await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger })).kind).toBe('exported');
+    const exported = await readExports(world.container, tenantLayout(tenantId).exportPrefix);
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
   }, 60_000);
 
-  it('stops a run whose lease was lost (taken over), so two runs of a tenant never go on together', async () => {
+  it('stops a run whose claim was lost (taken over after it lapsed), so two runs of a tenant never go on together', async () => {
     world = await startWorld({ tenant: { seedIncidents: 0 } });
-    await world.deps.ensureContainer();
-    const name = leaseBlobName(tenantLayout(UNKNOWN_TENANT).root);
-    const lease = await TenantLease.acquire(world.deps.stateContainer, name, world.logger, { renewEveryMs: 20 });
-    expect(lease?.signal.aborted).toBe(false);
+    const tenantId = world.tenant.tenantId.toLowerCase();
+    await register(world, [{ tenantId, enabled: true }]);
+    const runner = new ProcessTenantRunner(world.runtime);
+    const holder = await claimTenant(runner, tenantId, world.logger, { renewEveryMs: 20 });
+    expect(holder.claimSignal.aborted).toBe(false);
 
-    await world.deps.stateContainer.getBlockBlobClient(name).getBlobLeaseClient().breakLease(0);
-    for (let waited = 0; lease?.signal.aborted !== true && waited < 2000; waited += 1)
+    // Another run claims the state (as after a lapse): the holder's next renewal finds the claim is not its own.
+    await leaveDeadClaim(runner, tenantId);
+    for (let waited = 0; !holder.claimSignal.aborted && waited < 20_000; waited += 25)
       await new Promise((resolve) => setTimeout(resolve, 25));
 
-    expect(lease?.signal.aborted).toBe(true);
-    expect(lease?.signal.reason).toMatchObject({ code: 'TenantLeaseLost' });
-    await lease?.release();
+    expect(holder.claimSignal.aborted).toBe(true);
+    expect(holder.claimSignal.reason).toMatchObject({ code: 'TenantClaimLost' });
+    expect(String(holder.claimSignal.reason)).toMatch(/run dead-run claimed the tenant/);
+    expect(holder.holdsClaim).toBe(false);
+    await holder.release();
+    // The other run's claim stays.
+    const { state } = await new StateStore(world.deps.stateContainer, tenantLayout(tenantId)).read();
+    expect(state?.runClaim?.runId).toBe('dead-run');
   });
 });
