@@ -43,12 +43,16 @@ export async function startBackfill(
 ): Promise<BackfillJob> {
   await deps.ensureContainer();
   const store = new BackfillJobStore(deps.stateContainer, deps.layout);
-  const stateStore = new StateStore(deps.stateContainer, deps.layout);
   const id = backfillJobId(from, to);
+  // A registered tenant's run lists its backfill jobs only when its state counts a request it has not seen; the
+  // single-tenant timer lists them on every run, so its state stays as it was.
+  const stateStore = new StateStore(deps.stateContainer, deps.layout);
+  const countRequest = (): Promise<void> =>
+    deps.layout.tenantId === undefined ? Promise.resolve() : stateStore.countBackfillRequest();
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) {
     // Counted again: the job may have been written by a call whose count then failed.
-    if (existing.job.status !== 'complete') await stateStore.countBackfillRequest();
+    if (existing.job.status !== 'complete') await countRequest();
     return existing.job;
   }
   const now = deps.clock.now().toISOString();
@@ -68,7 +72,7 @@ export async function startBackfill(
   };
   const written = await store.write(job, existing?.etag);
   const current = written === undefined ? (await store.read(id))?.job : job;
-  await stateStore.countBackfillRequest();
+  await countRequest();
   return current ?? job;
 }
 

@@ -188,7 +188,7 @@ export class StateFile {
    * backfill counters never below the ones committed (they only grow, and the ledger does not carry them).
    */
   private stamp(state: ExportState): ExportState {
-    const { runClaim: _previousClaim, ...rest } = state;
+    const rest = withoutClaim(state);
     const counters = this.saved ? mergeBackfillCounters(rest, this.saved) : {};
     const claim = this.holding && !this.releasing ? { runClaim: this.holding } : {};
     if (!this.claim) return { ...state, ...counters };
@@ -204,16 +204,19 @@ export class StateFile {
 
   /** Rewrites the state when the run wrote nothing for `everyMs`, so its claim stays live. */
   private startRenewing(everyMs: number): void {
-    this.renewTimer = setInterval(() => {
-      if (!this.holding || this.releasing || Date.now() - this.lastWriteMs < everyMs) return;
-      void this.exclusive(async () => {
-        const base = this.saved;
-        if (!this.holding || this.releasing || base === undefined) return;
-        await this.write(base).catch((error: unknown) => {
-          if (!this.lost.signal.aborted) this.abandon('renewing it failed', error);
+    this.renewTimer = setInterval(
+      () => {
+        if (!this.holding || this.releasing || Date.now() - this.lastWriteMs < everyMs) return;
+        void this.exclusive(async () => {
+          const base = this.saved;
+          if (!this.holding || this.releasing || base === undefined) return;
+          await this.write(base).catch((error: unknown) => {
+            if (!this.lost.signal.aborted) this.abandon('renewing it failed', error);
+          });
         });
-      });
-    }, Math.max(10, Math.floor(everyMs / 3)));
+      },
+      Math.max(10, Math.floor(everyMs / 3)),
+    );
     this.renewTimer.unref();
   }
 
@@ -255,9 +258,8 @@ export class StateFile {
         if (!current.state) return;
         // This run's claim ends with the record; another run's claim stays.
         const ours = this.holding !== undefined && current.state.runClaim?.claimId === this.holding.claimId;
-        const { runClaim, ...rest } = current.state;
-        const next = { ...rest, ...(ours || !runClaim ? {} : { runClaim }), lastRun: record, lastError: record };
-        await this.store.write({ ...next, updatedAt: record.at }, current.etag);
+        const kept = ours ? withoutClaim(current.state) : current.state;
+        await this.store.write({ ...kept, lastRun: record, lastError: record, updatedAt: record.at }, current.etag);
         if (ours) this.dropClaim();
       });
     } catch (recordError) {
@@ -277,4 +279,11 @@ export class StateFile {
     }
     if (count > 0) throw this.store.missingError(count, newest);
   }
+}
+
+/** The state without a run claim. */
+function withoutClaim(state: ExportState): ExportState {
+  const copy: { -readonly [K in keyof ExportState]: ExportState[K] } = { ...state };
+  delete copy.runClaim;
+  return copy;
 }

@@ -147,9 +147,7 @@ describe('the runs queue: the timer fans out, exportTenant exports one tenant pe
       await held.release();
     }
 
-    expect(queued.lines.join('\n')).toMatch(
-      /is busy: another run holds it\. This message completes without work/,
-    );
+    expect(queued.lines.join('\n')).toMatch(/is busy: another run holds it\. This message completes without work/);
     expect(summaryLines(queued.lines)).toEqual([]);
     expect(await listBlobNames(world.container, tenantLayout(tenantId).exportPrefix)).toEqual([]);
   });

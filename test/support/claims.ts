@@ -3,7 +3,7 @@ import type { ExportState } from '../../src/export/exportState';
 import type { ClaimOptions } from '../../src/export/runClaim';
 import { stateFileOf } from '../../src/export/runExport';
 import type { StateFile } from '../../src/export/stateFile';
-import { StateStore } from '../../src/export/stateStore';
+import { StateConflictError, StateStore } from '../../src/export/stateStore';
 import { genesisState } from '../../src/export/windowPlan';
 import type { ProcessTenantRunner } from '../../src/tenants/tenantRunner';
 
@@ -26,8 +26,16 @@ export async function leaveDeadClaim(runner: ProcessTenantRunner, tenantId: stri
   const { deps } = await runner.exporterOf(tenantId);
   await deps.ensureContainer();
   const store = new StateStore(deps.stateContainer, deps.layout);
-  const { state, etag } = await store.read();
-  const base: ExportState = state ?? genesisState(deps.clock.now(), deps.settings);
   const runClaim = { claimId: 'dead-claim', runId: 'dead-run', trigger: 'test', claimedAt: new Date().toISOString() };
-  await store.write({ ...base, runClaim }, etag);
+  for (let attempt = 1; ; attempt += 1) {
+    const { state, etag } = await store.read();
+    const base: ExportState = state ?? genesisState(deps.clock.now(), deps.settings);
+    try {
+      await store.write({ ...base, runClaim }, etag);
+      return;
+    } catch (error) {
+      // A live holder renewing meanwhile: read again, as a run taking over would.
+      if (!(error instanceof StateConflictError) || attempt >= 50) throw error;
+    }
+  }
 }

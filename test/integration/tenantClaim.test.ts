@@ -1,0 +1,136 @@
+import { fromDate, minusMs, type Timestamp } from '../../src/common/timestamp';
+import { exporterStatus } from '../../src/cli/tenantStatus';
+import { tenantLayout } from '../../src/export/blobLayout';
+import { startBackfill } from '../../src/export/runBackfill';
+import { StateStore } from '../../src/export/stateStore';
+import { TenantRegistryStore } from '../../src/tenants/registry';
+import { ProcessTenantRunner } from '../../src/tenants/tenantRunner';
+import { claimTenant } from '../support/claims';
+import { readExports } from '../support/exports';
+import { FaultyStorageProxy, type StorageRequest } from '../support/faultyStorageProxy';
+import { currentVersions, missing } from '../support/invariants';
+import { reconfigureWorld, startWorld, type World } from '../support/world';
+
+const hoursAgo = (hours: number): Timestamp => minusMs(fromDate(new Date()), hours * 3_600_000);
+
+/** A registered tenant's runs with every storage request through a counting proxy in front of Azurite. */
+describe("a registered tenant's run claim and backfill counters (Azurite through a proxy + the simulated tenant)", () => {
+  let world: World;
+  let proxy: FaultyStorageProxy;
+  let tenantId: string;
+  let runner: ProcessTenantRunner;
+  /** The tenant's exporter straight on Azurite (not through the proxy): another process's requests. */
+  let direct: ProcessTenantRunner;
+
+  beforeEach(async () => {
+    const started = await startWorld({ tenant: { seedIncidents: 0 } });
+    proxy = await FaultyStorageProxy.start(started.azurite.connectionString);
+    world = reconfigureWorld(started, { EXPORT_STORAGE: proxy.connectionString });
+    world.tenant.incidents.seed(30, { spreadHours: 3 });
+    tenantId = world.tenant.tenantId.toLowerCase();
+    await started.deps.ensureContainer();
+    await new TenantRegistryStore(started.deps.stateContainer).update(() => ({
+      schemaVersion: 1,
+      tenants: [{ tenantId, enabled: true }],
+    }));
+    runner = new ProcessTenantRunner(world.runtime);
+    direct = new ProcessTenantRunner(started.runtime);
+  });
+  afterEach(async () => {
+    await proxy.close();
+    await world.close();
+  });
+
+  const run = async () => {
+    runner.beginTick();
+    const outcome = await runner.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    if (outcome.kind !== 'exported') throw new Error(`expected an export, got ${outcome.kind}`);
+    return outcome;
+  };
+  const tenantRequests = (): string[] =>
+    proxy.requests
+      .filter((request) => label(request).includes(`tenants/${tenantId}/`))
+      .map((request) => label(request));
+  const label = (request: StorageRequest): string => {
+    const prefix = request.query.get('prefix');
+    const blob = request.path.split('/').slice(3).join('/');
+    return request.query.get('comp') === 'list' ? `LIST ${prefix ?? ''}` : `${request.method} ${blob}`;
+  };
+
+  it('costs a quiet tick three storage requests: the state read, the claim, and the last write that ends it', async () => {
+    await run();
+    proxy.requests.length = 0;
+
+    const quiet = await run();
+
+    expect(quiet.summary.incidents).toBe(0);
+    const state = `tenants/${tenantId}/state/exporter-state.json`;
+    expect(tenantRequests()).toEqual([`GET ${state}`, `PUT ${state}`, `PUT ${state}`]);
+    const { state: after } = await new StateStore(world.deps.stateContainer, tenantLayout(tenantId)).read();
+    expect(after?.runClaim).toBeUndefined();
+    expect(after?.lastSuccess?.runId).toBe(quiet.summary.runId);
+  });
+
+  it('continues a backfill started for the tenant in its next run, then lists the jobs no more', async () => {
+    await run();
+    const { deps } = await direct.exporterOf(tenantId);
+    const job = await startBackfill(deps, hoursAgo(6), hoursAgo(0), 'test');
+    proxy.requests.length = 0;
+
+    const withBackfill = await run();
+
+    expect(withBackfill.backfills.map((result) => [result.job.id, result.job.status])).toEqual([[job.id, 'complete']]);
+    expect(tenantRequests()).toContain(`LIST tenants/${tenantId}/state/backfill/`);
+    const backfilled = await readExports(world.container, tenantLayout(tenantId).backfillPrefix);
+    expect(missing(currentVersions(world.tenant), backfilled)).toEqual([]);
+    proxy.requests.length = 0;
+
+    const quiet = await run();
+
+    expect(quiet.backfills).toEqual([]);
+    expect(tenantRequests().filter((request) => request.startsWith('LIST'))).toEqual([]);
+  });
+
+  it('loses no backfill started while a run lists the jobs: the count it did not see makes the next run list them', async () => {
+    await run();
+    const { deps } = await direct.exporterOf(tenantId);
+    const first = await startBackfill(deps, hoursAgo(6), hoursAgo(3), 'test');
+    let second: string | undefined;
+    const listed = proxy.inject({
+      match: (request) =>
+        request.query.get('comp') === 'list' && (request.query.get('prefix') ?? '').includes('backfill'),
+      // The listing is answered as Azurite saw it, before the new job; the job and its count land before the reply.
+      fault: {
+        kind: 'beforeReply',
+        action: async () => {
+          second = (await startBackfill(deps, hoursAgo(3), hoursAgo(0), 'test')).id;
+        },
+      },
+    });
+
+    const racing = await run();
+    await listed;
+
+    expect(racing.backfills.map((result) => result.job.id)).toEqual([first.id]);
+    const { state } = await new StateStore(world.deps.stateContainer, tenantLayout(tenantId)).read();
+    expect(state?.backfillRequests).toBeGreaterThan(state?.backfillSeen ?? 0);
+
+    const next = await run();
+
+    expect(next.backfills.map((result) => [result.job.id, result.job.status])).toEqual([[second, 'complete']]);
+    const backfilled = await readExports(world.container, tenantLayout(tenantId).backfillPrefix);
+    expect(missing(currentVersions(world.tenant), backfilled)).toEqual([]);
+  });
+
+  it('shows the tenant running in status while a run holds its claim, and not once it ended', async () => {
+    await run();
+    const other = await claimTenant(direct, tenantId, world.logger);
+    const containers = { exports: world.deps.container, state: world.deps.stateContainer };
+    const status = () =>
+      exporterStatus(containers, tenantLayout(tenantId), new Date(), 60, () => Promise.resolve(undefined));
+
+    expect((await status()).runningNow).toBe(true);
+    await other.release();
+    expect((await status()).runningNow).toBe(false);
+  });
+});
