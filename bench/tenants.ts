@@ -313,10 +313,11 @@ export async function tenantsBench(root: string): Promise<string[]> {
         `share (target 1 per secret), ${tokenRequests.length} token requests while the cached ` +
         `tokens are valid (target 0), ${(listCalls.length / fleetIds.length).toFixed(2)} list ` +
         `calls per tenant (target 1), ${(storage.length / fleetIds.length).toFixed(2)} blob ` +
-        `requests per tenant, all counted (target at most 3): the tenant's lease (acquire, ` +
-        `release), its state (read, and a write that records the run), and the listing of its ` +
-        `pending backfill jobs are what a tick with nothing new still costs; the registry is read ` +
-        `once per tick and instance, not per run.`,
+        `requests per tenant, all counted (target at most 3): the tenant's state read, the write ` +
+        `that claims the tenant for the run (with the ETag just read), and the run's last write, ` +
+        `which records it and ends the claim, are what a tick with nothing new still costs; backfill ` +
+        `jobs are listed only when the state counts a request not seen yet, and the registry is ` +
+        `read once per tick and instance, not per run.`,
       '',
       `Peak RSS of one process running N tenants at once (${MEMORY_INCIDENTS} realistic ` +
         `incidents each, about 19 KB each, no quota; each N in a fresh process, ${MEMORY_REPEATS}` +

@@ -1,4 +1,4 @@
-/** The role the exporter's identity holds on the state container (see infra/): it reads, writes and leases blobs there. */
+/** The role the exporter's identity holds on the state container (see infra/): it reads and writes blobs there. */
 export const STATE_STORAGE_ROLE = 'Storage Blob Data Contributor';
 
 /**
