@@ -11,7 +11,10 @@ export interface StateMove {
   readonly describe: string;
 }
 
-/** The blobs that make up the state: today's `state/...`, the registry and every tenant's `tenants/<id>/state/...` (not the empty run.lease an older version leased). */
+/**
+ * The blobs that make up the state: today's `state/...`, the registry and every tenant's `tenants/<id>/state/...`
+ * (not the empty run.lease an older version leased).
+ */
 async function stateBlobNames(container: ContainerClient): Promise<string[]> {
   const names: string[] = [];
   for await (const blob of container.listBlobsFlat({ prefix: 'state/' })) names.push(blob.name);
