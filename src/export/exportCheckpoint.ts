@@ -35,7 +35,8 @@ export class ExportCheckpoint {
     },
   ) {}
 
-  async commit(done: boolean, failed = false): Promise<boolean> {
+  /** `last`: the export's final commit (its state write ends the run's claim, see StateFile.save). */
+  async commit(done: boolean, failed = false, last = false): Promise<boolean> {
     const { plan, ledger, writer, stateFile, source, clock, notes } = this.parts;
     const alerts: Record<string, string> =
       source.stats.alertsOmittedPages > 0 ? { alerts: 'omitted-on-some-pages' } : {};
@@ -50,7 +51,8 @@ export class ExportCheckpoint {
     });
     const at = clock.now().toISOString();
     const record = runRecord(this.run.runId, at, this.run.trigger, writer);
-    await stateFile.save(ledger.nextState({ done, failed, sourceName: source.name, at, record, notes: notes?.() }));
+    const next = ledger.nextState({ done, failed, sourceName: source.name, at, record, notes: notes?.() });
+    await stateFile.save(next, { last });
     return true;
   }
 

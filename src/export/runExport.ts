@@ -72,8 +72,7 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       throw error;
     });
     checkpoint.reportStop(outcome, settings.runBudgetMs, log);
-    stateFile.lastExportWrite();
-    await checkpoint.commit(outcome.complete);
+    await checkpoint.commit(outcome.complete, false, true);
     const { complete } = outcome;
     const { duplicatesDropped } = ledger;
     const finished = deps.clock.now();

@@ -121,17 +121,17 @@ export class StateFile {
     return this.saved;
   }
 
-  /** Writes `next`; if another run got there first, merges with its state and tries again. */
-  save(next: ExportState): Promise<ExportState> {
-    return this.exclusive(() => this.write(next));
-  }
-
   /**
-   * The export's last state write comes next: it ends the claim, unless the claim's `holdAfterExport` keeps it for
-   * the work after the export (then `release` ends it).
+   * Writes `next`; if another run got there first, merges with its state and tries again. `last`: the export's
+   * last state write, which also ends the claim unless the claim's `holdAfterExport` keeps it for the work after
+   * the export (then `release` ends it).
    */
-  lastExportWrite(): void {
-    if (this.holding && this.claim?.holdAfterExport?.(this.saved) !== true) this.releasing = true;
+  save(next: ExportState, options: { readonly last?: boolean } = {}): Promise<ExportState> {
+    return this.exclusive(() => {
+      if (options.last === true && this.holding && this.claim?.holdAfterExport?.(this.saved) !== true)
+        this.releasing = true;
+      return this.write(next);
+    });
   }
 
   /**
