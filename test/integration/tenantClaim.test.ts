@@ -122,6 +122,26 @@ describe("a registered tenant's run claim and backfill counters (Azurite through
     expect(missing(currentVersions(world.tenant), backfilled)).toEqual([]);
   });
 
+  it('keeps its claim through a run longer than the claim time: another run stays busy until it ends', async () => {
+    await run();
+    const lively = new ProcessTenantRunner(world.runtime, { claim: { claimMs: 2000, renewEveryMs: 300 } });
+    const other = new ProcessTenantRunner(world.runtime, { claim: { claimMs: 2000 } });
+    world.tenant.incidents.seed(5, { spreadHours: 0.1 });
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 6000 });
+
+    lively.beginTick();
+    const long = lively.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    // Well past the claim time (plus its second of granularity) while the first run waits on the slow page.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    other.beginTick();
+    const meanwhile = await other.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+
+    expect(meanwhile.kind).toBe('busy');
+    expect((await long).kind).toBe('exported');
+    const exported = await readExports(world.container, tenantLayout(tenantId).exportPrefix);
+    expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+  }, 60_000);
+
   it('shows the tenant running in status while a run holds its claim, and not once it ended', async () => {
     await run();
     const other = await claimTenant(direct, tenantId, world.logger);
