@@ -22,6 +22,7 @@ export async function continueBackfills(
   logger: Logger,
   invocationStartMs: number,
   trigger: string,
+  abortSignal?: AbortSignal,
 ): Promise<BackfillsContinued> {
   const results: BackfillResult[] = [];
   const jobs = await new BackfillJobStore(deps.stateContainer, deps.layout).pending();
@@ -31,7 +32,14 @@ export async function continueBackfills(
       logger.info('Backfill jobs left for the next run', { pending: jobs.length - results.length });
       break;
     }
-    results.push(await runBackfill(deps, job.id, { trigger, logger, budgetMs: leftMs }));
+    results.push(
+      await runBackfill(deps, job.id, {
+        trigger,
+        logger,
+        budgetMs: leftMs,
+        ...(abortSignal === undefined ? {} : { abortSignal }),
+      }),
+    );
   }
   const unfinished = results.filter((result) => result.job.status !== 'complete').length;
   return { results, left: jobs.length - results.length + unfinished };

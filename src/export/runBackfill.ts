@@ -1,4 +1,4 @@
-import { ExporterError } from '../common/errors';
+import { describeError, ExporterError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { Timestamp } from '../common/timestamp';
 import { tenantMetadata } from './blobLayout';
@@ -47,8 +47,19 @@ export async function startBackfill(
   // A registered tenant's run lists its backfill jobs only when its state counts a request it has not seen; the
   // single-tenant timer lists them on every run, so its state stays as it was.
   const stateStore = new StateStore(deps.stateContainer, deps.layout);
-  const countRequest = (): Promise<void> =>
-    deps.layout.tenantId === undefined ? Promise.resolve() : stateStore.countBackfillRequest();
+  const countRequest = async (): Promise<void> => {
+    if (deps.layout.tenantId === undefined) return;
+    try {
+      await stateStore.countBackfillRequest();
+    } catch (error) {
+      throw new ExporterError(
+        `Backfill job ${id} was written, but counting it in ${deps.layout.stateBlob} failed ` +
+          `(${describeError(error)}), so the tenant's runs may not pick it up: send the same backfill ` +
+          'request again (it is counted again; nothing is exported twice).',
+        { code: 'BackfillNotCounted', retryable: true, cause: error },
+      );
+    }
+  };
   const existing = await store.read(id);
   if (existing && !(options.restart && existing.job.status === 'complete')) {
     // Counted again: the job may have been written by a call whose count then failed.

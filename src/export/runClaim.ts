@@ -5,7 +5,10 @@ import type { StateSnapshot } from './stateStore';
 /** How long a claim lasts without a state write: how long a crashed run blocks its tenant. */
 export const RUN_CLAIM_MS = 60_000;
 
-/** A run that wrote nothing for this long rewrites its state: three may fail in a row before the claim could lapse. */
+/**
+ * A run that wrote nothing for this long rewrites its state. A renewal that fails stops the run (as the lease did);
+ * the margin to RUN_CLAIM_MS covers a slow write and the SDK's own retries.
+ */
 export const RUN_CLAIM_RENEW_MS = 15_000;
 
 /** Last-Modified and Date have whole seconds: a claim counts as live this much longer, never shorter. */
@@ -27,8 +30,8 @@ export interface ClaimOptions {
 
 /**
  * The claim of another run that still holds the state, if any. A claim is live while the blob was written less than
- * `claimMs` ago in the service's own time (its Last-Modified against the Date of the read); a claim on a blob
- * without those times is taken as live.
+ * `claimMs` ago in the service's own time (its Last-Modified against the Date of the read). A read without those
+ * times (never seen from Azure Storage or Azurite) falls back to the claim's own time and this machine's clock.
  */
 export function liveClaimOfOther(snapshot: StateSnapshot, claimId: string, claimMs: number): RunClaim | undefined {
   const claim = snapshot.state?.runClaim;
@@ -38,10 +41,12 @@ export function liveClaimOfOther(snapshot: StateSnapshot, claimId: string, claim
 
 /** Whether the state's claim (any run's) is live now: `status` shows it as running. */
 export function claimIsLive(snapshot: StateSnapshot, claimMs: number = RUN_CLAIM_MS): boolean {
-  if (snapshot.state?.runClaim === undefined) return false;
-  const { lastModified, serviceTime } = snapshot;
-  if (lastModified === undefined || serviceTime === undefined) return true;
-  return serviceTime.getTime() - lastModified.getTime() < claimMs + SERVICE_TIME_GRANULARITY_MS;
+  const claim = snapshot.state?.runClaim;
+  if (claim === undefined) return false;
+  const writtenMs = snapshot.lastModified?.getTime() ?? Date.parse(claim.claimedAt);
+  const nowMs = snapshot.serviceTime?.getTime() ?? Date.now();
+  if (Number.isNaN(writtenMs)) return false;
+  return nowMs - writtenMs < claimMs + SERVICE_TIME_GRANULARITY_MS;
 }
 
 /** Another run holds the tenant: this run does nothing (the queue message completes without work). */

@@ -68,10 +68,12 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
       checkpoint: () => checkpoint.commit(false),
       abortSignal: options.abortSignal,
     }).catch(async (error: unknown) => {
-      await checkpoint.keepAfterFailure(log);
+      // Not once the tenant's claim was lost: another run holds the tenant now.
+      if (!stateFile.claimSignal.aborted) await checkpoint.keepAfterFailure(log);
       throw error;
     });
     checkpoint.reportStop(outcome, settings.runBudgetMs, log);
+    stateFile.assertClaimNotLost();
     await checkpoint.commit(outcome.complete, false, true);
     const { complete } = outcome;
     const { duplicatesDropped } = ledger;
@@ -80,7 +82,8 @@ export async function runExport(deps: ExportDependencies, options: RunOptions): 
     return summarise(outline, writer, source.stats, previous, stateFile.committed);
   } catch (error) {
     if (error instanceof TenantBusyError) throw error;
-    throw await stateFile.recordFailure(run, deps.clock.now(), error);
+    // A pull aborted because the tenant's claim was lost fails with that loss, not with the abort it caused.
+    throw await stateFile.recordFailure(run, deps.clock.now(), stateFile.claimLoss ?? error);
   }
 }
 

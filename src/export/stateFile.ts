@@ -35,6 +35,10 @@ export class StateFile {
   /** Writes go one at a time (checkpoints, renewals, the release), each with the ETag of the one before. */
   private turn: Promise<unknown> = Promise.resolve();
   private holding: RunClaim | undefined;
+  /** The id of this run's claim, kept after the claim ends: a claim in the state with it is this run's, live or not. */
+  private ourClaimId: string | undefined;
+  /** Set once the claim was lost: every later write fails with it (the run must not write as if it held the tenant). */
+  private lostError: Error | undefined;
   /** The next write ends the claim. */
   private releasing = false;
   private lastWriteMs = 0;
@@ -90,6 +94,8 @@ export class StateFile {
       trigger: claim.trigger,
       claimedAt: new Date().toISOString(),
     };
+    // Known before the first attempt: a claim write that timed out may still have landed.
+    this.ourClaimId = ours.claimId;
     for (let attempt = 1; ; attempt += 1) {
       const snapshot = await this.store.read();
       const holder = liveClaimOfOther(snapshot, ours.claimId, claim.claimMs ?? RUN_CLAIM_MS);
@@ -109,6 +115,16 @@ export class StateFile {
       this.startRenewing(claim.renewEveryMs ?? RUN_CLAIM_RENEW_MS);
       return snapshot.state;
     }
+  }
+
+  /** Why this run's claim was lost (TenantClaimLost), if it was. */
+  get claimLoss(): Error | undefined {
+    return this.lostError;
+  }
+
+  /** Throws the claim's loss, if it was lost: call before work that must not go on without it. */
+  assertClaimNotLost(): void {
+    if (this.lostError) throw this.lostError;
   }
 
   /** Whether this run holds its claim now (taken by `open`, not ended or lost yet). */
@@ -157,6 +173,7 @@ export class StateFile {
   }
 
   private async write(next: ExportState): Promise<ExportState> {
+    this.assertClaimNotLost();
     let candidate = next;
     for (let attempt = 1; ; attempt += 1) {
       const body = this.stamp(candidate);
@@ -169,10 +186,15 @@ export class StateFile {
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= MAX_STATE_WRITE_ATTEMPTS) throw error;
         const current = await this.store.read();
-        if (this.holding && current.state?.runClaim?.claimId !== this.holding.claimId) {
-          const taken = current.state?.runClaim;
-          throw this.abandon(taken ? `run ${taken.runId} claimed the tenant` : 'the state was replaced');
-        }
+        const theirs = current.state?.runClaim;
+        // Another run's claim, or ours gone (`state reset`): this run no longer holds the tenant. A claim not ours
+        // is never written over, whatever this run believes it holds.
+        if (this.claim && (theirs ? theirs.claimId !== this.ourClaimId : this.holding !== undefined))
+          throw this.abandon(
+            theirs
+              ? `run ${theirs.runId} (${theirs.trigger}) claimed the tenant`
+              : 'the state was replaced without it, e.g. by state reset',
+          );
         this.log.warn('Another run updated the state meanwhile; merging', {
           attempt,
           theirWatermark: current.state?.watermark ?? 'none',
@@ -211,7 +233,8 @@ export class StateFile {
           const base = this.saved;
           if (!this.holding || this.releasing || base === undefined) return;
           await this.write(base).catch((error: unknown) => {
-            if (!this.lost.signal.aborted) this.abandon('renewing it failed', error);
+            // As with the lease before: a failed renewal stops the run rather than risk running beside another.
+            if (!this.lostError) this.abandon('renewing it failed', error);
           });
         });
       },
@@ -223,7 +246,12 @@ export class StateFile {
   /** The claim is gone: stop renewing, abort the run, and return the error that says so. */
   private abandon(why: string, cause?: unknown): Error {
     const error = claimLostError(this.store.blobName, why, cause);
+    this.lostError = error;
     this.dropClaim();
+    this.log.warn("This run's claim on the tenant's state was lost; the run stops", {
+      state: this.store.blobName,
+      error: error.message.slice(0, 300),
+    });
     this.lost.abort(error);
     return error;
   }
@@ -257,7 +285,7 @@ export class StateFile {
         const current = await this.store.read();
         if (!current.state) return;
         // This run's claim ends with the record; another run's claim stays.
-        const ours = this.holding !== undefined && current.state.runClaim?.claimId === this.holding.claimId;
+        const ours = this.ourClaimId !== undefined && current.state.runClaim?.claimId === this.ourClaimId;
         const kept = ours ? withoutClaim(current.state) : current.state;
         await this.store.write({ ...kept, lastRun: record, lastError: record, updatedAt: record.at }, current.etag);
         if (ours) this.dropClaim();

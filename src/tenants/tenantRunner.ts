@@ -185,6 +185,8 @@ export class ProcessTenantRunner implements TenantRunner {
         });
         return { kind: 'busy', tenantId: entry.tenantId };
       }
+      // A backfill aborted because the claim was lost fails with that loss, not with the abort it caused.
+      if (stateFile.claimLoss) throw stateFile.claimLoss;
       // A refused secret may have been rotated meanwhile: the next run reads Key Vault again.
       if (error instanceof AuthError) this.secrets.forget(exporter.secretName);
       throw error instanceof AuthError && error.code === 'AADSTS700016' ? this.consentMissing(exporter, error) : error;
@@ -208,7 +210,9 @@ export class ProcessTenantRunner implements TenantRunner {
     // Decided once, before the export's last write: without the claim held for them, the next run lists them.
     if (!stateFile.holdsClaim) return [];
     const requested = stateFile.committed?.backfillRequests ?? 0;
-    const { results, left } = await continueBackfills(deps, options.logger, startedMs, options.trigger);
+    const { claimSignal } = stateFile;
+    const { results, left } = await continueBackfills(deps, options.logger, startedMs, options.trigger, claimSignal);
+    stateFile.assertClaimNotLost();
     await stateFile.release(left === 0 ? { backfillRequests: requested, backfillSeen: requested } : {});
     return results;
   }

@@ -41,8 +41,12 @@ describe('a run claim, judged in service time', () => {
     expect(claimIsLive(old)).toBe(true);
   });
 
-  it('is taken as live when the read carried no times, and absent without a claim', () => {
-    expect(claimIsLive({ state: { ...base, runClaim: claim }, etag: '"e"' })).toBe(true);
+  it('falls back to the claim’s own time and this clock when the read carried no times; absent without a claim', () => {
+    const claimedAt = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
+    const without = (when: string) => ({ state: { ...base, runClaim: { ...claim, claimedAt: when } }, etag: '"e"' });
+    expect(claimIsLive(without(claimedAt(1000)))).toBe(true);
+    expect(claimIsLive(without(claimedAt(RUN_CLAIM_MS + 5000)))).toBe(false);
+    expect(claimIsLive(without(''))).toBe(false);
     expect(claimIsLive(snapshot(base, 0, 1))).toBe(false);
     expect(claimIsLive({ state: undefined, etag: undefined })).toBe(false);
   });

@@ -5,7 +5,7 @@ import { startBackfill } from '../../src/export/runBackfill';
 import { StateStore } from '../../src/export/stateStore';
 import { TenantRegistryStore } from '../../src/tenants/registry';
 import { ProcessTenantRunner } from '../../src/tenants/tenantRunner';
-import { claimTenant } from '../support/claims';
+import { claimTenant, leaveDeadClaim } from '../support/claims';
 import { readExports } from '../support/exports';
 import { FaultyStorageProxy, type StorageRequest } from '../support/faultyStorageProxy';
 import { currentVersions, missing } from '../support/invariants';
@@ -140,6 +140,58 @@ describe("a registered tenant's run claim and backfill counters (Azurite through
     expect((await long).kind).toBe('exported');
     const exported = await readExports(world.container, tenantLayout(tenantId).exportPrefix);
     expect(missing(currentVersions(world.tenant), exported)).toEqual([]);
+  }, 60_000);
+
+  it('stops a run whose claim was taken during its pull: it fails, and never writes over the new claim', async () => {
+    await run();
+    const watched = new ProcessTenantRunner(world.runtime, { claim: { claimMs: 2000, renewEveryMs: 200 } });
+    world.tenant.incidents.seed(5, { spreadHours: 0.1 });
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 4000 });
+
+    watched.beginTick();
+    const running = watched.runTenant(tenantId, { trigger: 'test', logger: world.logger });
+    const failure = running.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    // Another run takes the tenant over while this one waits on the slow page.
+    await leaveDeadClaim(direct, tenantId);
+
+    expect(await failure).toMatchObject({ code: 'TenantClaimLost' });
+    const { state } = await new StateStore(world.deps.stateContainer, tenantLayout(tenantId)).read();
+    expect(state?.runClaim?.claimId).toBe('dead-claim');
+    expect(state?.lastError?.code).toBe('TenantClaimLost');
+  }, 60_000);
+
+  it('stops a run whose state was reset under it, keeping the reset watermark', async () => {
+    await run();
+    const watched = new ProcessTenantRunner(world.runtime, { claim: { renewEveryMs: 200 } });
+    world.tenant.incidents.seed(5, { spreadHours: 0.1 });
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 4000 });
+    const store = new StateStore(world.deps.stateContainer, tenantLayout(tenantId));
+    const resetTo = fromDate(new Date(Date.now() - 6 * 3_600_000));
+
+    watched.beginTick();
+    const failure = watched.runTenant(tenantId, { trigger: 'test', logger: world.logger }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    // What `defender-export state reset --watermark` writes: a new state, without any claim.
+    await store.overwrite({
+      schemaVersion: 1,
+      watermark: resetTo,
+      exported: {},
+      source: 'defender',
+      updatedAt: new Date().toISOString(),
+    });
+
+    expect(await failure).toMatchObject({ code: 'TenantClaimLost' });
+    expect(String(await failure)).toMatch(/replaced without it, e\.g\. by state reset/);
+    const { state } = await store.read();
+    expect(state?.watermark).toBe(resetTo);
+    expect(state?.runClaim).toBeUndefined();
   }, 60_000);
 
   it('shows the tenant running in status while a run holds its claim, and not once it ended', async () => {

@@ -318,7 +318,7 @@ describe('registered tenants on one runtime (Azurite + the simulated tenant)', (
 
     expect(holder.claimSignal.aborted).toBe(true);
     expect(holder.claimSignal.reason).toMatchObject({ code: 'TenantClaimLost' });
-    expect(String(holder.claimSignal.reason)).toMatch(/run dead-run claimed the tenant/);
+    expect(String(holder.claimSignal.reason)).toMatch(/run dead-run \(test\) claimed the tenant/);
     expect(holder.holdsClaim).toBe(false);
     await holder.release();
     // The other run's claim stays.
