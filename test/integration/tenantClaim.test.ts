@@ -145,8 +145,9 @@ describe("a registered tenant's run claim and backfill counters (Azurite through
   it('stops a run whose claim was taken during its pull: it fails, and never writes over the new claim', async () => {
     await run();
     const watched = new ProcessTenantRunner(world.runtime, { claim: { claimMs: 2000, renewEveryMs: 200 } });
-    world.tenant.incidents.seed(5, { spreadHours: 0.1 });
-    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 4000 });
+    world.tenant.incidents.seed(250, { spreadHours: 0.1 });
+    // Every page is slow: the run has read one page (a part it would commit after a failure) when the loss comes.
+    world.tenant.faults.inject({ server: 'defender', kind: 'slow', delayMs: 1500, persistent: true });
 
     watched.beginTick();
     const running = watched.runTenant(tenantId, { trigger: 'test', logger: world.logger });
@@ -154,14 +155,15 @@ describe("a registered tenant's run claim and backfill counters (Azurite through
       () => undefined,
       (error: unknown) => error,
     );
-    await new Promise((resolve) => setTimeout(resolve, 800));
-    // Another run takes the tenant over while this one waits on the slow page.
+    await new Promise((resolve) => setTimeout(resolve, 2200));
+    // Another run takes the tenant over while this one waits on its second page.
     await leaveDeadClaim(direct, tenantId);
 
     expect(await failure).toMatchObject({ code: 'TenantClaimLost' });
     const { state } = await new StateStore(world.deps.stateContainer, tenantLayout(tenantId)).read();
     expect(state?.runClaim?.claimId).toBe('dead-claim');
     expect(state?.lastError?.code).toBe('TenantClaimLost');
+    world.tenant.faults.clear();
   }, 60_000);
 
   it('stops a run whose state was reset under it, keeping the reset watermark', async () => {
