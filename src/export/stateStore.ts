@@ -3,6 +3,7 @@ import { StateError } from '../common/errors';
 import { SINGLE_TENANT_LAYOUT, type BlobLayout } from './blobLayout';
 import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
+import { claimIsLive, RUN_CLAIM_MS } from './runClaim';
 
 /** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
 export interface StateSnapshot {
@@ -60,14 +61,18 @@ export class StateStore {
    * Counts one more backfill request in the state, so the tenant's next run lists the backfill jobs (a run lists
    * them only when the count is above the one it last saw). Called after the job blob is written, never before:
    * a run that reads this count lists afterwards and finds the job. Without a state nothing is counted: a run
-   * without counters lists anyway.
+   * without counters lists anyway. `claimMs`: how long a run's claim lasts (RUN_CLAIM_MS; a test seam).
    */
-  async countBackfillRequest(): Promise<void> {
+  async countBackfillRequest(claimMs: number = RUN_CLAIM_MS): Promise<void> {
     for (let attempt = 1; ; attempt += 1) {
-      const { state, etag } = await this.read();
+      const snapshot = await this.read();
+      const { state, etag } = snapshot;
       if (!state) return;
+      // This write refreshes the blob's Last-Modified: a lapsed claim (a crashed run's) is dropped, not revived.
+      const { runClaim, ...rest } = state;
+      const kept = runClaim !== undefined && claimIsLive(snapshot, claimMs) ? { runClaim } : {};
       try {
-        await this.write({ ...state, backfillRequests: (state.backfillRequests ?? 0) + 1 }, etag);
+        await this.write({ ...rest, ...kept, backfillRequests: (state.backfillRequests ?? 0) + 1 }, etag);
         return;
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= MAX_COUNT_ATTEMPTS) throw error;

@@ -196,6 +196,22 @@ describe("a registered tenant's run claim and backfill counters (Azurite through
     expect(state?.runClaim).toBeUndefined();
   }, 60_000);
 
+  it('counts a backfill request without reviving a crashed run’s lapsed claim, keeping a live one', async () => {
+    await run();
+    const store = new StateStore(world.deps.stateContainer, tenantLayout(tenantId));
+    await leaveDeadClaim(direct, tenantId);
+
+    await store.countBackfillRequest(2000);
+    expect((await store.read()).state?.runClaim?.claimId).toBe('dead-claim');
+    // Last-Modified and Date have whole seconds: past the claim time plus that second.
+    await new Promise((resolve) => setTimeout(resolve, 4500));
+    await store.countBackfillRequest(2000);
+
+    const { state } = await store.read();
+    expect(state?.runClaim).toBeUndefined();
+    expect(state?.backfillRequests).toBe(2);
+  }, 60_000);
+
   it('shows the tenant running in status while a run holds its claim, and not once it ended', async () => {
     await run();
     const other = await claimTenant(direct, tenantId, world.logger);
