@@ -97,6 +97,22 @@ export interface ExportState extends SourceNotes {
   readonly backfillSeen?: number;
 }
 
+/** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
+export interface StateSnapshot {
+  readonly state: ExportState | undefined;
+  readonly etag: string | undefined;
+  /** Service time: when the blob was last written, and when it was read (for judging a run's claim). */
+  readonly lastModified?: Date;
+  readonly serviceTime?: Date;
+}
+
+/** The state without a run claim. */
+export function withoutClaim(state: ExportState): ExportState {
+  const copy: { -readonly [K in keyof ExportState]: ExportState[K] } = { ...state };
+  delete copy.runClaim;
+  return copy;
+}
+
 /** Whether backfill jobs may be pending: requests the last listing did not see, or no counters at all. */
 export function backfillsMayBePending(state: ExportState | undefined): boolean {
   if (state?.backfillRequests === undefined) return true;

@@ -1,5 +1,5 @@
 import { describeError, ExporterError } from '../common/errors';
-import type { ExportState, RunClaim } from './exportState';
+import type { ExportState, RunClaim, StateSnapshot } from './exportState';
 
 /** How long a claim lasts without a state write: how long a crashed run blocks its tenant. */
 export const RUN_CLAIM_MS = 60_000;
@@ -12,14 +12,6 @@ export const RUN_CLAIM_RENEW_MS = 15_000;
 
 /** Last-Modified and Date have whole seconds: a claim counts as live this much longer, never shorter. */
 const SERVICE_TIME_GRANULARITY_MS = 1000;
-
-/** What liveness reads of a state read (a StateSnapshot): the state and the service's two times. */
-export interface ClaimSnapshot {
-  readonly state: ExportState | undefined;
-  readonly etag?: string | undefined;
-  readonly lastModified?: Date;
-  readonly serviceTime?: Date;
-}
 
 /** How a run claims its tenant's state (registered tenants only; a single-tenant run claims nothing). */
 export interface ClaimOptions {
@@ -40,14 +32,14 @@ export interface ClaimOptions {
  * `claimMs` ago in the service's own time (its Last-Modified against the Date of the read). A read without those
  * times (never seen from Azure Storage or Azurite) falls back to the claim's own time and this machine's clock.
  */
-export function liveClaimOfOther(snapshot: ClaimSnapshot, claimId: string, claimMs: number): RunClaim | undefined {
+export function liveClaimOfOther(snapshot: StateSnapshot, claimId: string, claimMs: number): RunClaim | undefined {
   const claim = snapshot.state?.runClaim;
   if (claim === undefined || claim.claimId === claimId) return undefined;
   return claimIsLive(snapshot, claimMs) ? claim : undefined;
 }
 
 /** Whether the state's claim (any run's) is live now: `status` shows it as running. */
-export function claimIsLive(snapshot: ClaimSnapshot, claimMs: number = RUN_CLAIM_MS): boolean {
+export function claimIsLive(snapshot: StateSnapshot, claimMs: number = RUN_CLAIM_MS): boolean {
   const claim = snapshot.state?.runClaim;
   if (claim === undefined) return false;
   const writtenMs = snapshot.lastModified?.getTime() ?? Date.parse(claim.claimedAt);

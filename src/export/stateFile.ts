@@ -3,7 +3,14 @@ import type { ContainerClient } from '@azure/storage-blob';
 import { describeError, ExporterError, toError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { BlobLayout } from './blobLayout';
-import { mergeBackfillCounters, mergeStates, type ExportState, type RunClaim, type RunRecord } from './exportState';
+import {
+  mergeBackfillCounters,
+  mergeStates,
+  withoutClaim,
+  type ExportState,
+  type RunClaim,
+  type RunRecord,
+} from './exportState';
 import {
   claimLostError,
   liveClaimOfOther,
@@ -307,11 +314,4 @@ export class StateFile {
     }
     if (count > 0) throw this.store.missingError(count, newest);
   }
-}
-
-/** The state without a run claim. */
-function withoutClaim(state: ExportState): ExportState {
-  const copy: { -readonly [K in keyof ExportState]: ExportState[K] } = { ...state };
-  delete copy.runClaim;
-  return copy;
 }

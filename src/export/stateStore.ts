@@ -1,18 +1,18 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { StateError } from '../common/errors';
 import { SINGLE_TENANT_LAYOUT, type BlobLayout } from './blobLayout';
-import { parseState, RECOVERY_HINT, STATE_BLOB, type ExportState } from './exportState';
+import {
+  parseState,
+  RECOVERY_HINT,
+  STATE_BLOB,
+  withoutClaim,
+  type ExportState,
+  type StateSnapshot,
+} from './exportState';
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 import { claimIsLive, RUN_CLAIM_MS } from './runClaim';
 
-/** The state as read, with the ETag that a later write must match. `etag` undefined: no state yet. */
-export interface StateSnapshot {
-  readonly state: ExportState | undefined;
-  readonly etag: string | undefined;
-  /** Service time: when the blob was last written, and when it was read (for judging a run's claim). */
-  readonly lastModified?: Date;
-  readonly serviceTime?: Date;
-}
+export type { StateSnapshot } from './exportState';
 
 /** Tries to count a backfill request against runs writing the state meanwhile (each write is a checkpoint). */
 const MAX_COUNT_ATTEMPTS = 10;
@@ -69,10 +69,9 @@ export class StateStore {
       const { state, etag } = snapshot;
       if (!state) return;
       // This write refreshes the blob's Last-Modified: a lapsed claim (a crashed run's) is dropped, not revived.
-      const { runClaim, ...rest } = state;
-      const kept = runClaim !== undefined && claimIsLive(snapshot, claimMs) ? { runClaim } : {};
+      const base = claimIsLive(snapshot, claimMs) ? state : withoutClaim(state);
       try {
-        await this.write({ ...rest, ...kept, backfillRequests: (state.backfillRequests ?? 0) + 1 }, etag);
+        await this.write({ ...base, backfillRequests: (state.backfillRequests ?? 0) + 1 }, etag);
         return;
       } catch (error) {
         if (!(error instanceof StateConflictError) || attempt >= MAX_COUNT_ATTEMPTS) throw error;
