@@ -16,8 +16,13 @@ export function contentTypeOf(encoding: BlobEncoding): string {
   return encoding.format === 'ndjson' ? 'application/x-ndjson' : 'application/json';
 }
 
-/** Stage a block once this much JSON is buffered: memory stays flat however large the batch. */
-const BLOCK_BYTES = 4 * 1024 * 1024;
+/**
+ * Stage a block once this much JSON is buffered: memory stays flat however large the batch. 1 MB rather than
+ * 4 MB: a tenant's two block buffers are resident for as long as its run, so with many tenants at once in one
+ * instance the block size is most of what each costs (BENCHMARKS.md, memory per extra concurrent tenant); the
+ * extra Put Block requests are few next to the incidents' bytes (a 100,000-incident backfill makes about 2,000).
+ */
+const BLOCK_BYTES = 1024 * 1024;
 const ARRAY_OPEN = Buffer.from('[\n');
 const ELEMENT_SEPARATOR = Buffer.from(',\n');
 const ARRAY_CLOSE = Buffer.from('\n]\n');
@@ -42,7 +47,7 @@ export class ExportBlobWriter {
   private readonly blockIds: string[] = [];
   /**
    * Two block buffers, allocated once per writer: one being filled while the other's upload is in
-   * flight. Each incident's text is encoded into it as it is appended (UTF-8, the bytes the API sent).
+   * flight. Each incident's bytes are copied into it as it is appended.
    */
   private filling: Buffer | undefined;
   private uploading: Buffer | undefined;
@@ -72,10 +77,10 @@ export class ExportBlobWriter {
     return this.bytes + this.bufferedBytes;
   }
 
-  /** Appends one incident's exact JSON text. */
-  async append(json: string): Promise<void> {
+  /** Appends one incident's exact JSON (its UTF-8 bytes, as the API sent them). */
+  async append(json: Buffer): Promise<void> {
     if (this.encoding.format === 'ndjson') {
-      await this.push(compactJson(Buffer.from(json, 'utf8')));
+      await this.push(compactJson(json));
       await this.push(NEWLINE);
     } else {
       await this.push(this.count === 0 ? ARRAY_OPEN : ELEMENT_SEPARATOR);
@@ -84,19 +89,17 @@ export class ExportBlobWriter {
     this.count += 1;
   }
 
-  /** Copies a piece into the filling block (text is encoded straight into it), staging the block first if it is full. */
-  private async push(piece: Buffer | string): Promise<void> {
-    const length = typeof piece === 'string' ? Buffer.byteLength(piece, 'utf8') : piece.length;
-    if (this.bufferedBytes + length > BLOCK_BYTES) await this.flush();
-    if (length > BLOCK_BYTES) {
-      // An incident larger than a block is a block of its own.
-      await this.send(typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece);
+  /** Copies a piece into the filling block, staging the block first if it is full. */
+  private async push(piece: Buffer): Promise<void> {
+    if (this.bufferedBytes + piece.length > BLOCK_BYTES) await this.flush();
+    if (piece.length > BLOCK_BYTES) {
+      // An incident larger than a block is a block of its own (its bytes are never reused: see parsePage.ts).
+      await this.send(piece);
       return;
     }
     this.filling ??= Buffer.allocUnsafe(BLOCK_BYTES);
-    if (typeof piece === 'string') this.filling.write(piece, this.bufferedBytes, length, 'utf8');
-    else piece.copy(this.filling, this.bufferedBytes);
-    this.bufferedBytes += length;
+    piece.copy(this.filling, this.bufferedBytes);
+    this.bufferedBytes += piece.length;
   }
 
   /** Commits the blob with its metadata; returns its size in bytes. Call only when incidentCount > 0. */

@@ -37,7 +37,7 @@ export class PartWriter {
     } = {},
   ) {}
 
-  async append(json: string): Promise<void> {
+  async append(json: Buffer): Promise<void> {
     if (!this.current) {
       this.partNumber += 1;
       const encoding = this.options.encoding ?? DEFAULT_ENCODING;

@@ -8,8 +8,8 @@ export interface RawIncident {
   /** Incident id as text (Defender's numeric `incidentId`, Graph's string `id`). */
   readonly id: string;
   readonly lastUpdateTime: Timestamp;
-  /** The incident's JSON exactly as the API sent it. */
-  readonly json: string;
+  /** The incident's JSON exactly as the API sent it (UTF-8 bytes). */
+  readonly json: Buffer;
 }
 
 /** Identity of one version: id plus update time. Two equal keys are the same version. */

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'buffer';
 import { ApiError } from '../common/errors';
 import { parseTimestamp } from '../common/timestamp';
 import type { RawIncident } from './incident';
@@ -12,10 +13,14 @@ export interface IncidentFields {
 
 /**
  * Checks a list reply (`{"value": [...], "@odata.nextLink"?}`, as received) and returns its incidents
- * with their exact text. The page is decoded and parsed one incident at a time (the envelope apart), so a
- * large page never exists as one string or one object tree, and nothing returned refers to `body` (the
- * client reuses it for the next reply). Invalid JSON (a truncated reply) throws a SyntaxError, which the
- * client retries; anything we rely on that is missing or malformed fails the page with a message naming it.
+ * with their exact bytes. The page is parsed one incident at a time (the envelope apart), so a large page
+ * never exists as one string or one object tree; each incident's text lives only while it is checked.
+ * What is kept is one copy of the array's bytes per page, never reused (nothing returned refers to `body`,
+ * which the client reuses for the next reply), with each incident a view into it: no per-incident string
+ * outlives the parse, which is what kept a tenant's pages in the JS heap until a full collection (an
+ * incident's bytes that are not valid UTF-8 are kept as decoded, with U+FFFD, as before). Invalid JSON (a
+ * truncated reply) throws a SyntaxError, which the client retries; anything we rely on that is missing or
+ * malformed fails the page with a message naming it.
  */
 export function parseIncidentPage(
   body: Buffer,
@@ -34,9 +39,12 @@ export function parseIncidentPage(
   const nextLinkValue: unknown = Reflect.get(envelope, '@odata.nextLink');
   if (nextLinkValue !== undefined && nextLinkValue !== null && typeof nextLinkValue !== 'string')
     throw malformed(fields, "'@odata.nextLink' is not a string");
+  // One allocation for the page rather than one per incident (each a view into it).
+  const bytes = Buffer.allocUnsafeSlow(located.end - located.start);
+  body.copy(bytes, 0, located.start, located.end);
   const incidents = located.elements.map(({ start, end }, index): RawIncident => {
-    const json = body.toString('utf8', start, end);
-    const item: unknown = JSON.parse(json);
+    const text = body.toString('utf8', start, end);
+    const item: unknown = JSON.parse(text);
     if (typeof item !== 'object' || item === null || Array.isArray(item))
       throw malformed(fields, `element ${index} is not an object`);
     const id: unknown = Reflect.get(item, fields.id);
@@ -49,7 +57,8 @@ export function parseIncidentPage(
         fields,
         `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`,
       );
-    return { id: String(id), lastUpdateTime, json };
+    const view = bytes.subarray(start - located.start, end - located.start);
+    return { id: String(id), lastUpdateTime, json: isUtf8(view) ? view : Buffer.from(text, 'utf8') };
   });
   return { incidents, nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined };
 }

@@ -8,7 +8,7 @@ const MAX_PRESIZE_BYTES = 64 * 1024 * 1024;
  * collection, which is what made peak memory grow with the length of a pull.
  *
  * The contract that makes reuse safe: a body is valid until its reader releases it, so the reader
- * copies out what it keeps first (parsePage decodes each incident into its own string). A read that
+ * copies out what it keeps first (parsePage copies the page's incidents into a buffer of their own). A read that
  * starts while the buffer is held gets a buffer of its own.
  */
 export class ReplyBuffer {

@@ -7,7 +7,7 @@ const ts = (text: string): Timestamp => requireTimestamp(text, 'test');
 const incident = (id: string, time: string): RawIncident => ({
   id,
   lastUpdateTime: ts(time),
-  json: `{"incidentId":${id}}`,
+  json: Buffer.from(`{"incidentId":${id}}`),
 });
 const at = '2026-11-28T12:05:00.000Z';
 

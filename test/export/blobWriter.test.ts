@@ -4,7 +4,7 @@ import type { BlobEncoding } from '../../src/export/blobNames';
 import { ExportBlobWriter } from '../../src/export/blobWriter';
 
 /** The writer's block size (BLOCK_BYTES in blobWriter.ts): a block is staged once this much is buffered. */
-const BLOCK_BYTES = 4 * 1024 * 1024;
+const BLOCK_BYTES = 1024 * 1024;
 
 /**
  * A block blob in memory. A staged block's bytes are read when its upload completes (a timer later, as on a
@@ -57,7 +57,7 @@ async function write(
 ): Promise<ReturnType<typeof fakeContainer> & { size: number }> {
   const fake = fakeContainer();
   const writer = new ExportBlobWriter(fake.container, 'exports/part.json', encoding);
-  for (const incident of incidents) await writer.append(incident);
+  for (const incident of incidents) await writer.append(Buffer.from(incident, 'utf8'));
   const size = await writer.commit({ runid: 'run-1' });
   return { ...fake, size };
 }
@@ -75,9 +75,9 @@ describe('ExportBlobWriter', () => {
     expect(result.commits[0]?.options.blobHTTPHeaders?.blobContentType).toBe('application/json');
   });
 
-  it('stages a block once 4 MB are buffered, and fills the other buffer while it uploads', async () => {
-    // About 11 MB: three blocks, so each of the two buffers is refilled once while the other uploads.
-    const incidents = Array.from({ length: 600 }, (_, i) => incidentOf(i, 19 * 1024));
+  it('stages a block once 1 MB is buffered, and fills the other buffer while it uploads', async () => {
+    // About 2.8 MB: three blocks, so a buffer is refilled while the other uploads.
+    const incidents = Array.from({ length: 150 }, (_, i) => incidentOf(i, 19 * 1024));
 
     const result = await write(incidents);
 
@@ -115,7 +115,7 @@ describe('ExportBlobWriter', () => {
   });
 
   it('gzips each block as one member, so the blob gunzips to the exact JSON', async () => {
-    const incidents = Array.from({ length: 300 }, (_, i) => incidentOf(i, 19 * 1024));
+    const incidents = Array.from({ length: 80 }, (_, i) => incidentOf(i, 19 * 1024));
 
     const result = await write(incidents, { format: 'json', compression: 'gzip' });
 

@@ -12,7 +12,7 @@ const ts = (text: string): Timestamp => requireTimestamp(text, 'test');
 const incident = (id: string, time: string): RawIncident => ({
   id,
   lastUpdateTime: ts(time),
-  json: `{"incidentId":${id}}`,
+  json: Buffer.from(`{"incidentId":${id}}`),
 });
 const started = new Date('2026-11-28T12:00:00.000Z');
 const overlapMs = 15 * 60_000;

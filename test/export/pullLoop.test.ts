@@ -15,7 +15,7 @@ const ts = (text: string): Timestamp => requireTimestamp(text, 'test');
 const incident = (id: string, time: string): RawIncident => ({
   id,
   lastUpdateTime: ts(time),
-  json: `{"incidentId":${id}}`,
+  json: Buffer.from(`{"incidentId":${id}}`),
 });
 const at = (cursor: string, skip = 0): PullPosition => ({ cursor: ts(cursor), skip });
 const page = (incidents: RawIncident[], next: PullPosition | undefined): IncidentPage => ({
@@ -67,9 +67,9 @@ function harness(
     get partFull(): boolean {
       return open >= (options.partSize ?? 2);
     },
-    append(json: string): Promise<void> {
+    append(json: Buffer): Promise<void> {
       open += 1;
-      events.push(`append ${json}`);
+      events.push(`append ${json.toString()}`);
       return Promise.resolve();
     },
   };

@@ -12,7 +12,7 @@ const state = (body: Record<string, unknown>): ExportState =>
 const incident = (id: string, time: string): RawIncident => ({
   id,
   lastUpdateTime: ts(time),
-  json: `{"incidentId":${id}}`,
+  json: Buffer.from(`{"incidentId":${id}}`),
 });
 const record = { runId: 'r', at: '2026-11-28T12:01:00Z', trigger: 'test' };
 

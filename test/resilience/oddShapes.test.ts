@@ -72,7 +72,7 @@ describe('incidents in odd shapes', () => {
       big: 1e21,
     });
     world.tenant.incidents.update(extra.id);
-    // Larger than a staged block (4 MB): staged as a block of its own.
+    // Larger than a staged block (1 MB): staged as a block of its own.
     world.tenant.incidents.setRaw(huge.id, { evidenceDump: 'A'.repeat(5 * 1024 * 1024) });
     world.tenant.incidents.update(huge.id);
     world.tenant.incidents.setRaw(hugeArray.id, {

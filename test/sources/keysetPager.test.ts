@@ -49,7 +49,7 @@ const at = (second: number): Timestamp => requireTimestamp(`2026-11-27T07:00:${S
 const incident = (id: number, second: number): RawIncident => ({
   id: String(id),
   lastUpdateTime: at(second),
-  json: `{"incidentId":${id}}`,
+  json: Buffer.from(`{"incidentId":${id}}`),
 });
 
 /** The ids of the versions read, first reading only: the exporter's ledger drops a version read again. */
