@@ -93,8 +93,8 @@ export class ExportBlobWriter {
   private async push(piece: Buffer): Promise<void> {
     if (this.bufferedBytes + piece.length > BLOCK_BYTES) await this.flush();
     if (piece.length > BLOCK_BYTES) {
-      // An incident larger than a block is a block of its own (its bytes are never reused: see parsePage.ts).
-      await this.send(piece);
+      // An incident larger than a block is a block of its own; copied, as its upload may outlast the page's reply.
+      await this.send(Buffer.from(piece));
       return;
     }
     this.filling ??= Buffer.allocUnsafe(BLOCK_BYTES);

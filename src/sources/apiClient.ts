@@ -9,6 +9,12 @@ import type { RequestPacer } from './pacer';
 import { decideRetry, type AttemptFailure, type RetryPolicy } from './retryPolicy';
 import { ReplyBuffer } from './replyBuffer';
 
+/** A parsed reply whose bytes are held until `release` (what `value` refers to is valid until then). */
+export interface HeldReply<T> {
+  readonly value: T;
+  readonly release: () => void;
+}
+
 export interface ApiClientOptions {
   /** Display name in messages, e.g. 'Defender API'. */
   readonly apiName: string;
@@ -53,18 +59,28 @@ export class ApiClient {
 
   /**
    * GETs `url` (which must be on the configured host) and returns `parse(body)`. `body` (the reply's bytes)
-   * is reused for the next reply once `parse` returns, so `parse` must return nothing that refers to it.
+   * is reused for a later reply once `parse` returns, so `parse` must return nothing that refers to it.
    * A SyntaxError from `parse` (invalid or truncated JSON) is retried like a transient fault; any other
    * error propagates. What follows a failed attempt is `decideRetry`'s choice (retryPolicy.ts).
    */
   async getJson<T>(url: string, parse: (body: Buffer) => T, abortSignal?: AbortSignal): Promise<T> {
+    const reply = await this.getHeld(url, parse, abortSignal);
+    reply.release();
+    return reply.value;
+  }
+
+  /**
+   * As `getJson`, but the reply's bytes stay valid, and may be referred to by what `parse` returns, until
+   * `release` is called (then a later reply reuses them): a page's incidents are views into its reply.
+   */
+  async getHeld<T>(url: string, parse: (body: Buffer) => T, abortSignal?: AbortSignal): Promise<HeldReply<T>> {
     this.assertAllowed(url);
     const { stats, logger, tokens, clock } = this.options;
     let failures = 0;
     let tokenRenewed = false;
     for (;;) {
       const outcome = await this.attempt(url, parse, abortSignal);
-      if (outcome.kind === 'parsed') return outcome.value;
+      if (outcome.kind === 'parsed') return outcome;
       // Throttling waits are counted per run (stats), so the backoff keeps growing across pages.
       const decision = decideRetry(
         outcome,
@@ -103,7 +119,7 @@ export class ApiClient {
     url: string,
     parse: (body: Buffer) => T,
     abortSignal: AbortSignal | undefined,
-  ): Promise<{ readonly kind: 'parsed'; readonly value: T } | AttemptFailure> {
+  ): Promise<({ readonly kind: 'parsed' } & HeldReply<T>) | AttemptFailure> {
     const token = await this.options.tokens.getToken(abortSignal);
     // The slot is taken right before sending (after any token request), so the server counts it when we do.
     const releaseSlot = await this.options.pacer?.acquire(abortSignal, this.options.deadlineMs);
@@ -133,6 +149,7 @@ export class ApiClient {
       abortSignal?.removeEventListener('abort', onAbort);
       releaseSlot?.();
     }
+    let parsed = false;
     try {
       const status = response.status;
       if (status < 200 || status >= 300)
@@ -144,13 +161,16 @@ export class ApiClient {
           body: reply.body.toString('utf8'),
         };
       try {
-        return { kind: 'parsed', value: parse(reply.body) };
+        const value = parse(reply.body);
+        parsed = true;
+        return { kind: 'parsed', value, release: reply.release };
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
         return { kind: 'invalidJson', bytes: reply.body.length };
       }
     } finally {
-      reply.release();
+      // A parsed reply is the caller's to release.
+      if (!parsed) reply.release();
     }
   }
 

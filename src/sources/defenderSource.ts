@@ -2,7 +2,7 @@ import type { ApiClient } from './apiClient';
 import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, SourceStats } from './incident';
 import { asRetirement } from './defenderRetirement';
 import { keysetPages } from './keysetPager';
-import { parseIncidentPage } from './parsePage';
+import { fetchIncidentPage } from './parsePage';
 import { positionClauses } from './pullPosition';
 
 /** Documented maximum of `$top` for the Defender list incidents call. */
@@ -32,11 +32,9 @@ export class DefenderSource implements IncidentSource {
       shouldContinue: options.shouldContinue,
       known: options.known,
       fetchPage: async (url) => {
-        const page = await this.client
-          .getJson(url, (body) => parseIncidentPage(body, fields), options.abortSignal)
-          .catch((error: unknown) => {
-            throw asRetirement(error, url);
-          });
+        const page = await fetchIncidentPage(this.client, url, fields, options.abortSignal).catch((error: unknown) => {
+          throw asRetirement(error, url);
+        });
         stats.pages += 1;
         return page;
       },

@@ -1,17 +1,9 @@
 import { ApiError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { ApiClient } from './apiClient';
-import type {
-  IncidentPage,
-  IncidentSource,
-  PullOptions,
-  PullPosition,
-  PullWindow,
-  RawIncident,
-  SourceStats,
-} from './incident';
+import type { IncidentPage, IncidentSource, PullOptions, PullPosition, PullWindow, SourceStats } from './incident';
 import { keysetPages } from './keysetPager';
-import { parseIncidentPage, type IncidentFields } from './parsePage';
+import { fetchIncidentPage, type FetchedPage, type IncidentFields } from './parsePage';
 import { positionClauses } from './pullPosition';
 import { encodeQuery, hasQueryOption, withoutQueryOption } from './queryOptions';
 
@@ -29,7 +21,7 @@ export interface GraphApiBehaviour {
 
 /** Everything a GraphSource needs; built per run by the composition root. */
 export interface GraphSourceOptions {
-  readonly client: Pick<ApiClient, 'getJson'>;
+  readonly client: Pick<ApiClient, 'getHeld'>;
   /** Graph base without `/v1.0`, e.g. https://graph.microsoft.us. */
   readonly apiUrl: string;
   readonly stats: SourceStats;
@@ -90,23 +82,17 @@ export class GraphSource implements IncidentSource {
     return `${this.options.apiUrl}/v1.0/security/incidents?${encodeQuery(query)}`;
   }
 
-  private async fetchPage(
-    url: string,
-    abortSignal: AbortSignal | undefined,
-  ): Promise<{ incidents: RawIncident[]; nextLink: string | undefined }> {
+  private async fetchPage(url: string, abortSignal: AbortSignal | undefined): Promise<FetchedPage> {
     let target = this.withCurrentOptions(url);
     let orderByDropped = false;
     for (;;) {
       try {
-        const page = await this.options.client.getJson(target, (body) => parseIncidentPage(body, FIELDS), abortSignal);
+        const page = await fetchIncidentPage(this.options.client, target, FIELDS, abortSignal);
         if (orderByDropped) this.rememberOrderByRefused();
         this.stats.pages += 1;
         if (!this.expandAlerts && this.options.expandAlerts) this.stats.alertsOmittedPages += 1;
         // A full page continues by time (no deep $skip); a short page with a nextLink is Graph paging on its own.
-        return {
-          incidents: page.incidents,
-          nextLink: page.incidents.length < GRAPH_PAGE_SIZE ? page.nextLink : undefined,
-        };
+        return { ...page, nextLink: page.incidents.length < GRAPH_PAGE_SIZE ? page.nextLink : undefined };
       } catch (error) {
         if (!orderByDropped && hasQueryOption(target, '$orderby') && isBadRequest(error)) {
           orderByDropped = true;

@@ -1,6 +1,7 @@
 import { ApiError } from '../common/errors';
 import type { Timestamp } from '../common/timestamp';
 import type { IncidentPage, PullPosition, RawIncident } from './incident';
+import type { FetchedPage } from './parsePage';
 import { nextPosition, sameQuery } from './pullPosition';
 
 /** What the pager needs from a source: its page size and how it builds and fetches a page. */
@@ -9,8 +10,8 @@ export interface KeysetPagerOptions {
   readonly pageSize: number;
   /** Builds the request URL of a page from the position. */
   readonly buildUrl: (position: PullPosition) => string;
-  /** Fetches and parses one page. */
-  readonly fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: string | undefined }>;
+  /** Fetches and parses one page (released once the caller asked for the next page, or stopped). */
+  readonly fetchPage: (url: string) => Promise<FetchedPage>;
   readonly start?: PullPosition;
   readonly shouldContinue?: () => boolean;
   /** True for a version the caller already has: enables the re-read check inside ties (see tieRequest). */
@@ -27,8 +28,6 @@ export const TIE_REREAD = 5;
  */
 export const MAX_TIE_RESTARTS = 3;
 
-type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
-
 /**
  * Newest-first paging that survives a list changing under it. Instead of walking `$skip` through a
  * list that shifts when incidents are updated mid-pull, each next page is asked for by time:
@@ -37,43 +36,59 @@ type Fetched = { incidents: RawIncident[]; nextLink: string | undefined };
  * creation-time slices, see pullPosition.ts). An incident that leaves
  * the window (updated) therefore cannot push another one past the cursor, and a pull can be resumed
  * from its position by a later run. A `@odata.nextLink`, where the API gives one, is followed instead.
- * The next page is fetched while the caller writes the current one.
+ * The next page is fetched while the caller writes the current one. A page's incidents are valid until the
+ * caller asks for the next page (or stops): then its reply is released, for a later page to reuse.
  */
 export async function* keysetPages(options: KeysetPagerOptions): AsyncGenerator<IncidentPage> {
   let position: PullPosition = options.start ?? { cursor: undefined, skip: 0 };
   let requested = tieRequest(position, options);
   let url = options.buildUrl(requested);
   if (options.shouldContinue?.() === false) return;
-  let pending: Promise<Fetched> = options.fetchPage(url);
+  let pending: Promise<FetchedPage> | undefined = options.fetchPage(url);
+  let current: FetchedPage | undefined;
   let restarts = 0;
-  for (;;) {
-    const { incidents, nextLink } = await pending;
-    assertNewestFirst(incidents, position.cursor, options.apiName);
-    const restart = restarts < MAX_TIE_RESTARTS && tieLeftUnder(position, requested, incidents, options.known);
-    if (restart) restarts += 1;
-    const next = restart
-      ? { ...position, skip: 0 }
-      : nextPosition(requested, incidents, options.pageSize, nextLink !== undefined);
-    const currentUrl = url;
-    let last = next === undefined;
-    if (next !== undefined) {
-      if (options.shouldContinue?.() === false) {
-        last = true;
-      } else {
-        const nextRequest = tieRequest(next, options);
-        url =
-          nextLink !== undefined && sameQuery(position, next) && nextRequest === next
-            ? nextLink
-            : options.buildUrl(nextRequest);
-        pending = options.fetchPage(url);
-        // Prefetched while the caller writes this page; if the caller stops early, its failure must not go unhandled.
-        pending.catch(() => undefined);
+  try {
+    while (pending) {
+      const page = await pending;
+      current = page;
+      pending = undefined;
+      const { incidents, nextLink } = page;
+      assertNewestFirst(incidents, position.cursor, options.apiName);
+      const restart = restarts < MAX_TIE_RESTARTS && tieLeftUnder(position, requested, incidents, options.known);
+      if (restart) restarts += 1;
+      const next = restart
+        ? { ...position, skip: 0 }
+        : nextPosition(requested, incidents, options.pageSize, nextLink !== undefined);
+      const currentUrl = url;
+      let last = next === undefined;
+      if (next !== undefined) {
+        if (options.shouldContinue?.() === false) {
+          last = true;
+        } else {
+          const nextRequest = tieRequest(next, options);
+          url =
+            nextLink !== undefined && sameQuery(position, next) && nextRequest === next
+              ? nextLink
+              : options.buildUrl(nextRequest);
+          pending = options.fetchPage(url);
+          // Prefetched while the caller writes this page; if the caller stops early, its failure must not go unhandled.
+          pending.catch(() => undefined);
+        }
       }
+      yield { incidents, requestUrl: currentUrl, next };
+      page.release?.();
+      current = undefined;
+      if (last || next === undefined) return;
+      position = next;
+      requested = tieRequest(next, options);
     }
-    yield { incidents, requestUrl: currentUrl, next };
-    if (last || next === undefined) return;
-    position = next;
-    requested = tieRequest(next, options);
+  } finally {
+    current?.release?.();
+    // A page prefetched for a caller that stopped is released once it arrives.
+    void pending?.then(
+      (page) => page.release?.(),
+      () => undefined,
+    );
   }
 }
 

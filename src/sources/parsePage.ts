@@ -1,6 +1,7 @@
 import { isUtf8 } from 'buffer';
 import { ApiError } from '../common/errors';
-import { parseTimestamp } from '../common/timestamp';
+import { parseTimestamp, type Timestamp } from '../common/timestamp';
+import type { ApiClient } from './apiClient';
 import type { RawIncident } from './incident';
 import { locateArrayElements } from './rawJson';
 
@@ -15,18 +16,15 @@ export interface IncidentFields {
  * Checks a list reply (`{"value": [...], "@odata.nextLink"?}`, as received) and returns its incidents
  * with their exact bytes. The page is parsed one incident at a time (the envelope apart), so a large page
  * never exists as one string or one object tree; each incident's text lives only while it is checked.
- * What is kept is one copy of the array's bytes per page, never reused (nothing returned refers to `body`,
- * which the client reuses for the next reply), with each incident a view into it: no per-incident string
- * outlives the parse, which is what kept a tenant's pages in the JS heap until a full collection (an
- * incident's bytes that are not valid UTF-8 are kept as decoded, with U+FFFD, as before). Invalid JSON (a
- * truncated reply) throws a SyntaxError, which the client retries; anything we rely on that is missing or
- * malformed fails the page with a message naming it.
+ * Each incident's `json` is a view into `body`: valid while the reply is held (ApiClient.getHeld), so a
+ * page costs no copy and leaves no garbage behind (an incident whose bytes are not valid UTF-8 gets bytes of
+ * its own, decoded with U+FFFD, so what is written is always valid UTF-8). Invalid JSON (a truncated reply)
+ * throws a SyntaxError, which the client retries; anything we rely on that is missing or malformed fails the
+ * page with a message naming it.
  */
-export function parseIncidentPage(
-  body: Buffer,
-  fields: IncidentFields,
-): { incidents: RawIncident[]; nextLink: string | undefined } {
+export function parseIncidentPage(body: Buffer, fields: IncidentFields): ParsedPage {
   const located = locateArrayElements(body, 'value');
+  const hold = { expired: false };
   // The rest of the reply without the array: proves the whole reply is valid JSON and carries the nextLink.
   const envelope: unknown = JSON.parse(
     located
@@ -39,9 +37,6 @@ export function parseIncidentPage(
   const nextLinkValue: unknown = Reflect.get(envelope, '@odata.nextLink');
   if (nextLinkValue !== undefined && nextLinkValue !== null && typeof nextLinkValue !== 'string')
     throw malformed(fields, "'@odata.nextLink' is not a string");
-  // One allocation for the page rather than one per incident (each a view into it).
-  const bytes = Buffer.allocUnsafeSlow(located.end - located.start);
-  body.copy(bytes, 0, located.start, located.end);
   const incidents = located.elements.map(({ start, end }, index): RawIncident => {
     const text = body.toString('utf8', start, end);
     const item: unknown = JSON.parse(text);
@@ -57,10 +52,69 @@ export function parseIncidentPage(
         fields,
         `incident ${String(id)} has no valid '${fields.lastUpdate}' (got ${JSON.stringify(lastUpdate) ?? 'nothing'})`,
       );
-    const view = bytes.subarray(start - located.start, end - located.start);
-    return { id: String(id), lastUpdateTime, json: isUtf8(view) ? view : Buffer.from(text, 'utf8') };
+    const view = body.subarray(start, end);
+    return new HeldIncident(String(id), lastUpdateTime, isUtf8(view) ? view : Buffer.from(text, 'utf8'), hold);
   });
-  return { incidents, nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined };
+  return {
+    incidents,
+    nextLink: typeof nextLinkValue === 'string' ? nextLinkValue : undefined,
+    expire: () => (hold.expired = true),
+  };
+}
+
+/**
+ * GETs one list page and keeps its reply held: the incidents are views into it until `release`, which the pager
+ * calls once the caller asked for the next page (keysetPager.ts).
+ */
+export async function fetchIncidentPage(
+  client: Pick<ApiClient, 'getHeld'>,
+  url: string,
+  fields: IncidentFields,
+  abortSignal: AbortSignal | undefined,
+): Promise<FetchedPage> {
+  const reply = await client.getHeld(url, (body) => parseIncidentPage(body, fields), abortSignal);
+  return {
+    incidents: reply.value.incidents,
+    nextLink: reply.value.nextLink,
+    release: () => {
+      reply.value.expire();
+      reply.release();
+    },
+  };
+}
+
+/** A page's incidents, their bytes still in the reply. */
+export interface ParsedPage {
+  readonly incidents: RawIncident[];
+  readonly nextLink: string | undefined;
+  /** Marks the incidents' bytes as no longer valid (called when the reply is released). */
+  readonly expire: () => void;
+}
+
+/** A fetched page: its incidents are valid until `release` (absent: they are not held). */
+export interface FetchedPage {
+  readonly incidents: RawIncident[];
+  readonly nextLink: string | undefined;
+  readonly release?: () => void;
+}
+
+/**
+ * An incident whose bytes are a view into a held reply. Reading them after the reply was released (a later
+ * reply may have overwritten them) throws instead of returning another incident's bytes.
+ */
+class HeldIncident implements RawIncident {
+  constructor(
+    readonly id: string,
+    readonly lastUpdateTime: Timestamp,
+    private readonly bytes: Buffer,
+    private readonly hold: { expired: boolean },
+  ) {}
+
+  get json(): Buffer {
+    if (this.hold.expired)
+      throw new Error(`incident ${this.id}: its bytes were read after its page was released (a bug: copy them first)`);
+    return this.bytes;
+  }
 }
 
 function malformed(fields: IncidentFields, what: string): ApiError {

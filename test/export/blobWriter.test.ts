@@ -103,6 +103,18 @@ describe('ExportBlobWriter', () => {
     expect(blocks[1]).toBe(big);
   });
 
+  it("uploads a large incident's own copy, so the page's reply can be reused while the block is in flight", async () => {
+    const fake = fakeContainer();
+    const writer = new ExportBlobWriter(fake.container, 'exports/part.json', json);
+    const big = incidentOf(1, BLOCK_BYTES + 1000);
+    const reply = Buffer.from(big, 'utf8');
+    await writer.append(reply);
+    // The next page overwrites the reply before the block's upload (a timer later) reads it.
+    reply.fill(0x7a);
+    await writer.commit({ runid: 'run-1' });
+    expect(Buffer.concat(fake.blocks()).toString('utf8')).toBe(arrayOf([big]));
+  });
+
   it('writes ndjson with each incident compacted to one line', async () => {
     const incidents = Array.from({ length: 30 }, (_, i) => `{\n  "incidentId": ${i},\n  "title": "a b"\n}`);
 

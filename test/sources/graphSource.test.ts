@@ -1,6 +1,7 @@
 import { ApiError, BudgetExceededError } from '../../src/common/errors';
 import { createLogger, type Logger } from '../../src/common/logger';
 import { requireTimestamp, type Timestamp } from '../../src/common/timestamp';
+import type { HeldReply } from '../../src/sources/apiClient';
 import { newSourceStats, versionKey } from '../../src/sources/incident';
 import { GRAPH_PAGE_SIZE, GraphSource, type GraphApiBehaviour } from '../../src/sources/graphSource';
 
@@ -17,17 +18,17 @@ type Answer = (url: URL) => string;
 
 /** A fake ApiClient: records every URL and answers with `answer`, which may throw like the real client. */
 function fakeClient(answer: Answer): {
-  getJson: <T>(url: string, parse: (body: Buffer) => T) => Promise<T>;
+  getHeld: <T>(url: string, parse: (body: Buffer) => T) => Promise<HeldReply<T>>;
   urls: URL[];
 } {
   const urls: URL[] = [];
   return {
     urls,
-    getJson: <T>(url: string, parse: (body: Buffer) => T): Promise<T> => {
+    getHeld: <T>(url: string, parse: (body: Buffer) => T): Promise<HeldReply<T>> => {
       const parsed = new URL(url);
       urls.push(parsed);
       try {
-        return Promise.resolve(parse(Buffer.from(answer(parsed))));
+        return Promise.resolve({ value: parse(Buffer.from(answer(parsed))), release: () => undefined });
       } catch (error) {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }

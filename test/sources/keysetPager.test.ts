@@ -73,6 +73,55 @@ async function collect(list: Pick<ReturnType<typeof fakeList>, 'fetchPage' | 'bu
 }
 
 describe('keysetPages', () => {
+  /** The list's pages, each numbered in fetch order and logging its release. */
+  function releasingList(log: string[]): Pick<ReturnType<typeof fakeList>, 'buildUrl'> & {
+    fetchPage: (url: string) => Promise<{ incidents: RawIncident[]; nextLink: undefined; release: () => void }>;
+  } {
+    const list = fakeList([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((id) => incident(id, id)));
+    let fetched = 0;
+    return {
+      buildUrl: list.buildUrl,
+      fetchPage: async (url) => {
+        fetched += 1;
+        const number = fetched;
+        return { ...(await list.fetchPage(url)), release: () => log.push(`release ${number}`) };
+      },
+    };
+  }
+
+  it('releases a page once the caller asks for the next, and the last one when the pull ends', async () => {
+    const log: string[] = [];
+    let pages = 0;
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...releasingList(log) })) {
+      pages += 1;
+      log.push(`page ${pages}: ${page.incidents.length}`);
+    }
+    expect(log).toEqual([
+      'page 1: 3',
+      'release 1',
+      'page 2: 3',
+      'release 2',
+      'page 3: 3',
+      'release 3',
+      'page 4: 3',
+      'release 4',
+      'page 5: 2',
+      'release 5',
+    ]);
+  });
+
+  it('releases the page held and the one prefetched when the caller stops early', async () => {
+    const log: string[] = [];
+    let pages = 0;
+    for await (const page of keysetPages({ apiName: 'Fake', pageSize: 3, ...releasingList(log) })) {
+      pages += 1;
+      log.push(`page ${pages}: ${page.incidents.length}`);
+      if (pages === 2) break;
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(log).toEqual(['page 1: 3', 'release 1', 'page 2: 3', 'release 2', 'release 3']);
+  });
+
   it('pages newest first by time and stops on a short page', async () => {
     const list = fakeList([1, 2, 3, 4, 5, 6, 7].map((id) => incident(id, id)));
     expect(await collect(list)).toEqual(['7', '6', '5', '4', '3', '2', '1']);

@@ -38,18 +38,29 @@ describe('parseIncidentPage', () => {
     expect(incident?.lastUpdateTime).toBe('2026-11-27T07:00:00.1200000Z');
   });
 
-  it("keeps each incident's bytes, multi-byte characters included, and nothing that refers to the reply", () => {
+  it("keeps each incident's exact bytes as a view into the reply, multi-byte characters included", () => {
     const text =
       '{"value": [ {"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"} ' +
       ',\n{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}]}';
     const body = reply(text);
     const { incidents } = parseIncidentPage(body, defender);
-    // The client reuses the reply buffer for the next reply.
-    body.fill(0);
     expect(incidents.map((incident) => incident.json.toString())).toEqual([
       '{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:01Z","t":"é \\u00e9 😀"}',
       '{"incidentId":2,"lastUpdateTime":"2026-11-27T07:00:00Z","u":"ü"}',
     ]);
+    // No copy: the bytes are the reply's own, valid while the reply is held.
+    for (const incident of incidents) expect(incident.json.buffer).toBe(body.buffer);
+  });
+
+  it('refuses to give out the bytes once the page expired (its reply released, to be reused)', () => {
+    const page = parseIncidentPage(
+      reply('{"value":[{"incidentId":1,"lastUpdateTime":"2026-11-27T07:00:00Z"}]}'),
+      defender,
+    );
+    const [incident] = page.incidents;
+    page.expire();
+    expect(() => incident?.json).toThrow(/incident 1: its bytes were read after its page was released/);
+    expect(incident?.id).toBe('1');
   });
 
   it('decodes invalid UTF-8 to U+FFFD, so what gets written is valid UTF-8', () => {

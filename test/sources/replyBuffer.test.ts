@@ -39,6 +39,46 @@ describe('ReplyBuffer', () => {
     held.release();
   });
 
+  it('keeps two buffers, so a pull that holds one page while it reads the next allocates no more', async () => {
+    const replies = new ReplyBuffer();
+    const first = await replies.read(chunks('first'));
+    const second = await replies.read(chunks('second'));
+    const buffers = [first.body.buffer, second.body.buffer];
+    first.release();
+    const third = await replies.read(chunks('third'));
+    second.release();
+    const fourth = await replies.read(chunks('fourth'));
+    expect(buffers).toContain(third.body.buffer);
+    expect(buffers).toContain(fourth.body.buffer);
+    expect(third.body.buffer).not.toBe(fourth.body.buffer);
+    third.release();
+    fourth.release();
+  });
+
+  it('replaces a kept buffer smaller than the size a reply announces, instead of growing it', async () => {
+    const replies = new ReplyBuffer();
+    const small = await replies.read(chunks('small'));
+    const smallBuffer = small.body.buffer;
+    small.release();
+    const large = 'L'.repeat(1536 * 1024);
+    const next = await replies.read(chunks(large), large.length);
+    expect(next.body.toString()).toBe(large);
+    expect(next.body.buffer).not.toBe(smallBuffer);
+    expect(next.body.buffer.byteLength).toBe(large.length);
+    next.release();
+  });
+
+  it('never hands one buffer to two readers, however often a body is released', async () => {
+    const replies = new ReplyBuffer();
+    const held = await replies.read(chunks('held'));
+    held.release();
+    held.release();
+    const one = await replies.read(chunks('one'));
+    const two = await replies.read(chunks('two'));
+    expect(one.body.buffer).not.toBe(two.body.buffer);
+    expect([one.body.toString(), two.body.toString()]).toEqual(['one', 'two']);
+  });
+
   it('releases the buffer when the stream fails, and does not keep a buffer that grew too large', async () => {
     const replies = new ReplyBuffer(1024 * 1024);
     await expect(replies.read(chunks('part', new Error('socket hang up')))).rejects.toThrow('socket hang up');
