@@ -19,9 +19,10 @@ const hostJson = JSON.parse(readRepoFile('host.json')) as {
 const queues = hostJson.extensions?.queues ?? {};
 
 /**
- * Measured by `npm run bench` (BENCHMARKS.md, "Many tenants"; four runs on 2026-11-28): one more concurrent tenant run
- * costs 12-15 MB from 1 to 32 tenants at once and 19-22 MB from 1 to 8 (realistic incidents), the worst taken here;
- * one tenant's process peaks near 107 MB, taken as 300 to leave room for the Functions host's worker around it.
+ * Measured by `npm run bench` (BENCHMARKS.md, "Many tenants"; 2026-11-29, since replies are held instead of copied and
+ * blocks are 1 MB): one more concurrent tenant run costs 7.6-7.9 MB from 1 to 32 tenants at once and 10.6 MB from 1 to
+ * 8 (realistic incidents); before that change it was up to 22 MB, still taken here as the margin;
+ * one tenant's process peaks near 104 MB, taken as 300 to leave room for the Functions host's worker around it.
  */
 const MB_PER_CONCURRENT_TENANT = 22;
 const BASE_PROCESS_MB = 300;
