@@ -19,7 +19,7 @@ export function contentTypeOf(encoding: BlobEncoding): string {
 /**
  * Stage a block once this much JSON is buffered: memory stays flat however large the batch. 1 MB rather than
  * 4 MB: a tenant's two block buffers are resident for as long as its run, so with many tenants at once in one
- * instance the block size is most of what each costs (BENCHMARKS.md, memory per extra concurrent tenant); the
+ * instance the block size counts for each (2 of its 7.8 MB: BENCHMARKS.md, memory per extra concurrent tenant); the
  * extra Put Block requests are few next to the incidents' bytes (a 100,000-incident backfill makes about 2,000).
  */
 const BLOCK_BYTES = 1024 * 1024;
