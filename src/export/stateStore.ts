@@ -12,8 +12,6 @@ import {
 import { BlobConflictError, JsonBlobStore } from './jsonBlobStore';
 import { claimIsLive, RUN_CLAIM_MS } from './runClaim';
 
-export type { StateSnapshot } from './exportState';
-
 /** Tries to count a backfill request against runs writing the state meanwhile (each write is a checkpoint). */
 const MAX_COUNT_ATTEMPTS = 10;
 

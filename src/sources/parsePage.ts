@@ -73,28 +73,30 @@ export async function fetchIncidentPage(
   abortSignal: AbortSignal | undefined,
 ): Promise<FetchedPage> {
   const reply = await client.getHeld(url, (body) => parseIncidentPage(body, fields), abortSignal);
+  const { expire, ...page } = reply.value;
   return {
-    incidents: reply.value.incidents,
-    nextLink: reply.value.nextLink,
+    ...page,
     release: () => {
-      reply.value.expire();
+      expire();
       reply.release();
     },
   };
 }
 
-/** A page's incidents, their bytes still in the reply. */
-export interface ParsedPage {
+/** A page's incidents, and the nextLink the API gave with them. */
+interface IncidentList {
   readonly incidents: RawIncident[];
   readonly nextLink: string | undefined;
+}
+
+/** A parsed page, its incidents' bytes still in the reply. */
+export interface ParsedPage extends IncidentList {
   /** Marks the incidents' bytes as no longer valid (called when the reply is released). */
   readonly expire: () => void;
 }
 
 /** A fetched page: its incidents are valid until `release` (absent: they are not held). */
-export interface FetchedPage {
-  readonly incidents: RawIncident[];
-  readonly nextLink: string | undefined;
+export interface FetchedPage extends IncidentList {
   readonly release?: () => void;
 }
 
